@@ -1,0 +1,254 @@
+using static RepLab.Torch.Native;
+
+namespace RepLab.Torch;
+
+/// <summary>PyTorch's <c>torch.nn.functional</c>, imported the usual way as <c>F</c>.</summary>
+public static class F
+{
+    private static TensorHandle Opt(Tensor? t) => t?.H ?? TensorHandle.Null;
+
+    private static long[] Pair(long v) => [v, v];
+
+    /// <summary>
+    /// Compute transposed convolutions on CPU as the input-gradient of the adjoint convolution.
+    /// Debian's libtorch 1.13 takes a slow path for conv_transpose2d; this gives the same result
+    /// (to float rounding) several times faster. CUDA always uses libtorch's own kernel.
+    /// </summary>
+    public static bool UseAdjointConvTranspose { get; set; } = true;
+
+    // ---- convolutions and linear ----
+
+    public static unsafe Tensor conv2d(Tensor input, Tensor weight, Tensor? bias = null, long[]? stride = null, long[]? padding = null,
+        long[]? dilation = null, long groups = 1)
+    {
+        stride ??= [1, 1];
+        padding ??= [0, 0];
+        dilation ??= [1, 1];
+        fixed (long* s = stride)
+        fixed (long* p = padding)
+        fixed (long* d = dilation)
+            return Tensor.Wrap(rl_conv2d(input.H, weight.H, Opt(bias), s, p, d, groups, out var o), o);
+    }
+
+    public static Tensor conv2d(Tensor input, Tensor weight, Tensor? bias, long stride, long padding = 0, long dilation = 1, long groups = 1) =>
+        conv2d(input, weight, bias, Pair(stride), Pair(padding), Pair(dilation), groups);
+
+    public static unsafe Tensor conv_transpose2d(Tensor input, Tensor weight, Tensor? bias = null, long[]? stride = null,
+        long[]? padding = null, long[]? output_padding = null, long groups = 1, long[]? dilation = null)
+    {
+        stride ??= [1, 1];
+        padding ??= [0, 0];
+        output_padding ??= [0, 0];
+        dilation ??= [1, 1];
+        var adjoint = UseAdjointConvTranspose && input.device.Type == DeviceType.CPU;
+        fixed (long* s = stride)
+        fixed (long* p = padding)
+        fixed (long* op = output_padding)
+        fixed (long* d = dilation)
+            return Tensor.Wrap(adjoint
+                ? rl_conv_transpose2d_adjoint(input.H, weight.H, Opt(bias), s, p, op, groups, d, out var o)
+                : rl_conv_transpose2d(input.H, weight.H, Opt(bias), s, p, op, groups, d, out o), o);
+    }
+
+    public static Tensor conv_transpose2d(Tensor input, Tensor weight, Tensor? bias, long stride, long padding = 0,
+        long output_padding = 0, long groups = 1, long dilation = 1) =>
+        conv_transpose2d(input, weight, bias, Pair(stride), Pair(padding), Pair(output_padding), groups, Pair(dilation));
+
+    public static Tensor linear(Tensor input, Tensor weight, Tensor? bias = null) =>
+        Tensor.Wrap(rl_linear(input.H, weight.H, Opt(bias), out var o), o);
+
+    // ---- normalisation and dropout ----
+
+    /// <summary>Batch normalisation; in training, running statistics (when given) are updated in place.</summary>
+    public static Tensor batch_norm(Tensor input, Tensor? running_mean, Tensor? running_var, Tensor? weight = null, Tensor? bias = null,
+        bool training = false, double momentum = 0.1, double eps = 1e-5) =>
+        Tensor.Wrap(rl_batch_norm(input.H, Opt(weight), Opt(bias), Opt(running_mean), Opt(running_var), training ? 1 : 0, momentum, eps, out var o), o);
+
+    public static Tensor group_norm(Tensor input, long num_groups, Tensor? weight = null, Tensor? bias = null, double eps = 1e-5) =>
+        Tensor.Wrap(rl_group_norm(input.H, num_groups, Opt(weight), Opt(bias), eps, out var o), o);
+
+    public static unsafe Tensor layer_norm(Tensor input, long[] normalized_shape, Tensor? weight = null, Tensor? bias = null, double eps = 1e-5)
+    {
+        fixed (long* s = normalized_shape)
+            return Tensor.Wrap(rl_layer_norm(input.H, s, normalized_shape.Length, Opt(weight), Opt(bias), eps, out var o), o);
+    }
+
+    public static Tensor dropout(Tensor input, double p = 0.5, bool training = true) =>
+        Tensor.Wrap(rl_dropout(input.H, p, training ? 1 : 0, 0, out var o), o);
+
+    /// <summary>Zeroes whole channels (PyTorch's dropout2d).</summary>
+    public static Tensor dropout2d(Tensor input, double p = 0.5, bool training = true) =>
+        Tensor.Wrap(rl_dropout(input.H, p, training ? 1 : 0, 1, out var o), o);
+
+    // ---- pooling ----
+
+    public static unsafe Tensor max_pool2d(Tensor input, long[] kernel_size, long[]? stride = null, long[]? padding = null,
+        long[]? dilation = null, bool ceil_mode = false)
+    {
+        stride ??= kernel_size;
+        padding ??= [0, 0];
+        dilation ??= [1, 1];
+        fixed (long* k = kernel_size)
+        fixed (long* s = stride)
+        fixed (long* p = padding)
+        fixed (long* d = dilation)
+            return Tensor.Wrap(rl_max_pool2d(input.H, k, s, p, d, ceil_mode ? 1 : 0, out var o), o);
+    }
+
+    public static Tensor max_pool2d(Tensor input, long kernel_size, long? stride = null, long padding = 0) =>
+        max_pool2d(input, Pair(kernel_size), Pair(stride ?? kernel_size), Pair(padding));
+
+    public static unsafe Tensor avg_pool2d(Tensor input, long[] kernel_size, long[]? stride = null, long[]? padding = null,
+        bool ceil_mode = false, bool count_include_pad = true)
+    {
+        stride ??= kernel_size;
+        padding ??= [0, 0];
+        fixed (long* k = kernel_size)
+        fixed (long* s = stride)
+        fixed (long* p = padding)
+            return Tensor.Wrap(rl_avg_pool2d(input.H, k, s, p, ceil_mode ? 1 : 0, count_include_pad ? 1 : 0, out var o), o);
+    }
+
+    public static Tensor avg_pool2d(Tensor input, long kernel_size, long? stride = null, long padding = 0) =>
+        avg_pool2d(input, Pair(kernel_size), Pair(stride ?? kernel_size), Pair(padding));
+
+    public static unsafe Tensor adaptive_avg_pool2d(Tensor input, long[] output_size)
+    {
+        fixed (long* s = output_size) return Tensor.Wrap(rl_adaptive_avg_pool2d(input.H, s, out var o), o);
+    }
+
+    public static Tensor adaptive_avg_pool2d(Tensor input, long output_size) => adaptive_avg_pool2d(input, Pair(output_size));
+
+    public static unsafe Tensor adaptive_max_pool2d(Tensor input, long[] output_size)
+    {
+        fixed (long* s = output_size) return Tensor.Wrap(rl_adaptive_max_pool2d(input.H, s, out var o), o);
+    }
+
+    public static Tensor adaptive_max_pool2d(Tensor input, long output_size) => adaptive_max_pool2d(input, Pair(output_size));
+
+    // ---- resampling ----
+
+    /// <summary>
+    /// Resizes a 4-D batch to <paramref name="size"/> or by <paramref name="scale_factor"/>;
+    /// <paramref name="mode"/> is "nearest" or "bilinear", as in PyTorch.
+    /// </summary>
+    public static unsafe Tensor interpolate(Tensor input, long[]? size = null, double? scale_factor = null, string mode = "nearest",
+        bool align_corners = false)
+    {
+        var m = mode switch
+        {
+            "nearest" => 0,
+            "bilinear" => 1,
+            _ => throw new ArgumentException($"interpolate: unsupported mode '{mode}' (nearest, bilinear)"),
+        };
+        if ((size is null) == (scale_factor is null)) throw new ArgumentException("interpolate: give exactly one of size and scale_factor");
+        var shape = input.shape;
+        size ??= [(long)Math.Floor(shape[2] * scale_factor!.Value), (long)Math.Floor(shape[3] * scale_factor.Value)];
+        var scale = scale_factor ?? 0;
+        fixed (long* s = size)
+            return Tensor.Wrap(rl_upsample2d(input.H, s, scale, scale, m, m == 1 && align_corners ? 1 : 0, out var o), o);
+    }
+
+    public static unsafe Tensor affine_grid(Tensor theta, long[] size, bool align_corners = false)
+    {
+        fixed (long* s = size) return Tensor.Wrap(rl_affine_grid(theta.H, s, size.Length, align_corners ? 1 : 0, out var o), o);
+    }
+
+    /// <summary>Samples <paramref name="input"/> at <paramref name="grid"/>; mode bilinear|nearest, padding_mode zeros|border|reflection.</summary>
+    public static Tensor grid_sample(Tensor input, Tensor grid, string mode = "bilinear", string padding_mode = "zeros", bool align_corners = false)
+    {
+        var m = mode switch { "bilinear" => 0, "nearest" => 1, _ => throw new ArgumentException($"grid_sample: unknown mode '{mode}'") };
+        var p = padding_mode switch
+        {
+            "zeros" => 0,
+            "border" => 1,
+            "reflection" => 2,
+            _ => throw new ArgumentException($"grid_sample: unknown padding_mode '{padding_mode}'"),
+        };
+        return Tensor.Wrap(rl_grid_sample(input.H, grid.H, m, p, align_corners ? 1 : 0, out var o), o);
+    }
+
+    /// <summary>Pads the last dimensions: <paramref name="pad"/> lists (left, right, top, bottom, ...) as in PyTorch.</summary>
+    public static unsafe Tensor pad(Tensor input, long[] pad, string mode = "constant", double value = 0)
+    {
+        var m = mode switch
+        {
+            "constant" => 0,
+            "reflect" => 1,
+            "replicate" => 2,
+            _ => throw new ArgumentException($"pad: unsupported mode '{mode}' (constant, reflect, replicate)"),
+        };
+        fixed (long* p = pad) return Tensor.Wrap(rl_pad(input.H, p, pad.Length, m, value, out var o), o);
+    }
+
+    // ---- activations ----
+
+    public static Tensor relu(Tensor x) => x.relu();
+    public static Tensor leaky_relu(Tensor x, double negative_slope = 0.01) => Tensor.Wrap(rl_leaky_relu(x.H, negative_slope, out var o), o);
+    public static Tensor elu(Tensor x, double alpha = 1) => Tensor.Wrap(rl_elu(x.H, alpha, out var o), o);
+    public static Tensor gelu(Tensor x, string approximate = "none") => Tensor.Wrap(rl_gelu(x.H, approximate == "tanh" ? 1 : 0, out var o), o);
+    public static Tensor silu(Tensor x) => x.U(Tensor.Un.Silu);
+    public static Tensor mish(Tensor x) => x.U(Tensor.Un.Mish);
+    public static Tensor hardswish(Tensor x) => x.U(Tensor.Un.Hardswish);
+    public static Tensor tanh(Tensor x) => x.tanh();
+    public static Tensor sigmoid(Tensor x) => x.sigmoid();
+    public static Tensor softplus(Tensor x, double beta = 1, double threshold = 20) => Tensor.Wrap(rl_softplus(x.H, beta, threshold, out var o), o);
+    public static Tensor hardtanh(Tensor x, double min_val = -1, double max_val = 1) => Tensor.Wrap(rl_hardtanh(x.H, min_val, max_val, out var o), o);
+    public static Tensor softmax(Tensor x, long dim) => Tensor.Wrap(rl_softmax(x.H, dim, 0, out var o), o);
+    public static Tensor log_softmax(Tensor x, long dim) => Tensor.Wrap(rl_softmax(x.H, dim, 1, out var o), o);
+
+    /// <summary>Divides by the <paramref name="p"/>-norm along <paramref name="dim"/>, never by less than <paramref name="eps"/>.</summary>
+    public static Tensor normalize(Tensor x, double p = 2, long dim = 1, double eps = 1e-12)
+    {
+        using var n = x.norm(p, dim, keepdim: true);
+        using var d = n.clamp_min(eps);
+        using var e = d.expand_as(x);
+        return x.div(e);
+    }
+
+    public static Tensor cosine_similarity(Tensor x1, Tensor x2, long dim = 1, double eps = 1e-8) =>
+        Tensor.Wrap(rl_cosine_similarity(x1.H, x2.H, dim, eps, out var o), o);
+
+    public static Tensor one_hot(Tensor labels, long num_classes = -1) => Tensor.Wrap(rl_one_hot(labels.H, num_classes, out var o), o);
+
+    // ---- losses ----
+
+    public static Tensor mse_loss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean) =>
+        Tensor.Wrap(rl_mse_loss(input.H, target.H, (int)reduction, out var o), o);
+
+    public static Tensor l1_loss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean) =>
+        Tensor.Wrap(rl_l1_loss(input.H, target.H, (int)reduction, out var o), o);
+
+    public static Tensor smooth_l1_loss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean, double beta = 1) =>
+        Tensor.Wrap(rl_smooth_l1_loss(input.H, target.H, (int)reduction, beta, out var o), o);
+
+    public static Tensor binary_cross_entropy(Tensor input, Tensor target, Tensor? weight = null, Reduction reduction = Reduction.Mean) =>
+        Tensor.Wrap(rl_bce(input.H, target.H, Opt(weight), (int)reduction, out var o), o);
+
+    public static Tensor binary_cross_entropy_with_logits(Tensor input, Tensor target, Tensor? weight = null, Tensor? pos_weight = null,
+        Reduction reduction = Reduction.Mean) =>
+        Tensor.Wrap(rl_bce_with_logits(input.H, target.H, Opt(weight), Opt(pos_weight), (int)reduction, out var o), o);
+
+    /// <summary>Cross-entropy over logits with class-index (int64) or class-probability targets.</summary>
+    public static Tensor cross_entropy(Tensor input, Tensor target, Tensor? weight = null, Reduction reduction = Reduction.Mean,
+        long ignore_index = -100, double label_smoothing = 0) =>
+        Tensor.Wrap(rl_cross_entropy(input.H, target.H, Opt(weight), (int)reduction, ignore_index, label_smoothing, out var o), o);
+
+    public static Tensor nll_loss(Tensor input, Tensor target, Tensor? weight = null, Reduction reduction = Reduction.Mean, long ignore_index = -100) =>
+        Tensor.Wrap(rl_nll_loss(input.H, target.H, Opt(weight), (int)reduction, ignore_index, out var o), o);
+
+    /// <summary>KL divergence with log-probability input; <paramref name="reduction"/> "batchmean" divides the sum by the batch size.</summary>
+    public static Tensor kl_div(Tensor input, Tensor target, string reduction = "mean", bool log_target = false)
+    {
+        var r = reduction switch
+        {
+            "none" => Reduction.None,
+            "mean" => Reduction.Mean,
+            "sum" or "batchmean" => Reduction.Sum,
+            _ => throw new ArgumentException($"kl_div: unknown reduction '{reduction}'"),
+        };
+        var loss = Tensor.Wrap(rl_kl_div(input.H, target.H, (int)r, log_target ? 1 : 0, out var o), o);
+        if (reduction != "batchmean") return loss;
+        using (loss) return loss.div((double)input.size(0));
+    }
+}
