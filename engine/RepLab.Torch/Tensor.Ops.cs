@@ -166,6 +166,9 @@ public sealed partial class Tensor
 
     public Tensor add(Tensor other, double alpha = 1) => alpha == 1 ? B(Bin.Add, other) : Wrap(rl_add_scaled(H, other.H, alpha, out var o), o);
     public Tensor add(double other) => B(Bin.Add, other);
+    public Tensor add(long other) => B(Bin.Add, other);
+    public Tensor mul(long other) => B(Bin.Mul, other);
+    public Tensor sub(long other) => B(Bin.Sub, other);
     public Tensor sub(Tensor other, double alpha = 1) => alpha == 1 ? B(Bin.Sub, other) : Wrap(rl_add_scaled(H, other.H, -alpha, out var o), o);
     public Tensor sub(double other) => B(Bin.Sub, other);
     public Tensor mul(Tensor other) => B(Bin.Mul, other);
@@ -204,6 +207,9 @@ public sealed partial class Tensor
         return this;
     }
     public Tensor add_(double other) => BI(Bin.Add, other);
+    public Tensor add_(long other) => BI(Bin.Add, other);
+    public Tensor mul_(long other) => BI(Bin.Mul, other);
+    public Tensor sub_(long other) => BI(Bin.Sub, other);
     public Tensor sub_(Tensor other, double alpha = 1) => alpha == 1 ? BI(Bin.Sub, other) : add_(other, -alpha);
     public Tensor sub_(double other) => BI(Bin.Sub, other);
     public Tensor mul_(Tensor other) => BI(Bin.Mul, other);
