@@ -1,0 +1,94 @@
+using System.Runtime.Loader;
+using FluentAssertions;
+using RepLab.Abstractions;
+using RepLab.Host.Plugins;
+using RepLab.Torch;
+using Xunit;
+
+namespace RepLab.Host.Tests.Plugins;
+
+public class PluginLoadingTests : IDisposable
+{
+    private readonly string temp = Directory.CreateTempSubdirectory("replab-plugins-").FullName;
+
+    public void Dispose() => Directory.Delete(temp, recursive: true);
+
+    private static PluginCatalog Fixtures() => new PluginCatalog().AddFolder(Repo.Fixture("PluginA")).AddFolder(Repo.Fixture("PluginB"));
+
+    [Fact]
+    public void Two_plugins_built_against_different_versions_of_one_library_both_load_and_work()
+    {
+        var catalog = Fixtures();
+        catalog.Failures.Should().BeEmpty();
+        catalog.Plugins.Select(p => p.Id).Should().BeEquivalentTo("augmentation/offset-a", "augmentation/offset-b");
+
+        using var registry = new PluginRegistry(catalog);
+        using var scope = torch.NewDisposeScope();
+        using var g = new Generator(0);
+        var zeros = torch.zeros(1);
+        registry.Create<IAugmentation>("offset-a").Apply(zeros, g).item().Should().Be(1, "SharedLib 1.0 offsets by 1");
+        registry.Create<IAugmentation>("offset-b").Apply(zeros, g).item().Should().Be(20, "SharedLib 2.0 offsets by Scale(2) = 20");
+
+        int LibVersion(string plugin) => AssemblyLoadContext.GetLoadContext(catalog.Plugins.Single(p => p.Name == plugin).Type.Assembly)!
+            .Assemblies.Single(a => a.GetName().Name == "SharedLib").GetName().Version!.Major;
+        LibVersion("offset-a").Should().Be(1);
+        LibVersion("offset-b").Should().Be(2);
+    }
+
+    [Fact]
+    public void A_plugins_sdk_types_are_the_hosts_types()
+    {
+        var d = Fixtures().Plugins.Single(p => p.Name == "offset-a");
+        AssemblyLoadContext.GetLoadContext(d.Type.Assembly).Should().NotBe(AssemblyLoadContext.Default, "each plugin has its own context");
+        var iface = d.Type.GetInterfaces().Single(i => i.Name == nameof(IAugmentation));
+        iface.Should().BeSameAs(typeof(IAugmentation));
+        d.OptionsType.BaseType.Should().BeSameAs(typeof(PluginOptions));
+        d.Type.GetMethod("Apply")!.ReturnType.Should().BeSameAs(typeof(Tensor), "the engine is shared too");
+    }
+
+    [Fact]
+    public void Options_reach_the_plugin_through_the_container()
+    {
+        var catalog = Fixtures();
+        using var registry = new PluginRegistry(catalog);
+        var d = registry.Find(PluginKind.Augmentation, "offset-a")!;
+        var options = (PluginOptions)Activator.CreateInstance(d.OptionsType)!;
+        d.OptionsType.GetProperty("Factor")!.SetValue(options, 3.0);
+        using var scope = torch.NewDisposeScope();
+        using var g = new Generator(0);
+        registry.Create<IAugmentation>("offset-a", options).Apply(torch.zeros(1), g).item().Should().Be(3);
+        var wrong = () => registry.Create<IAugmentation>("offset-a", new NoOptions());
+        wrong.Should().Throw<ArgumentException>().WithMessage("*takes OffsetAOptions*");
+        var missing = () => registry.Create<IAugmentation>("offset-c");
+        missing.Should().Throw<KeyNotFoundException>().WithMessage("*no augmentation plugin named 'offset-c'*");
+    }
+
+    [Fact]
+    public void A_broken_plugin_is_reported_with_its_path_and_reason_and_the_others_still_load()
+    {
+        var broken = Path.Combine(temp, "Broken");
+        Directory.CreateDirectory(broken);
+        File.WriteAllText(Path.Combine(broken, "Broken.dll"), "this is not an assembly");
+        File.Copy(Path.Combine(Repo.Fixture("PluginA"), "PluginA.deps.json"), Path.Combine(broken, "Broken.deps.json"));
+        var badManifest = Path.Combine(temp, "BadManifest");
+        Directory.CreateDirectory(badManifest);
+        File.Copy(Path.Combine(Repo.Fixture("PluginB"), "PluginB.dll"), Path.Combine(badManifest, "BadManifest.dll"));
+        File.WriteAllText(Path.Combine(badManifest, "BadManifest.deps.json"), "{}");
+        var catalog = new PluginCatalog().AddFolder(Repo.Fixture("PluginA")).AddFolder(temp).AddFolder(Path.Combine(temp, "absent"));
+        catalog.Plugins.Select(p => p.Name).Should().Equal("offset-a");
+        catalog.Failures.Should().HaveCount(3);
+        catalog.Failures[0].Path.Should().EndWith("BadManifest.dll");
+        catalog.Failures[0].Reason.Should().Contain("not a .NET dependency manifest");
+        catalog.Failures[1].Path.Should().EndWith("Broken.dll");
+        catalog.Failures[1].Reason.Should().NotBeNullOrWhiteSpace();
+        catalog.Failures[2].Reason.Should().Contain("does not exist");
+    }
+
+    [Fact]
+    public void Loading_the_same_folder_twice_registers_each_plugin_once()
+    {
+        var catalog = Fixtures().AddFolder(Repo.Fixture("PluginA"));
+        catalog.Plugins.Should().HaveCount(2);
+        catalog.Failures.Should().BeEmpty();
+    }
+}
