@@ -37,13 +37,6 @@ internal sealed class Golden
     public IEnumerable<(string name, Tensor tensor)> Under(string prefix) =>
         Tensors.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).OrderBy(kv => kv.Key, StringComparer.Ordinal)
             .Select(kv => (kv.Key[prefix.Length..], kv.Value));
-
-    /// <summary>The golden file's case names, for [MemberData].</summary>
-    public static IEnumerable<object[]> CaseData(string file)
-    {
-        using var scope = torch.NewDisposeScope();
-        return new Golden(file).Cases().Select(c => new object[] { c }).ToList();
-    }
 }
 
 internal static class Check

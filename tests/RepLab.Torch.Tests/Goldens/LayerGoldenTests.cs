@@ -25,6 +25,7 @@ public class LayerGoldenTests
         ["convT_k3_s2_p1_op0"] = () => new nn.ConvTranspose2d(4, 3, 3, stride: 2, padding: 1),
         ["convT_groups_op1"] = () => new nn.ConvTranspose2d(4, 6, 3, stride: 2, padding: 1, output_padding: 1, groups: 2),
         ["convT_s1_nobias"] = () => new nn.ConvTranspose2d(3, 2, 3, bias: false),
+        ["convT_dilation2_op1"] = () => new nn.ConvTranspose2d(3, 2, 3, stride: 2, padding: 2, output_padding: 1, dilation: 2),
         ["bn1d_train"] = () => new nn.BatchNorm1d(3),
         ["bn1d_train_3d"] = () => new nn.BatchNorm1d(3),
         ["bn1d_eval"] = () => new nn.BatchNorm1d(3),

@@ -20,7 +20,8 @@ Files:
 
 written_by_replab.safetensors is not made here: the C# test
 SafetensorsInteropTests.Writer_output_matches_the_committed_file_python_verified writes the
-same bytes; `--check` parses it with the reader below (no safetensors package needed) and
+same bytes (to update it on purpose, copy that test's ours.safetensors from the test output
+directory, bin/Release/net10.0/, over it); `--check` parses it with the reader below (no safetensors package needed) and
 verifies every header field and value.
 
 The safetensors format is written and read by hand (Debian has no safetensors package):
@@ -161,6 +162,7 @@ def layer_goldens():
     case("convT_k3_s2_p1_op0", lambda: nn.ConvTranspose2d(4, 3, 3, stride=2, padding=1), (2, 4, 5, 5))
     case("convT_groups_op1", lambda: nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2), (2, 4, 4, 4))
     case("convT_s1_nobias", lambda: nn.ConvTranspose2d(3, 2, 3, bias=False), (2, 3, 4, 4))
+    case("convT_dilation2_op1", lambda: nn.ConvTranspose2d(3, 2, 3, stride=2, padding=2, output_padding=1, dilation=2), (2, 3, 4, 4))
     case("bn1d_train", lambda: nn.BatchNorm1d(3), (6, 3), randomize=True)
     case("bn1d_train_3d", lambda: nn.BatchNorm1d(3), (4, 3, 5), randomize=True)
     case("bn1d_eval", lambda: nn.BatchNorm1d(3), (6, 3), training=False, randomize=True)
