@@ -90,7 +90,7 @@ public static partial class nn
                 throw new ArgumentException($"{GetType().Name}: expected a {string.Join(" or ", ranks)}-D input, got {rank}-D");
             var useBatchStats = training || running_mean is null;
             // An integer scalar: add_(1L) would bind to add_(double) and libtorch refuses a float scalar into this int64 buffer.
-            if (training && num_batches_tracked is not null) num_batches_tracked.BI(Tensor.Bin.Add, 1L);
+            if (training && num_batches_tracked is not null) num_batches_tracked.add_(1L);
             return F.batch_norm(input, useBatchStats && !training ? null : running_mean, useBatchStats && !training ? null : running_var,
                 weight, bias, useBatchStats, momentum, eps);
         }
