@@ -1,0 +1,90 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using RepLab.Abstractions;
+using RepLab.Torch;
+
+namespace RepLab.Plugins.Datasets.Idx;
+
+/// <summary>Options of the <c>idx</c> dataset.</summary>
+public sealed record IdxOptions : PluginOptions
+{
+    /// <summary>
+    /// Folder holding MNIST-format files (<c>train-images-idx3-ubyte[.gz]</c>, <c>train-labels-idx1-ubyte[.gz]</c>,
+    /// <c>t10k-...</c>). Default: Fashion-MNIST from Debian's dataset-fashion-mnist package.
+    /// </summary>
+    public string Root { get; init; } = "/usr/share/datasets/fashion-mnist";
+
+    /// <summary>Use only the first N images of each split (0: all); for quick runs and tests.</summary>
+    public int Limit { get; init; }
+
+    /// <summary>Number of classes (default 10).</summary>
+    public int Classes { get; init; } = 10;
+}
+
+/// <summary>
+/// MNIST-format (IDX) images and labels, gzip-compressed or not: MNIST, Fashion-MNIST, KMNIST.
+/// Splits: train and test (<c>t10k</c> files). Nothing is downloaded; a missing or malformed
+/// file is an error that names it and the format expected.
+/// </summary>
+[Plugin("idx", Summary = "MNIST-format (IDX) files, e.g. Fashion-MNIST from dataset-fashion-mnist")]
+public sealed class IdxDataset(IdxOptions options) : IDataset
+{
+    public IReadOnlyList<string> Splits { get; } = ["train", "test"];
+
+    public ImageSet Load(string split)
+    {
+        var prefix = split switch
+        {
+            "train" => "train",
+            "test" => "t10k",
+            _ => throw new ArgumentException($"idx has no split '{split}' (train, test)"),
+        };
+        var (images, shape) = Read(Find($"{prefix}-images-idx3-ubyte"), 3);
+        var (labels, labelShape) = Read(Find($"{prefix}-labels-idx1-ubyte"), 1);
+        if (labelShape[0] != shape[0])
+            throw new InvalidDataException($"{options.Root}: {shape[0]} {prefix} images but {labelShape[0]} labels");
+        var n = options.Limit > 0 ? Math.Min(options.Limit, shape[0]) : shape[0];
+        var pixels = torch.tensor<byte>(images.AsSpan(0, n * shape[1] * shape[2]), [n, 1, shape[1], shape[2]]);
+        var labelValues = labels.AsSpan(0, n).ToArray().Select(b => (long)b).ToArray();
+        return new ImageSet(pixels, torch.tensor<long>(labelValues), options.Classes, $"idx/{split}");
+    }
+
+    private string Find(string name)
+    {
+        foreach (var candidate in new[] { name + ".gz", name })
+        {
+            var path = Path.Combine(options.Root, candidate);
+            if (File.Exists(path)) return path;
+        }
+        throw new FileNotFoundException(
+            $"idx dataset: expected {Path.Combine(options.Root, name)}.gz (MNIST IDX format, gzip or plain); " +
+            "for Fashion-MNIST install the Debian package dataset-fashion-mnist");
+    }
+
+    /// <summary>Reads an IDX file: magic 0x00 0x00 type dims, big-endian dimension sizes, then uint8 data.</summary>
+    internal static (byte[] data, int[] shape) Read(string path, int expectedDims)
+    {
+        byte[] raw;
+        try
+        {
+            using var file = File.OpenRead(path);
+            using Stream s = path.EndsWith(".gz") ? new GZipStream(file, CompressionMode.Decompress) : file;
+            using var ms = new MemoryStream();
+            s.CopyTo(ms);
+            raw = ms.ToArray();
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{path}: not a valid gzip file ({e.Message})");
+        }
+        if (raw.Length < 4 || raw[0] != 0 || raw[1] != 0 || raw[2] != 0x08 || raw[3] != expectedDims)
+            throw new InvalidDataException($"{path}: not an IDX file of unsigned bytes with {expectedDims} dimension(s)");
+        var shape = new int[expectedDims];
+        for (var i = 0; i < expectedDims; i++) shape[i] = (int)BinaryPrimitives.ReadUInt32BigEndian(raw.AsSpan(4 + 4 * i));
+        var header = 4 + 4 * expectedDims;
+        var count = shape.Aggregate(1L, (a, b) => a * b);
+        if (raw.Length - header < count)
+            throw new InvalidDataException($"{path}: truncated: header promises {count} bytes of data, file holds {raw.Length - header}");
+        return (raw[header..(int)(header + count)], shape);
+    }
+}

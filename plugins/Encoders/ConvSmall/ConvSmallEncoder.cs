@@ -1,0 +1,52 @@
+using System.ComponentModel.DataAnnotations;
+using RepLab.Abstractions;
+using RepLab.Torch;
+
+namespace RepLab.Plugins.Encoders.ConvSmall;
+
+/// <summary>Options of the <c>conv-small</c> encoder.</summary>
+public sealed record ConvSmallOptions : PluginOptions
+{
+    /// <summary>Feature dimension of the final linear layer (default 128).</summary>
+    [Range(1, 65536)]
+    public int Features { get; init; } = 128;
+
+    /// <summary>Negative slope of the LeakyReLU activations (default 0.2, as in DCGAN).</summary>
+    [Range(0.0, 1.0)]
+    public double Slope { get; init; } = 0.2;
+}
+
+/// <summary>
+/// A small CNN for 28x28 and 32x32 images: conv 4x4/2 to 32, conv 4x4/2 to 64, conv 3x3/2 to
+/// 128 (each with BatchNorm and LeakyReLU), flatten 128x4x4, linear to <c>features</c>.
+/// </summary>
+[Plugin("conv-small", Summary = "three strided convs + linear; for 28x28 and 32x32 images")]
+public sealed class ConvSmallEncoder(ConvSmallOptions options) : IEncoder
+{
+    public EncoderModule Build(ImageShape input) => new ConvSmallNetwork(input, options);
+}
+
+/// <summary>The conv-small network; children are named like PyTorch's nn.Sequential of the same layers.</summary>
+public sealed class ConvSmallNetwork : EncoderModule
+{
+    private readonly nn.Sequential body;
+
+    public ConvSmallNetwork(ImageShape input, ConvSmallOptions options)
+    {
+        if (input.Height is < 16 or > 64 || input.Width is < 16 or > 64)
+            throw new ArgumentException($"conv-small expects images of 16 to 64 pixels a side, got {input}");
+        static long Down(long s, long k, long p) => (s + 2 * p - k) / 2 + 1;
+        var h = Down(Down(Down(input.Height, 4, 1), 4, 1), 3, 1);
+        var w = Down(Down(Down(input.Width, 4, 1), 4, 1), 3, 1);
+        Features = options.Features;
+        body = register_module("body", new nn.Sequential(
+            new nn.Conv2d(input.Channels, 32, 4, stride: 2, padding: 1), new nn.BatchNorm2d(32), new nn.LeakyReLU(options.Slope),
+            new nn.Conv2d(32, 64, 4, stride: 2, padding: 1), new nn.BatchNorm2d(64), new nn.LeakyReLU(options.Slope),
+            new nn.Conv2d(64, 128, 3, stride: 2, padding: 1), new nn.BatchNorm2d(128), new nn.LeakyReLU(options.Slope),
+            new nn.Flatten(), new nn.Linear(128 * h * w, options.Features)));
+    }
+
+    public override int Features { get; }
+
+    public override Tensor forward(Tensor input) => body.forward(input);
+}

@@ -1,0 +1,91 @@
+using System.ComponentModel.DataAnnotations;
+using System.Reflection;
+using System.Xml.Linq;
+using FluentAssertions;
+using RepLab.Abstractions;
+using RepLab.Host.Plugins;
+using RepLab.Torch;
+using Xunit;
+
+namespace RepLab.Host.Tests.Plugins;
+
+/// <summary>Runs over every built-in plugin the host discovers, so a new plugin is tested the day it is added.</summary>
+public class BuiltInPluginConformanceTests
+{
+    private static readonly Lazy<PluginRegistry> Registry = new(() =>
+    {
+        var config = typeof(BuiltInPluginConformanceTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()!.Configuration;
+        var folder = Path.Combine(Repo.Root, "host", "RepLab.Host", "bin", config, "net10.0", "plugins");
+        return new PluginRegistry(new PluginCatalog().AddFolder(folder));
+    });
+
+    public static TheoryData<string> Ids => new(Registry.Value.Catalog.Plugins.Select(p => p.Id));
+
+    private static PluginDescriptor Get(string id) => Registry.Value.Catalog.Plugins.Single(p => p.Id == id);
+
+    [Fact]
+    public void Built_ins_load_without_failures_and_cover_the_first_run()
+    {
+        Registry.Value.Catalog.Failures.Should().BeEmpty();
+        Registry.Value.Names(PluginKind.Encoder).Should().Contain("conv-small");
+        Registry.Value.Names(PluginKind.Dataset).Should().Contain(["synthetic", "idx"]);
+    }
+
+    [Theory]
+    [MemberData(nameof(Ids))]
+    public void Defaults_bind_and_validate_and_every_option_is_documented(string id)
+    {
+        var d = Get(id);
+        d.Attribute.Summary.Should().NotBeNullOrWhiteSpace($"{id} needs a one-line summary");
+        var options = Activator.CreateInstance(d.OptionsType)!;
+        var results = new List<ValidationResult>();
+        Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true)
+            .Should().BeTrue(string.Join("; ", results.Select(r => r.ErrorMessage)));
+        var xml = Path.ChangeExtension(d.AssemblyPath, ".xml");
+        File.Exists(xml).Should().BeTrue("plugins ship their XML docs for `replab plugins`");
+        var documented = XDocument.Load(xml).Descendants("member").Select(m => (string)m.Attribute("name")!).ToHashSet();
+        foreach (var p in d.OptionsType.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.DeclaringType == d.OptionsType))
+            documented.Should().Contain($"P:{d.OptionsType.FullName}.{p.Name}", $"{id} option {p.Name} needs a doc comment");
+        var instance = d.OptionsType == typeof(NoOptions) ? Activator.CreateInstance(d.Type) : Activator.CreateInstance(d.Type, options);
+        instance.Should().NotBeNull();
+    }
+
+    [Theory]
+    [MemberData(nameof(Ids))]
+    public void A_tiny_exercise_runs_on_synthetic_data(string id)
+    {
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(0);
+        var d = Get(id);
+        var r = Registry.Value;
+        using var data = r.Create<IDataset>("synthetic").Load("train");
+        switch (d.Kind)
+        {
+            case PluginKind.Encoder:
+                using (var encoder = r.Create<IEncoder>(d.Name).Build(data.Shape))
+                using (var x = data.Images.slice(0, 0, 8).to(ScalarType.Float32) / 255.0)
+                using (var y = encoder.forward(x))
+                    y.shape.Should().Equal(8, encoder.Features);
+                break;
+            case PluginKind.Dataset:
+                var dataset = r.Create<IDataset>(d.Name);
+                dataset.Splits.Should().Contain("train");
+                if (d.Name == "idx" && !Directory.Exists("/usr/share/datasets/fashion-mnist")) return;
+                using (var set = dataset.Load(dataset.Splits.Contains("test") ? "test" : "train"))
+                {
+                    set.Images.dtype.Should().Be(ScalarType.UInt8);
+                    set.Images.dim().Should().Be(4);
+                    set.Count.Should().BePositive();
+                }
+                break;
+            case PluginKind.Augmentation:
+                using (var g = new Generator(0))
+                using (var x = data.Images.slice(0, 0, 8).to(ScalarType.Float32) / 255.0)
+                using (var y = r.Create<IAugmentation>(d.Name).Apply(x, g))
+                    y.shape[0].Should().Be(8);
+                break;
+            default:
+                throw new InvalidOperationException($"no conformance exercise for {d.Kind} yet: add one");
+        }
+    }
+}

@@ -1,0 +1,91 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using System.Reflection;
+using FluentAssertions;
+using RepLab.Abstractions;
+using RepLab.Host.Plugins;
+using RepLab.Torch;
+using Xunit;
+
+namespace RepLab.Host.Tests.Plugins;
+
+public class DatasetPluginTests : IDisposable
+{
+    private readonly string dir = Directory.CreateTempSubdirectory("replab-idx-").FullName;
+    private static readonly Lazy<PluginRegistry> Registry = new(() =>
+    {
+        var config = typeof(DatasetPluginTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()!.Configuration;
+        return new PluginRegistry(new PluginCatalog().AddFolder(Path.Combine(Repo.Root, "host", "RepLab.Host", "bin", config, "net10.0", "plugins")));
+    });
+
+    public void Dispose() => Directory.Delete(dir, recursive: true);
+
+    private static IDataset Create(string name, params (string key, object value)[] settings)
+    {
+        var d = Registry.Value.Find(PluginKind.Dataset, name)!;
+        var options = (PluginOptions)Activator.CreateInstance(d.OptionsType)!;
+        foreach (var (key, value) in settings) d.OptionsType.GetProperty(key)!.SetValue(options, value);
+        return Registry.Value.Create<IDataset>(name, options);
+    }
+
+    private void WriteIdx(string name, byte[] data, int[] dims, bool gzip = true, int? truncateTo = null)
+    {
+        var header = new byte[4 + 4 * dims.Length];
+        header[2] = 0x08;
+        header[3] = (byte)dims.Length;
+        for (var i = 0; i < dims.Length; i++) BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(4 + 4 * i), (uint)dims[i]);
+        var bytes = header.Concat(data).ToArray();
+        if (truncateTo is { } t) bytes = bytes[..t];
+        var path = Path.Combine(dir, name + (gzip ? ".gz" : ""));
+        using var f = File.Create(path);
+        using Stream s = gzip ? new GZipStream(f, CompressionLevel.Fastest) : f;
+        s.Write(bytes);
+    }
+
+    [Fact]
+    public void Idx_reads_gzip_and_plain_files_in_the_mnist_layout()
+    {
+        var pixels = Enumerable.Range(0, 3 * 4 * 5).Select(i => (byte)i).ToArray();
+        WriteIdx("t10k-images-idx3-ubyte", pixels, [3, 4, 5]);
+        WriteIdx("t10k-labels-idx1-ubyte", [7, 0, 9], [3], gzip: false);
+        using var set = Create("idx", ("Root", dir)).Load("test");
+        set.Images.shape.Should().Equal(3, 1, 4, 5);
+        set.Images.data<byte>().Should().Equal(pixels);
+        set.Labels!.data<long>().Should().Equal(7, 0, 9);
+        using var limited = Create("idx", ("Root", dir), ("Limit", 2)).Load("test");
+        limited.Count.Should().Be(2);
+    }
+
+    [Fact]
+    public void Idx_names_the_missing_or_broken_file()
+    {
+        var missing = () => Create("idx", ("Root", dir)).Load("train");
+        missing.Should().Throw<FileNotFoundException>().WithMessage($"*{Path.Combine(dir, "train-images-idx3-ubyte")}.gz*dataset-fashion-mnist*");
+
+        WriteIdx("train-images-idx3-ubyte", new byte[10], [2, 4, 5], truncateTo: 20);
+        WriteIdx("train-labels-idx1-ubyte", [1, 2], [2]);
+        var truncated = () => Create("idx", ("Root", dir)).Load("train");
+        truncated.Should().Throw<InvalidDataException>().WithMessage("*train-images-idx3-ubyte.gz: truncated*");
+
+        File.WriteAllBytes(Path.Combine(dir, "train-images-idx3-ubyte.gz"), [1, 2, 3, 4]);
+        var notGzip = () => Create("idx", ("Root", dir)).Load("train");
+        notGzip.Should().Throw<InvalidDataException>().WithMessage("*train-images-idx3-ubyte.gz*");
+    }
+
+    [Fact]
+    public void Synthetic_is_deterministic_labelled_and_balanced_enough()
+    {
+        using var a = Create("synthetic", ("Seed", 3)).Load("train");
+        using var b = Create("synthetic", ("Seed", 3)).Load("train");
+        using var c = Create("synthetic", ("Seed", 4)).Load("train");
+        a.Images.equal(b.Images).Should().BeTrue();
+        a.Images.equal(c.Images).Should().BeFalse();
+        var counts = a.Labels!.data<long>().GroupBy(l => l).ToDictionary(g => g.Key, g => g.Count());
+        counts.Keys.Should().BeEquivalentTo(new long[] { 0, 1, 2, 3 });
+        counts.Values.Should().OnlyContain(n => n > 512 / 4 / 2);
+        using var rgb = Create("synthetic", ("Channels", 3), ("Size", 32)).Load("test");
+        rgb.Shape.Should().Be(new ImageShape(3, 32, 32));
+        var act = () => Create("synthetic").Load("validation");
+        act.Should().Throw<ArgumentException>().WithMessage("*no split 'validation'*");
+    }
+}
