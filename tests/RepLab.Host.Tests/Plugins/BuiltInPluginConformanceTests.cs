@@ -29,6 +29,7 @@ public class BuiltInPluginConformanceTests
         Registry.Value.Catalog.Failures.Should().BeEmpty();
         Registry.Value.Names(PluginKind.Encoder).Should().Contain("conv-small");
         Registry.Value.Names(PluginKind.Dataset).Should().Contain(["synthetic", "idx"]);
+        Registry.Value.Names(PluginKind.Evaluator).Should().Contain(["linear-probe", "knn"]);
     }
 
     [Theory]
@@ -83,6 +84,20 @@ public class BuiltInPluginConformanceTests
                 using (var x = data.Images.slice(0, 0, 8).to(ScalarType.Float32) / 255.0)
                 using (var y = r.Create<IAugmentation>(d.Name).Apply(x, g))
                     y.shape[0].Should().Be(8);
+                break;
+            case PluginKind.Evaluator:
+                using (var test = r.Create<IDataset>("synthetic").Load("test"))
+                using (var encoder = r.Create<IEncoder>("conv-small").Build(data.Shape))
+                {
+                    var before = Features.Fingerprint(encoder);
+                    var context = new RecordingRunContext();
+                    var metrics = r.Create<IEvaluator>(d.Name).Evaluate(encoder, new EvaluationData(data, test), context);
+                    metrics.Should().ContainKey($"eval/{d.Name}/top1");
+                    metrics.Values.Should().OnlyContain(v => v >= 0 && v <= 1);
+                    context.Logged.Keys.Should().Contain(metrics.Keys);
+                    Features.Fingerprint(encoder).Should().Be(before, "evaluation leaves the encoder untouched");
+                    encoder.parameters().Should().OnlyContain(p => p.grad == null);
+                }
                 break;
             default:
                 throw new InvalidOperationException($"no conformance exercise for {d.Kind} yet: add one");

@@ -1,0 +1,48 @@
+using RepLab.Torch;
+
+namespace RepLab.Abstractions;
+
+/// <summary>Shared plumbing for evaluators: features of a frozen encoder, computed once.</summary>
+public static class Features
+{
+    /// <summary>
+    /// Runs <paramref name="encoder"/> in eval mode without gradient over every image of
+    /// <paramref name="set"/> (scaled to [0, 1]) and returns float features [N, F] on
+    /// <paramref name="device"/>. The encoder's training mode is restored afterwards.
+    /// </summary>
+    public static Tensor Extract(EncoderModule encoder, ImageSet set, Device device, int batchSize = 512)
+    {
+        var wasTraining = encoder.training;
+        encoder.eval();
+        try
+        {
+            using var ng = torch.no_grad();
+            var parts = new List<Tensor>();
+            for (long start = 0; start < set.Count; start += batchSize)
+            {
+                using var scope = torch.NewDisposeScope();
+                var x = set.Images.slice(0, start, Math.Min(start + batchSize, set.Count)).to(device, ScalarType.Float32) / 255.0;
+                parts.Add(encoder.forward(x).MoveToOuterScope());
+            }
+            var all = torch.cat(parts);
+            foreach (var p in parts) p.Dispose();
+            return all;
+        }
+        finally
+        {
+            encoder.train(wasTraining);
+        }
+    }
+
+    /// <summary>A fingerprint of every parameter and buffer, to prove an evaluation left the encoder untouched.</summary>
+    public static double Fingerprint(Module module)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var ng = torch.no_grad();
+        var total = 0.0;
+        var i = 1;
+        foreach (var (_, t) in module.state_dict())
+            total += t.to(ScalarType.Float64).abs().sum().item() * i++;
+        return total;
+    }
+}

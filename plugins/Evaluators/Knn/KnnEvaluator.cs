@@ -1,0 +1,59 @@
+using System.ComponentModel.DataAnnotations;
+using RepLab.Abstractions;
+using RepLab.Torch;
+
+namespace RepLab.Plugins.Evaluators.Knn;
+
+/// <summary>Options of the <c>knn</c> evaluator.</summary>
+public sealed record KnnOptions : PluginOptions
+{
+    /// <summary>Neighbours that vote (default 20, as in Wu et al., 2018).</summary>
+    [Range(1, 10_000)]
+    public int K { get; init; } = 20;
+
+    /// <summary>Temperature of the vote weights exp(similarity / T) (default 0.1).</summary>
+    [Range(1e-4, 100.0)]
+    public double Temperature { get; init; } = 0.1;
+
+    /// <summary>Test images scored per chunk, bounding memory (default 256).</summary>
+    [Range(1, 65536)]
+    public int Chunk { get; init; } = 256;
+}
+
+/// <summary>
+/// Weighted k-nearest-neighbour classification on L2-normalised frozen features (Wu et al., 2018,
+/// "Unsupervised Feature Learning via Non-Parametric Instance Discrimination"): each of the k most
+/// cosine-similar training images votes for its class with weight exp(similarity / T).
+/// Reports <c>eval/knn/top1</c>.
+/// </summary>
+[Plugin("knn", Summary = "weighted kNN on cosine similarity of frozen features", Citation = "Wu et al., CVPR 2018")]
+public sealed class KnnEvaluator(KnnOptions options) : IEvaluator
+{
+    public IReadOnlyDictionary<string, double> Evaluate(EncoderModule encoder, EvaluationData data, IRunContext context)
+    {
+        using var scope = torch.NewDisposeScope();
+        var train = F.normalize(Features.Extract(encoder, data.Train, context.Device), dim: 1);
+        var test = F.normalize(Features.Extract(encoder, data.Test, context.Device), dim: 1);
+        var trainLabels = data.Train.Labels?.to(context.Device) ?? throw new ArgumentException("knn needs a labelled train split");
+        var testLabels = data.Test.Labels?.to(context.Device) ?? throw new ArgumentException("knn needs a labelled test split");
+        var classes = Math.Max(data.Train.Classes, data.Test.Classes);
+        var k = Math.Min(options.K, (int)data.Train.Count);
+        long correct = 0;
+        for (long start = 0; start < data.Test.Count; start += options.Chunk)
+        {
+            using var chunk = torch.NewDisposeScope();
+            var q = test.slice(0, start, Math.Min(start + options.Chunk, data.Test.Count));
+            var (sim, idx) = q.mm(train.T).topk(k, dim: 1);
+            var weights = (sim / options.Temperature).exp();
+            var votes = torch.zeros([q.size(0), classes], device: context.Device)
+                .scatter_add(1, trainLabels.index_select(0, idx.flatten()).view(idx.shape), weights);
+            var predicted = votes.argmax(1);
+            correct += predicted.eq(testLabels.slice(0, start, start + q.size(0))).sum().item<long>();
+        }
+        var top1 = (double)correct / data.Test.Count;
+        context.Log("eval/knn/top1", top1);
+        context.Log("eval/knn/k", k);
+        context.Log("eval/knn/temperature", options.Temperature);
+        return new Dictionary<string, double> { ["eval/knn/top1"] = top1 };
+    }
+}
