@@ -60,7 +60,7 @@ public interface IDataset : IPlugin
 
 /// <summary>
 /// One step of a view pipeline, applied to a whole float batch [N, C, H, W] in [0, 1] on the
-/// run's device; every sample draws its own random parameters from <paramref name="generator"/>.
+/// run's device; every sample draws its own random parameters from the generator.
 /// </summary>
 public interface IAugmentation : IPlugin
 {

@@ -1,3 +1,5 @@
+using System.Reflection;
+
 namespace RepLab.Host.Tests;
 
 /// <summary>Paths inside the repository the tests run from.</summary>
@@ -13,4 +15,14 @@ public static class Repo
     }
 
     public static string Fixture(string name) => Path.Combine(Root, "tests", "fixtures", "out", name);
+
+    /// <summary>The host's built-in plugins folder for the configuration these tests were built in.</summary>
+    public static string BuiltInPlugins { get; } = Path.Combine(Root, "host", "RepLab.Host", "bin",
+        typeof(Repo).Assembly.GetCustomAttribute<System.Reflection.AssemblyConfigurationAttribute>()!.Configuration, "net10.0", "plugins");
+
+    private static readonly Lazy<RepLab.Host.Plugins.PluginRegistry> builtIns =
+        new(() => new RepLab.Host.Plugins.PluginRegistry(new RepLab.Host.Plugins.PluginCatalog().AddFolder(BuiltInPlugins)));
+
+    /// <summary>One registry of the built-in plugins, shared by the tests (plugin contexts are never unloaded).</summary>
+    public static RepLab.Host.Plugins.PluginRegistry BuiltIns => builtIns.Value;
 }

@@ -12,12 +12,7 @@ namespace RepLab.Host.Tests.Plugins;
 /// <summary>Runs over every built-in plugin the host discovers, so a new plugin is tested the day it is added.</summary>
 public class BuiltInPluginConformanceTests
 {
-    private static readonly Lazy<PluginRegistry> Registry = new(() =>
-    {
-        var config = typeof(BuiltInPluginConformanceTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()!.Configuration;
-        var folder = Path.Combine(Repo.Root, "host", "RepLab.Host", "bin", config, "net10.0", "plugins");
-        return new PluginRegistry(new PluginCatalog().AddFolder(folder));
-    });
+    private static readonly Lazy<PluginRegistry> Registry = new(() => Repo.BuiltIns);
 
     public static TheoryData<string> Ids => new(Registry.Value.Catalog.Plugins.Select(p => p.Id));
 

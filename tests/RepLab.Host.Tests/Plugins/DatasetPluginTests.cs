@@ -12,11 +12,7 @@ namespace RepLab.Host.Tests.Plugins;
 public class DatasetPluginTests : IDisposable
 {
     private readonly string dir = Directory.CreateTempSubdirectory("replab-idx-").FullName;
-    private static readonly Lazy<PluginRegistry> Registry = new(() =>
-    {
-        var config = typeof(DatasetPluginTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()!.Configuration;
-        return new PluginRegistry(new PluginCatalog().AddFolder(Path.Combine(Repo.Root, "host", "RepLab.Host", "bin", config, "net10.0", "plugins")));
-    });
+    private static readonly Lazy<PluginRegistry> Registry = new(() => Repo.BuiltIns);
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
 

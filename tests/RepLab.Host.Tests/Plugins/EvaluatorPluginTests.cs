@@ -16,10 +16,7 @@ public class EvaluatorPluginTests
         public override Tensor forward(Tensor input) => input.flatten(1);
     }
 
-    private static readonly Lazy<PluginRegistry> Registry = new(() => new PluginRegistry(new PluginCatalog().AddFolder(
-        Path.Combine(Repo.Root, "host", "RepLab.Host", "bin",
-            typeof(EvaluatorPluginTests).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyConfigurationAttribute), false)
-                .Cast<System.Reflection.AssemblyConfigurationAttribute>().Single().Configuration, "net10.0", "plugins"))));
+    private static readonly Lazy<PluginRegistry> Registry = new(() => Repo.BuiltIns);
 
     [Theory]
     // Raw pixels of shapes at random positions: kNN separates them well, a linear model only partly.
