@@ -26,7 +26,7 @@ public static partial class ConfigYaml
         {
             return reader.ReadStream();
         }
-        catch (YamlException e) when (e is not null)
+        catch (YamlException e)
         {
             throw ConfigException.At(locate((int)e.Start.Line, (int)e.Start.Column), reader.CurrentPath,
                 "invalid YAML: " + MarkPrefix().Replace(e.Message, ""));
