@@ -3,7 +3,8 @@ bench/RepLab.Bench (DCGAN 28x28 and CIFAR ResNet-18 training steps on fixed synt
 
     /usr/bin/python3 bench/engine_pytorch.py --model dcgan|resnet18 [--threads 2] [--batch 128] [--steps S] [--warmup 3]
 
-Prints one line per model: model=<name> steps_per_s=<value> first_loss=<value>.
+Prints one line per model: model=<name> steps_per_s=<value> cpu_s_per_step=<value> first_loss=<value>
+(process CPU seconds per step, all threads; first_loss matches our engine's: same seeded weights).
 Idiomatic PyTorch 1.13: nn.Module models, torch.optim, zero_grad(set_to_none=True) (what our
 engine's zero_grad does, and PyTorch 2's default).
 """
@@ -67,10 +68,11 @@ def time_steps(warmup, steps, step):
     first = step()
     for _ in range(warmup - 1):
         step()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(steps):
         step()
-    return steps / (time.perf_counter() - t0), first
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return steps / wall, cpu / steps, first
 
 
 def dcgan(batch, warmup, steps):
@@ -132,8 +134,8 @@ def main():
     torch.set_num_threads(a.threads)
     for model in a.model or ["dcgan", "resnet18"]:
         steps = a.steps or (20 if model == "dcgan" else 4)
-        rate, loss = {"dcgan": dcgan, "resnet18": resnet18}[model](a.batch, a.warmup, steps)
-        print(f"model={model} steps_per_s={rate:.3f} first_loss={loss:.4f}", flush=True)
+        rate, cpu, loss = {"dcgan": dcgan, "resnet18": resnet18}[model](a.batch, a.warmup, steps)
+        print(f"model={model} steps_per_s={rate:.3f} cpu_s_per_step={cpu:.3f} first_loss={loss:.4f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -59,11 +59,13 @@ run_side() { # side model run
   else
     out="$("$python" "$root/bench/engine_pytorch.py" --model "$model" --threads "$threads" --batch "$batch" --steps "$n" --warmup "$warmup")"
   fi
-  local rate
+  local rate cpu
   rate="$(sed -nE "s/^model=$model steps_per_s=([0-9.]+).*/\1/p" <<<"$out")"
+  cpu="$(sed -nE "s/^model=$model .*cpu_s_per_step=([0-9.]+).*/\1/p" <<<"$out")"
   [ -n "$rate" ] || { echo "run.sh: $side $model printed no rate:" >&2; echo "$out" >&2; exit 1; }
   echo "$rate" >>"$tmp/$side-$model"
-  printf '  run %d %-7s %-8s %s steps/s\n' "$3" "$side" "$model" "$rate" >&2
+  echo "$cpu" >>"$tmp/$side-$model-cpu"
+  printf '  run %d %-7s %-8s %7s steps/s  %6s CPU s/step\n' "$3" "$side" "$model" "$rate" "$cpu" >&2
 }
 
 version="$(dotnet "$ours_dll" --version)"
@@ -91,5 +93,9 @@ result="$root/bench/results/engine-$(date -u +%Y%m%d-%H%M%S).txt"
   done
 } >"$tmp/result"
 tail -n +2 "$tmp/result"
+# CPU seconds per step (all threads): a steadier cross-check when other work shares the machine.
+for model in $models; do
+  echo "# $model median CPU s/step: ours $(median <"$tmp/ours-$model-cpu") pytorch $(median <"$tmp/pytorch-$model-cpu")" >&2
+done
 cp "$tmp/result" "$result"
 echo "# written to ${result#"$root"/}" >&2

@@ -4,7 +4,8 @@
 //
 //   dotnet RepLab.Bench.dll --model dcgan|resnet18 [--threads 2] [--batch 128] [--steps 20] [--warmup 3] [--no-adjoint]
 //
-// Prints one line per model: model=<name> steps_per_s=<value> (plus first_loss for a sanity check).
+// Prints one line per model: model=<name> steps_per_s=<value> cpu_s_per_step=<value> first_loss=<value>
+// (first_loss: both sides start from the same seeded weights, so it matches PyTorch's).
 using System.Diagnostics;
 using RepLab.Bench;
 using RepLab.Torch;
@@ -31,27 +32,32 @@ torch.set_num_threads(threads);
 foreach (var model in models)
 {
     var steps = Opt("steps", model == "dcgan" ? 20 : 4);
-    var (rate, loss) = model switch
+    var (rate, cpu, loss) = model switch
     {
         "dcgan" => Dcgan(batch, warmup, steps),
         "resnet18" => ResNet(batch, warmup, steps),
         _ => throw new ArgumentException($"unknown model '{model}' (dcgan, resnet18)"),
     };
-    Console.WriteLine($"model={model} steps_per_s={rate:F3} first_loss={loss:F4}");
+    Console.WriteLine($"model={model} steps_per_s={rate:F3} cpu_s_per_step={cpu:F3} first_loss={loss:F4}");
 }
 return 0;
 
-// Runs warm-up steps, then times `steps` steps; returns steps/s and the first step's loss.
-static (double rate, double firstLoss) Time(int warmup, int steps, Func<double> step)
+// Runs warm-up steps, then times `steps` steps; returns steps/s, the process CPU seconds per
+// step (all threads: steadier than wall time on a shared machine) and the first step's loss.
+static (double rate, double cpu, double firstLoss) Time(int warmup, int steps, Func<double> step)
 {
     var first = step();
     for (var i = 1; i < warmup; i++) step();
+    var process = Process.GetCurrentProcess();
+    var cpu0 = process.TotalProcessorTime;
     var sw = Stopwatch.StartNew();
     for (var i = 0; i < steps; i++) step();
-    return (steps / sw.Elapsed.TotalSeconds, first);
+    var wall = sw.Elapsed.TotalSeconds;
+    process.Refresh();
+    return (steps / wall, (process.TotalProcessorTime - cpu0).TotalSeconds / steps, first);
 }
 
-static (double, double) Dcgan(int batch, int warmup, int steps)
+static (double, double, double) Dcgan(int batch, int warmup, int steps)
 {
     torch.manual_seed(0);
     using var g = Models.DcganGenerator();
@@ -81,7 +87,7 @@ static (double, double) Dcgan(int batch, int warmup, int steps)
     });
 }
 
-static (double, double) ResNet(int batch, int warmup, int steps)
+static (double, double, double) ResNet(int batch, int warmup, int steps)
 {
     torch.manual_seed(0);
     using var model = new ResNet18(10);
