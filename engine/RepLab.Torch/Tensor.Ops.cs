@@ -208,12 +208,12 @@ public sealed partial class Tensor
     }
     public Tensor add_(double other) => BI(Bin.Add, other);
     public Tensor add_(long other) => BI(Bin.Add, other);
-    public Tensor mul_(long other) => BI(Bin.Mul, other);
-    public Tensor sub_(long other) => BI(Bin.Sub, other);
     public Tensor sub_(Tensor other, double alpha = 1) => alpha == 1 ? BI(Bin.Sub, other) : add_(other, -alpha);
     public Tensor sub_(double other) => BI(Bin.Sub, other);
+    public Tensor sub_(long other) => BI(Bin.Sub, other);
     public Tensor mul_(Tensor other) => BI(Bin.Mul, other);
     public Tensor mul_(double other) => BI(Bin.Mul, other);
+    public Tensor mul_(long other) => BI(Bin.Mul, other);
     public Tensor div_(Tensor other) => BI(Bin.Div, other);
     public Tensor div_(double other) => BI(Bin.Div, other);
     public Tensor pow_(double exponent) => BI(Bin.Pow, exponent);

@@ -1,0 +1,142 @@
+"""The engine benchmark's PyTorch side: the same models, steps and timing protocol as
+bench/RepLab.Bench (DCGAN 28x28 and CIFAR ResNet-18 training steps on fixed synthetic inputs).
+
+    /usr/bin/python3 bench/engine_pytorch.py --model dcgan|resnet18 [--threads 2] [--batch 128] [--steps S] [--warmup 3]
+
+Prints one line per model: model=<name> steps_per_s=<value> cpu_s_per_step=<value> first_loss=<value>
+(process CPU seconds per step, all threads; first_loss matches our engine's: same seeded weights).
+Idiomatic PyTorch 1.13: nn.Module models, torch.optim, zero_grad(set_to_none=True) (what our
+engine's zero_grad does, and PyTorch 2's default).
+"""
+import argparse
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def dcgan_generator(z=100):
+    return nn.Sequential(
+        nn.ConvTranspose2d(z, 256, 7, 1, 0, bias=False), nn.BatchNorm2d(256), nn.ReLU(),
+        nn.ConvTranspose2d(256, 128, 4, 2, 1, bias=False), nn.BatchNorm2d(128), nn.ReLU(),
+        nn.ConvTranspose2d(128, 1, 4, 2, 1), nn.Tanh())
+
+
+def dcgan_discriminator():
+    return nn.Sequential(
+        nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2),
+        nn.Conv2d(64, 128, 4, 2, 1, bias=False), nn.BatchNorm2d(128), nn.LeakyReLU(0.2),
+        nn.Conv2d(128, 1, 7, 1, 0))
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, in_planes, planes, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_planes, planes, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.shortcut = None
+        if stride != 1 or in_planes != planes:
+            self.shortcut = nn.Sequential(nn.Conv2d(in_planes, planes, 1, stride, bias=False), nn.BatchNorm2d(planes))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return F.relu(out + (x if self.shortcut is None else self.shortcut(x)))
+
+
+class ResNet18(nn.Module):
+    def __init__(self, num_classes=10):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 64, 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        blocks, in_planes = [], 64
+        for planes, stride in [(64, 1), (128, 2), (256, 2), (512, 2)]:
+            blocks += [BasicBlock(in_planes, planes, stride), BasicBlock(planes, planes, 1)]
+            in_planes = planes
+        self.layers = nn.Sequential(*blocks)
+        self.fc = nn.Linear(512, num_classes)
+
+    def forward(self, x):
+        out = self.layers(F.relu(self.bn1(self.conv1(x))))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(out, 1), 1))
+
+
+def time_steps(warmup, steps, step):
+    first = step()
+    for _ in range(warmup - 1):
+        step()
+    t0, c0 = time.perf_counter(), time.process_time()
+    for _ in range(steps):
+        step()
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return steps / wall, cpu / steps, first
+
+
+def dcgan(batch, warmup, steps):
+    torch.manual_seed(0)
+    g, d = dcgan_generator(), dcgan_discriminator()
+    opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    real = torch.rand(batch, 1, 28, 28) * 2 - 1
+    z = torch.randn(batch, 100, 1, 1)
+    ones, zeros = torch.ones(batch), torch.zeros(batch)
+
+    def step():
+        fake = g(z)
+        # Discriminator: real images labelled 1, generated ones (detached) labelled 0.
+        loss_d = (F.binary_cross_entropy_with_logits(d(real).view(-1), ones)
+                  + F.binary_cross_entropy_with_logits(d(fake.detach()).view(-1), zeros))
+        opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        opt_d.step()
+        # Generator: make the discriminator call its images real.
+        loss_g = F.binary_cross_entropy_with_logits(d(fake).view(-1), ones)
+        opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        opt_g.step()
+        return loss_d.item()
+
+    return time_steps(warmup, steps, step)
+
+
+def resnet18(batch, warmup, steps):
+    torch.manual_seed(0)
+    model = ResNet18(10)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
+    x = torch.randn(batch, 3, 32, 32)
+    y = torch.randint(0, 10, (batch,))
+
+    def step():
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    return time_steps(warmup, steps, step)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--model", action="append", choices=["dcgan", "resnet18"])
+    p.add_argument("--threads", type=int, default=torch.get_num_threads())
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--steps", type=int)
+    p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--version", action="store_true")
+    a = p.parse_args()
+    if a.version:
+        print(torch.__version__)
+        return
+    torch.set_num_threads(a.threads)
+    for model in a.model or ["dcgan", "resnet18"]:
+        steps = a.steps or (20 if model == "dcgan" else 4)
+        rate, cpu, loss = {"dcgan": dcgan, "resnet18": resnet18}[model](a.batch, a.warmup, steps)
+        print(f"model={model} steps_per_s={rate:.3f} cpu_s_per_step={cpu:.3f} first_loss={loss:.4f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

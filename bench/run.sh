@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Benchmarks: ./replab bench engine [options] (builds first), or bash bench/run.sh engine [options]
+# after a Release build.
+#
+#   engine [--threads N] [--runs R] [--steps S] [--warmup W] [--batch B] [--models "dcgan resnet18"] [--no-adjoint]
+#
+# Runs our engine (bench/RepLab.Bench) and PyTorch (bench/engine_pytorch.py, Debian's
+# python3-torch on the same libtorch) alternately, R runs each, and prints per model
+#   model=<name> ours_steps_per_s=<median> pytorch_steps_per_s=<median> ratio=<ours/pytorch>
+# The lines also go to bench/results/engine-<date>.txt.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+usage() { sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+
+what="${1:-}"
+[ "$what" = "engine" ] || { usage >&2; exit 2; }
+shift
+
+threads="$(nproc)" runs=3 steps="" warmup=3 batch=128 models="dcgan resnet18" extra=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --threads) threads="$2"; shift 2 ;;
+    --runs) runs="$2"; shift 2 ;;
+    --steps) steps="$2"; shift 2 ;;
+    --warmup) warmup="$2"; shift 2 ;;
+    --batch) batch="$2"; shift 2 ;;
+    --models) models="$2"; shift 2 ;;
+    --no-adjoint) extra+=(--no-adjoint); shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "run.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
+  esac
+done
+
+ours_dll="$root/bench/RepLab.Bench/bin/Release/net10.0/RepLab.Bench.dll"
+python=/usr/bin/python3
+[ -f "$ours_dll" ] || { echo "run.sh: $ours_dll is missing: build first (./replab bench engine does)" >&2; exit 1; }
+"$python" -c 'import torch' 2>/dev/null || { echo "run.sh: $python has no torch: apt-get install python3-torch" >&2; exit 1; }
+
+# Both sides: the same OpenMP wait policy (our engine sets passive itself when unset) and
+# the same thread count through torch.set_num_threads.
+export OMP_WAIT_POLICY=passive
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+# Default steps per model: a few minutes in all on 2 cores.
+steps_for() { if [ -n "$steps" ]; then echo "$steps"; elif [ "$1" = dcgan ]; then echo 30; else echo 5; fi; }
+
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+run_side() { # side model run
+  local side="$1" model="$2" n out
+  n="$(steps_for "$model")"
+  if [ "$side" = ours ]; then
+    out="$(dotnet "$ours_dll" --model "$model" --threads "$threads" --batch "$batch" --steps "$n" --warmup "$warmup" "${extra[@]}")"
+  else
+    out="$("$python" "$root/bench/engine_pytorch.py" --model "$model" --threads "$threads" --batch "$batch" --steps "$n" --warmup "$warmup")"
+  fi
+  local rate cpu
+  rate="$(sed -nE "s/^model=$model steps_per_s=([0-9.]+).*/\1/p" <<<"$out")"
+  cpu="$(sed -nE "s/^model=$model .*cpu_s_per_step=([0-9.]+).*/\1/p" <<<"$out")"
+  [ -n "$rate" ] || { echo "run.sh: $side $model printed no rate:" >&2; echo "$out" >&2; exit 1; }
+  echo "$rate" >>"$tmp/$side-$model"
+  echo "$cpu" >>"$tmp/$side-$model-cpu"
+  printf '  run %d %-7s %-8s %7s steps/s  %6s CPU s/step\n' "$3" "$side" "$model" "$rate" "$cpu" >&2
+}
+
+version="$(dotnet "$ours_dll" --version)"
+cpu="$(sed -nE 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+header="# engine benchmark $(date -u +%Y-%m-%dT%H:%M:%SZ): libtorch $version (python torch $("$python" -c 'import torch; print(torch.__version__)')), threads=$threads, batch=$batch, runs=$runs, warmup=$warmup, cpu: ${cpu:-?} ($(nproc) cores)${extra:+, ${extra[*]}}"
+echo "$header"
+
+for model in $models; do
+  echo "# $model: $(steps_for "$model") timed steps per run" >&2
+  for r in $(seq 1 "$runs"); do
+    run_side ours "$model" "$r"
+    run_side pytorch "$model" "$r"
+  done
+done
+
+mkdir -p "$root/bench/results"
+result="$root/bench/results/engine-$(date -u +%Y%m%d-%H%M%S).txt"
+{
+  echo "$header"
+  for model in $models; do
+    o="$(median <"$tmp/ours-$model")"
+    p="$(median <"$tmp/pytorch-$model")"
+    printf 'model=%s ours_steps_per_s=%s pytorch_steps_per_s=%s ratio=%s\n' "$model" "$o" "$p" \
+      "$(awk -v o="$o" -v p="$p" 'BEGIN { printf "%.3f", o / p }')"
+  done
+} >"$tmp/result"
+tail -n +2 "$tmp/result"
+# CPU seconds per step (all threads): a steadier cross-check when other work shares the machine.
+for model in $models; do
+  echo "# $model median CPU s/step: ours $(median <"$tmp/ours-$model-cpu") pytorch $(median <"$tmp/pytorch-$model-cpu")" >&2
+done
+cp "$tmp/result" "$result"
+echo "# written to ${result#"$root"/}" >&2
