@@ -132,8 +132,34 @@ public interface IMethod : IPlugin
     IReadOnlyDictionary<string, optim.Optimizer> Optimizers { get; }
 }
 
-/// <summary>Labelled splits an evaluator scores a frozen encoder on.</summary>
-public sealed record EvaluationData(ImageSet Train, ImageSet Test);
+/// <summary>
+/// Labelled splits an evaluator scores a frozen encoder on. Features are computed once per split
+/// and shared by every evaluator of the run (<see cref="FeaturesOf"/>).
+/// </summary>
+public sealed class EvaluationData(ImageSet train, ImageSet test) : IDisposable
+{
+    private readonly Dictionary<ImageSet, Tensor> cache = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>The split the probes are fitted on.</summary>
+    public ImageSet Train { get; } = train;
+
+    /// <summary>The split the probes are scored on.</summary>
+    public ImageSet Test { get; } = test;
+
+    /// <summary>Features [N, F] of <paramref name="set"/> under the frozen <paramref name="encoder"/>, computed on first use; owned by this object.</summary>
+    public Tensor FeaturesOf(EncoderModule encoder, ImageSet set, Device device)
+    {
+        if (!cache.TryGetValue(set, out var f)) cache[set] = f = Features.Extract(encoder, set, device).DetachFromDisposeScope();
+        return f;
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        foreach (var f in cache.Values) f.Dispose();
+        cache.Clear();
+    }
+}
 
 /// <summary>
 /// An evaluation protocol on a frozen encoder (linear probe, kNN, ...). It must not change the

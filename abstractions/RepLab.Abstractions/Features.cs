@@ -34,7 +34,7 @@ public static class Features
         }
     }
 
-    /// <summary>A fingerprint of every parameter and buffer, to prove an evaluation left the encoder untouched.</summary>
+    /// <summary>A fingerprint of every parameter, buffer and gradient, to prove an evaluation left the encoder untouched and sent it no gradient.</summary>
     public static double Fingerprint(Module module)
     {
         using var scope = torch.NewDisposeScope();
@@ -43,6 +43,11 @@ public static class Features
         var i = 1;
         foreach (var (_, t) in module.state_dict())
             total += t.to(ScalarType.Float64).abs().sum().item() * i++;
+        foreach (var p in module.parameters())
+        {
+            using var g = p.grad;
+            total += (g is null ? -1 : g.to(ScalarType.Float64).abs().sum().item() + 1) * i++;
+        }
         return total;
     }
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using RepLab.Abstractions;
 using RepLab.Host.Config;
 using RepLab.Host.Plugins;
+using RepLab.Host.Run;
 using Spectre.Console;
 
 namespace RepLab.Host;
@@ -33,8 +34,9 @@ public static class Program
         validate.SetAction(r => Guard(r.GetValue(verbose), () =>
         {
             var resolved = ExperimentLoader.Load(r.GetValue(file)!.FullName, r.GetValue(overrides) ?? []);
-            using var registry = LoadPlugins(quiet: true);
-            var bound = ExperimentValidator.Validate(resolved, registry);
+            using var registry = LoadPlugins(quiet: true, ExperimentSpec.PluginFolders(resolved));
+            var spec = ExperimentSpec.Bind(resolved, registry);
+            var bound = 2 + (spec.Method is null ? 0 : 1) + spec.Evaluation.Count + spec.Views.Sum(v => v.Count);
             Console.WriteLine($"{r.GetValue(file)!.Name}: valid ({bound} plugin sections bound), config hash {resolved.ShortHash()}");
             return 0;
         }));
@@ -47,14 +49,17 @@ public static class Program
             return 0;
         }));
 
-        var run = new Command("run", "Train and evaluate one experiment") { file, overrides };
+        var resume = new Option<bool>("--resume") { Description = "Continue the trial from its last checkpoint" };
+        var runsDir = new Option<string>("--runs-dir") { Description = "Folder of run folders (default: runs)", DefaultValueFactory = _ => "runs" };
+        var stopAfter = new Option<long>("--stop-after-steps") { Description = "Checkpoint and stop after N steps (continue later with --resume)" };
+        var run = new Command("run", "Train and evaluate one experiment") { file, overrides, resume, runsDir, stopAfter };
         run.SetAction(r => Guard(r.GetValue(verbose), () =>
         {
             var resolved = ExperimentLoader.Load(r.GetValue(file)!.FullName, r.GetValue(overrides) ?? []);
-            using var registry = LoadPlugins(quiet: true);
-            ExperimentValidator.Validate(resolved, registry);
-            Console.Error.WriteLine("replab run: the experiment is valid, but the training loop is not built yet (see the open host issue).");
-            return 1;
+            using var registry = LoadPlugins(quiet: true, ExperimentSpec.PluginFolders(resolved));
+            var spec = ExperimentSpec.Bind(resolved, registry);
+            var outcome = new Runner(spec, registry, []).Run(new RunRequest(r.GetValue(resume), r.GetValue(runsDir)!, r.GetValue(stopAfter)));
+            return outcome.ExitCode;
         }));
 
         root.Subcommands.Add(config);
@@ -64,10 +69,10 @@ public static class Program
         return root.Parse(args).Invoke();
     }
 
-    internal static PluginRegistry LoadPlugins(bool quiet)
+    internal static PluginRegistry LoadPlugins(bool quiet, IEnumerable<string>? extraFolders = null)
     {
         var catalog = new PluginCatalog();
-        foreach (var folder in PluginCatalog.DefaultFolders()) catalog.AddFolder(folder);
+        foreach (var folder in PluginCatalog.DefaultFolders().Concat(extraFolders ?? [])) catalog.AddFolder(folder);
         foreach (var f in catalog.Failures)
             if (!quiet || !f.Reason.Contains("does not exist")) Console.Error.WriteLine($"replab: plugin not loaded: {f.Path}: {f.Reason}");
         return new PluginRegistry(catalog);
@@ -86,10 +91,17 @@ public static class Program
             if (verbose) Console.Error.WriteLine(e.StackTrace);
             return 2;
         }
-        catch (FileNotFoundException e)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or InvalidDataException or ArgumentException)
+        {
+            // Missing or malformed data files and impossible settings are the user's to fix.
+            Console.Error.WriteLine($"replab: {e.Message}");
+            if (verbose) Console.Error.WriteLine(e);
+            return 2;
+        }
+        catch (NonFiniteLossException e)
         {
             Console.Error.WriteLine($"replab: {e.Message}");
-            return 2;
+            return 1;
         }
         catch (Exception e)
         {
@@ -97,49 +109,6 @@ public static class Program
             if (verbose) Console.Error.WriteLine(e);
             return 1;
         }
-    }
-}
-
-/// <summary>Binds every plugin section of a resolved experiment, so all validation happens before any tensor is made.</summary>
-internal static class ExperimentValidator
-{
-    private static readonly (string key, PluginKind kind, bool list)[] Sections =
-    [
-        ("dataset", PluginKind.Dataset, false), ("encoder", PluginKind.Encoder, false), ("method", PluginKind.Method, false),
-        ("evaluation", PluginKind.Evaluator, true),
-    ];
-
-    public static int Validate(ResolvedConfig config, PluginRegistry registry)
-    {
-        var errors = new List<ConfigError>();
-        var bound = 0;
-        void Bind(ConfigNode node, string path, PluginKind kind)
-        {
-            try
-            {
-                var name = PluginSubtree.PluginName(node, path, registry.Names(kind).ToList(), kind.Yaml());
-                PluginSubtree.BindOptions(registry.Find(kind, name)!.OptionsType, node, path);
-                bound++;
-            }
-            catch (ConfigException e)
-            {
-                errors.AddRange(e.Errors);
-            }
-        }
-        foreach (var (key, kind, list) in Sections)
-        {
-            var node = config.Get(key);
-            if (node is null) continue;
-            if (list && node is ConfigList items)
-                for (var i = 0; i < items.Items.Count; i++) Bind(items.Items[i], $"{key}.{i}", kind);
-            else Bind(node, key, kind);
-        }
-        if (config.Get("views") is ConfigList views)
-            for (var v = 0; v < views.Items.Count; v++)
-                if (views.Items[v] is ConfigList steps)
-                    for (var s = 0; s < steps.Items.Count; s++) Bind(steps.Items[s], $"views.{v}.{s}", PluginKind.Augmentation);
-        if (errors.Count > 0) throw new ConfigException(errors);
-        return bound;
     }
 }
 

@@ -32,8 +32,8 @@ public sealed class KnnEvaluator(KnnOptions options) : IEvaluator
     public IReadOnlyDictionary<string, double> Evaluate(EncoderModule encoder, EvaluationData data, IRunContext context)
     {
         using var scope = torch.NewDisposeScope();
-        var train = F.normalize(Features.Extract(encoder, data.Train, context.Device), dim: 1);
-        var test = F.normalize(Features.Extract(encoder, data.Test, context.Device), dim: 1);
+        var train = F.normalize(data.FeaturesOf(encoder, data.Train, context.Device), dim: 1);
+        var test = F.normalize(data.FeaturesOf(encoder, data.Test, context.Device), dim: 1);
         var trainLabels = data.Train.Labels?.to(context.Device) ?? throw new ArgumentException("knn needs a labelled train split");
         var testLabels = data.Test.Labels?.to(context.Device) ?? throw new ArgumentException("knn needs a labelled test split");
         var classes = Math.Max(data.Train.Classes, data.Test.Classes);

@@ -1,0 +1,72 @@
+using RepLab.Torch;
+
+namespace RepLab.Host.Run;
+
+/// <summary>Where training stands: saved with the weights so a resumed run continues exactly.</summary>
+internal sealed record TrainingPosition(int Epoch, int StepInEpoch, long GlobalStep);
+
+/// <summary>
+/// One safetensors file per checkpoint holding every module (<c>module.NAME.KEY</c>), every
+/// optimizer's state (<c>optim.GROUP.state...</c>), the global RNG state and the training
+/// position; written atomically, so a crash or kill mid-write leaves the previous checkpoint.
+/// </summary>
+internal static class Checkpoint
+{
+    public static void Save(string path, IReadOnlyDictionary<string, Module> modules, IReadOnlyDictionary<string, optim.Optimizer> optimizers,
+        IReadOnlyList<optim.lr_scheduler.LRScheduler> schedules, TrainingPosition position)
+    {
+        using var scope = torch.NewDisposeScope();
+        var tensors = new Dictionary<string, Tensor>();
+        var meta = new Dictionary<string, string>
+        {
+            ["epoch"] = position.Epoch.ToString(),
+            ["step_in_epoch"] = position.StepInEpoch.ToString(),
+            ["global_step"] = position.GlobalStep.ToString(),
+            ["format"] = "replab-checkpoint-1",
+        };
+        foreach (var (name, m) in modules)
+            foreach (var (k, t) in m.state_dict()) tensors[$"module.{name}.{k}"] = t;
+        foreach (var (group, o) in optimizers)
+        {
+            var (ot, om) = o.state_dict();
+            foreach (var (k, t) in ot) tensors[$"optim.{group}.{k}"] = t;
+            foreach (var (k, v) in om) meta[$"optim.{group}.{k}"] = v;
+        }
+        for (var i = 0; i < schedules.Count; i++) meta[$"schedule.{i}.last_epoch"] = schedules[i].last_epoch.ToString();
+        tensors["rng.torch"] = torch.get_rng_state();
+        Safetensors.Save(path, tensors, meta);
+    }
+
+    public static TrainingPosition Load(string path, IReadOnlyDictionary<string, Module> modules, IReadOnlyDictionary<string, optim.Optimizer> optimizers,
+        IReadOnlyList<optim.lr_scheduler.LRScheduler> schedules)
+    {
+        var (tensors, meta) = Safetensors.Load(path);
+        try
+        {
+            foreach (var (name, m) in modules)
+            {
+                var prefix = $"module.{name}.";
+                m.load_state_dict(tensors.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal))
+                    .ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value));
+            }
+            foreach (var (group, o) in optimizers)
+            {
+                var prefix = $"optim.{group}.";
+                o.load_state_dict(
+                    tensors.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value),
+                    meta.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value));
+            }
+            for (var i = 0; i < schedules.Count; i++) schedules[i].set_epoch(long.Parse(meta[$"schedule.{i}.last_epoch"]));
+            torch.set_rng_state(tensors["rng.torch"]);
+            return new TrainingPosition(int.Parse(meta["epoch"]), int.Parse(meta["step_in_epoch"]), long.Parse(meta["global_step"]));
+        }
+        catch (KeyNotFoundException e)
+        {
+            throw new InvalidDataException($"{path}: not a RepLab checkpoint of this experiment ({e.Message})");
+        }
+        finally
+        {
+            foreach (var t in tensors.Values) t.Dispose();
+        }
+    }
+}

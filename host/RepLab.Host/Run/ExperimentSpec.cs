@@ -1,0 +1,203 @@
+using System.ComponentModel.DataAnnotations;
+using RepLab.Abstractions;
+using RepLab.Host.Config;
+using RepLab.Host.Plugins;
+
+namespace RepLab.Host.Run;
+
+/// <summary>The <c>trainer:</c> section: how long, how big, where, and how often to checkpoint and evaluate.</summary>
+public sealed record TrainerOptions
+{
+    /// <summary>Passes over the training split (default 10).</summary>
+    [Range(0, 100_000)]
+    public int Epochs { get; init; } = 10;
+
+    /// <summary>Images per training step (default 256).</summary>
+    [Range(1, 1_000_000)]
+    public int BatchSize { get; init; } = 256;
+
+    /// <summary>auto (CUDA when available), cpu, cuda or cuda:N (default auto).</summary>
+    public string Device { get; init; } = "auto";
+
+    /// <summary>libtorch CPU threads; 0 uses every core (default 0).</summary>
+    [Range(0, 1024)]
+    public int Threads { get; init; }
+
+    /// <summary>Checkpoint every N epochs; the last epoch is always checkpointed (default 1).</summary>
+    [Range(1, 100_000)]
+    public int CheckpointEvery { get; init; } = 1;
+
+    /// <summary>Run the evaluations every N epochs as well as at the end; 0 only at the end (default 0).</summary>
+    [Range(0, 100_000)]
+    public int EvalEvery { get; init; }
+
+    /// <summary>Record training metrics every N steps (default 10).</summary>
+    [Range(1, 1_000_000)]
+    public int LogEvery { get; init; } = 10;
+
+    /// <summary>Drop the last incomplete batch of each epoch (default true).</summary>
+    public bool DropLast { get; init; } = true;
+
+    /// <summary>Train on at most this many images of the split (0: all); for quick runs (default 0).</summary>
+    [Range(0, int.MaxValue)]
+    public int Limit { get; init; }
+
+    /// <summary>Stop after this many steps in total (0: no limit); for tests and smoke runs (default 0).</summary>
+    [Range(0, long.MaxValue)]
+    public long MaxSteps { get; init; }
+}
+
+/// <summary>The <c>tracking:</c> section.</summary>
+public sealed record TrackingOptions
+{
+    /// <summary>Where runs are recorded: a folder (the local MLflow store) or an http(s) MLflow server (default mlruns).</summary>
+    public string Uri { get; init; } = "mlruns";
+
+    /// <summary>MLflow experiment name (default: the dataset plugin's name).</summary>
+    public string Experiment { get; init; } = "";
+}
+
+/// <summary>The <c>optimizer:</c> section (or one entry of <c>optimizers:</c>).</summary>
+public sealed record OptimizerOptions
+{
+    /// <summary>sgd, adam, adamw or lars (default: the method's paper default).</summary>
+    public string Plugin { get; init; } = "";
+
+    /// <summary>Learning rate (default: the method's).</summary>
+    [Range(0.0, 100.0)]
+    public double? Lr { get; init; }
+
+    /// <summary>Weight decay (default: the method's).</summary>
+    [Range(0.0, 10.0)]
+    public double? WeightDecay { get; init; }
+
+    /// <summary>Momentum for sgd and lars (default: the method's, 0.9).</summary>
+    [Range(0.0, 1.0)]
+    public double? Momentum { get; init; }
+
+    /// <summary>Adam's beta1 and beta2 (default: the method's).</summary>
+    public double[]? Betas { get; init; }
+
+    /// <summary>Schedule: none, cosine or warmup-cosine (default none).</summary>
+    public string Schedule { get; init; } = "none";
+
+    /// <summary>Warm-up epochs of warmup-cosine (default 0).</summary>
+    [Range(0, 100_000)]
+    public int WarmupEpochs { get; init; }
+}
+
+/// <summary>A plugin chosen in the experiment with its bound options.</summary>
+public sealed record PluginChoice(PluginDescriptor Descriptor, PluginOptions Options, string KeyPath);
+
+/// <summary>
+/// A resolved experiment bound to typed parts: every plugin subtree to its options record and the
+/// host's own sections to theirs. All validation happens here, before any tensor is made; every
+/// problem is reported together with file, line, column and key path.
+/// </summary>
+public sealed class ExperimentSpec
+{
+    private static readonly string[] TopLevel =
+        ["name", "seed", "dataset", "encoder", "method", "optimizer", "optimizers", "views", "trainer", "evaluation", "tracking", "plugins"];
+
+    public required ResolvedConfig Config { get; init; }
+    public required string Name { get; init; }
+    public required ulong Seed { get; init; }
+    public required PluginChoice Dataset { get; init; }
+    public required PluginChoice Encoder { get; init; }
+    public PluginChoice? Method { get; init; }
+    public required IReadOnlyList<IReadOnlyList<PluginChoice>> Views { get; init; }
+    public required IReadOnlyList<PluginChoice> Evaluation { get; init; }
+    public required TrainerOptions Trainer { get; init; }
+    public required TrackingOptions Tracking { get; init; }
+    public OptimizerOptions? Optimizer { get; init; }
+    public required IReadOnlyDictionary<string, OptimizerOptions> Optimizers { get; init; }
+
+    /// <summary>Extra plugin folders named in the experiment (<c>plugins:</c>), relative to the experiment file.</summary>
+    public static IReadOnlyList<string> PluginFolders(ResolvedConfig config)
+    {
+        if (config.Get("plugins") is not ConfigList list) return [];
+        return list.Items.OfType<ConfigScalar>().Select(s =>
+            Path.GetFullPath(s.Value, Path.GetDirectoryName(Path.GetFullPath(s.Location.File)) ?? ".")).ToList();
+    }
+
+    public static ExperimentSpec Bind(ResolvedConfig config, PluginRegistry registry)
+    {
+        var errors = new List<ConfigError>();
+        T? Try<T>(Func<T> f) where T : class
+        {
+            try { return f(); }
+            catch (ConfigException e) { errors.AddRange(e.Errors); return null; }
+        }
+        foreach (var entry in config.Root.Entries.Where(e => !TopLevel.Contains(e.Key)))
+        {
+            var hint = DidYouMean.Suggest(entry.Key, TopLevel);
+            errors.Add(new ConfigError(entry.KeyLocation, entry.Key,
+                $"unknown section '{entry.Key}'{(hint is null ? "" : $" (did you mean '{hint}'?)")}; expected one of: {string.Join(", ", TopLevel)}"));
+        }
+        PluginChoice? Choose(ConfigNode? node, string path, PluginKind kind, bool required)
+        {
+            if (node is null)
+            {
+                if (required) errors.Add(new ConfigError(config.Root.Location, path, $"missing section '{path}': name a {kind.Yaml()} plugin, e.g. {path}: {{ plugin: {registry.Names(kind).FirstOrDefault() ?? "..."} }}"));
+                return null;
+            }
+            return Try(() =>
+            {
+                var name = PluginSubtree.PluginName(node, path, registry.Names(kind).ToList(), kind.Yaml());
+                var d = registry.Find(kind, name)!;
+                return new PluginChoice(d, (PluginOptions)PluginSubtree.BindOptions(d.OptionsType, node, path), path);
+            });
+        }
+        var dataset = Choose(config.Get("dataset"), "dataset", PluginKind.Dataset, true);
+        var encoder = Choose(config.Get("encoder"), "encoder", PluginKind.Encoder, true);
+        var method = Choose(config.Get("method"), "method", PluginKind.Method, false);
+        var views = new List<IReadOnlyList<PluginChoice>>();
+        if (config.Get("views") is { } viewsNode)
+        {
+            if (viewsNode is not ConfigList vl)
+                errors.Add(new ConfigError(viewsNode.Location, "views", $"expected a list of pipelines (each a list of augmentations), got {viewsNode.Describe()}"));
+            else
+                for (var v = 0; v < vl.Items.Count; v++)
+                {
+                    if (vl.Items[v] is not ConfigList steps)
+                    {
+                        errors.Add(new ConfigError(vl.Items[v].Location, $"views.{v}", $"expected a list of augmentations, got {vl.Items[v].Describe()}"));
+                        continue;
+                    }
+                    views.Add(steps.Items.Select((s, i) => Choose(s, $"views.{v}.{i}", PluginKind.Augmentation, true)).OfType<PluginChoice>().ToList());
+                }
+        }
+        var evaluation = new List<PluginChoice>();
+        if (config.Get("evaluation") is { } evalNode)
+        {
+            if (evalNode is ConfigList el)
+                evaluation.AddRange(el.Items.Select((e, i) => Choose(e, $"evaluation.{i}", PluginKind.Evaluator, true)).OfType<PluginChoice>());
+            else errors.Add(new ConfigError(evalNode.Location, "evaluation", $"expected a list of evaluators, got {evalNode.Describe()}"));
+        }
+        T Section<T>(string key) where T : class, new() =>
+            config.Get(key) is { } n ? Try(() => OptionsBinder.Bind<T>(n, key)) ?? new T() : new T();
+        var trainer = Section<TrainerOptions>("trainer");
+        var tracking = Section<TrackingOptions>("tracking");
+        var optimizer = config.Get("optimizer") is { } on ? Try(() => OptionsBinder.Bind<OptimizerOptions>(on, "optimizer")) : null;
+        var optimizers = new Dictionary<string, OptimizerOptions>();
+        if (config.Get("optimizers") is ConfigMap om)
+            foreach (var e in om.Entries)
+                if (Try(() => OptionsBinder.Bind<OptimizerOptions>(e.Value, $"optimizers.{e.Key}")) is { } o) optimizers[e.Key] = o;
+        ulong seed = 0;
+        if (config.Get("seed") is { } seedNode)
+        {
+            if (seedNode is ConfigScalar s && s.TryGetInteger(out var sv) && sv >= 0) seed = (ulong)sv;
+            else errors.Add(new ConfigError(seedNode.Location, "seed", $"expected a non-negative integer, got {seedNode.Describe()}"));
+        }
+        if (method is not null && registry.Create<IMethod>(method.Descriptor.Name, method.Options).Views is var needed && needed > views.Count)
+            errors.Add(new ConfigError(config.Get("method")!.Location, "views",
+                $"method '{method.Descriptor.Name}' needs {needed} augmented views, the experiment lists {views.Count}: add pipelines under 'views:'"));
+        if (errors.Count > 0) throw new ConfigException(errors);
+        var name = config.Get("name") is ConfigScalar n ? n.Value : Path.GetFileNameWithoutExtension(config.Sources.FirstOrDefault() ?? "experiment");
+        return new ExperimentSpec
+        {
+            Config = config, Name = name, Seed = seed, Dataset = dataset!, Encoder = encoder!, Method = method, Views = views,
+            Evaluation = evaluation, Trainer = trainer, Tracking = tracking, Optimizer = optimizer, Optimizers = optimizers,
+        };
+    }
+}
