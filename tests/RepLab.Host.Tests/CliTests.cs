@@ -37,26 +37,26 @@ public class CliTests : IDisposable
     [Fact]
     public void Validate_accepts_a_good_experiment()
     {
-        var path = Write("encoder: { plugin: conv-small, features: 64 }\nevaluation:\n  - { plugin: knn, k: 5 }\n");
-        var (code, stdout, _) = Run("validate", path);
-        code.Should().Be(0);
-        stdout.Should().Contain("valid (2 plugin sections bound)");
+        var path = Write("dataset: { plugin: synthetic }\nencoder: { plugin: conv-small, features: 64 }\nmethod: { plugin: autoencoder }\nevaluation:\n  - { plugin: knn, k: 5 }\n");
+        var (code, stdout, stderr) = Run("validate", path);
+        code.Should().Be(0, stderr);
+        stdout.Should().Contain("valid (4 plugin sections bound)");
     }
 
     [Fact]
     public void Bad_options_exit_2_with_file_line_and_key_path()
     {
-        var path = Write("encoder: { plugin: conv-small, features: 64 }\nevaluation:\n  - { plugin: knn, k: 0, temprature: 0.1 }\n");
+        var path = Write("dataset: { plugin: synthetic }\nencoder: { plugin: conv-small, features: 64 }\nevaluation:\n  - { plugin: knn, k: 0, temprature: 0.1 }\n");
         var (code, _, stderr) = Run("validate", path);
         code.Should().Be(2);
-        stderr.Should().Contain($"{path}:3:").And.Contain("evaluation.0.k").And.Contain("evaluation.0.temprature").And.Contain("did you mean 'temperature'");
+        stderr.Should().Contain($"{path}:4:").And.Contain("evaluation.0.k").And.Contain("evaluation.0.temprature").And.Contain("did you mean 'temperature'");
         stderr.Should().NotContain("   at ", "user errors are messages, not stack traces");
     }
 
     [Fact]
     public void Unknown_plugins_and_overrides_exit_2_with_suggestions()
     {
-        var path = Write("encoder: { plugin: conv-smal }\n");
+        var path = Write("encoder: { plugin: conv-smal }\ndataset: { plugin: synthetic }\n");
         var (code, _, stderr) = Run("validate", path);
         code.Should().Be(2);
         stderr.Should().Contain($"{path}:1:").And.Contain("did you mean 'conv-small'");

@@ -9,6 +9,12 @@ using Xunit;
 
 namespace RepLab.Host.Tests.Plugins;
 
+/// <summary>Adam at lr 1e-3 for every parameter group, whatever the method's defaults.</summary>
+internal sealed class AdamForEveryGroup : IOptimizerFactory
+{
+    public optim.Optimizer Create(string group, IEnumerable<Tensor> parameters, OptimizerDefaults defaults) => new optim.Adam(parameters, lr: 1e-3);
+}
+
 /// <summary>Runs over every built-in plugin the host discovers, so a new plugin is tested the day it is added.</summary>
 public class BuiltInPluginConformanceTests
 {
@@ -92,6 +98,28 @@ public class BuiltInPluginConformanceTests
                     context.Logged.Keys.Should().Contain(metrics.Keys);
                     Features.Fingerprint(encoder).Should().Be(before, "evaluation leaves the encoder untouched");
                     encoder.parameters().Should().OnlyContain(p => p.grad == null);
+                }
+                break;
+            case PluginKind.Method:
+                using (var encoder = r.Create<IEncoder>("conv-small").Build(data.Shape))
+                {
+                    var method = r.Create<IMethod>(d.Name);
+                    method.Build(new MethodSetup(encoder, data.Shape, Device.CPU, new AdamForEveryGroup()));
+                    method.Modules.Values.Should().Contain(encoder, "the encoder is checkpointed with the method");
+                    method.Encoder.Should().BeSameAs(encoder);
+                    var before = Features.Fingerprint(encoder);
+                    var context = new RecordingRunContext();
+                    using var g = new Generator(0);
+                    for (var step = 0; step < 2; step++)
+                    {
+                        using var stepScope = torch.NewDisposeScope();
+                        var x = data.Images.slice(0, step * 16, step * 16 + 16).to(ScalarType.Float32) / 255.0;
+                        var views = Enumerable.Range(0, method.Views).Select(_ => x.clone()).ToList();
+                        method.Step(new TrainBatch(views, x, data.Labels!.slice(0, step * 16, step * 16 + 16)), context);
+                    }
+                    context.Logged.Keys.Should().Contain(k => k.StartsWith("loss/"), "a method logs its loss terms");
+                    context.Logged.Values.Should().OnlyContain(v => double.IsFinite(v));
+                    Features.Fingerprint(encoder).Should().NotBe(before, "training steps update the encoder");
                 }
                 break;
             default:

@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using FluentAssertions;
+using RepLab.Host.Plugins;
+using RepLab.Torch;
+using Xunit;
+
+namespace RepLab.Host.Tests;
+
+/// <summary>End-to-end runs of the lifecycle on the synthetic dataset with tiny models.</summary>
+public class RunLifecycleTests : IDisposable
+{
+    private readonly string dir = Directory.CreateTempSubdirectory("replab-run-").FullName;
+    private readonly string? savedPath = Environment.GetEnvironmentVariable(PluginCatalog.PathVariable);
+
+    public RunLifecycleTests() => Environment.SetEnvironmentVariable(PluginCatalog.PathVariable, Repo.BuiltInPlugins);
+
+    public void Dispose()
+    {
+        Environment.SetEnvironmentVariable(PluginCatalog.PathVariable, savedPath);
+        Directory.Delete(dir, recursive: true);
+    }
+
+    private string Experiment(string extra = "", int epochs = 2, string method = "autoencoder")
+    {
+        var path = Path.Combine(dir, "exp.yaml");
+        File.WriteAllText(path, $$"""
+            name: tiny
+            seed: 3
+            dataset: { plugin: synthetic, train-size: 192, test-size: 64 }
+            encoder: { plugin: conv-small, features: 16 }
+            method: { plugin: {{method}} }
+            trainer: { epochs: {{epochs}}, batch-size: 32, threads: 1, log-every: 1 }
+            evaluation:
+              - { plugin: knn, k: 5 }
+            {{extra}}
+            """);
+        return path;
+    }
+
+    private static (int code, string stdout, string stderr) Cli(params string[] args)
+    {
+        var (o, e) = (Console.Out, Console.Error);
+        var (so, se) = (new StringWriter(), new StringWriter());
+        Console.SetOut(so);
+        Console.SetError(se);
+        try { return (Program.Main(args), so.ToString(), se.ToString()); }
+        finally { Console.SetOut(o); Console.SetError(e); }
+    }
+
+    private static string RunFolder(string runsRoot) => Directory.GetDirectories(Path.Combine(runsRoot, "tiny")).Single();
+
+    private static Dictionary<string, Tensor> Weights(string runsRoot) =>
+        Safetensors.Load(Path.Combine(RunFolder(runsRoot), "checkpoints", "last.safetensors")).tensors;
+
+    [Fact]
+    public void A_run_trains_evaluates_and_leaves_its_folder_complete()
+    {
+        var runs = Path.Combine(dir, "runs");
+        var (code, stdout, stderr) = Cli("run", Experiment(), "--runs-dir", runs);
+        code.Should().Be(0, stderr);
+        stdout.Should().Contain("eval/knn/top1 = ");
+        var folder = RunFolder(runs);
+        Path.GetFileName(folder).Should().HaveLength(16, "a trial's folder is named by its config hash");
+        File.ReadAllText(Path.Combine(folder, "config.yaml")).Should().Contain("plugin: autoencoder");
+        File.Exists(Path.Combine(folder, "artifacts", "encoder.safetensors")).Should().BeTrue();
+        File.ReadAllText(Path.Combine(folder, "evaluation.json")).Should().Contain("eval/knn/top1");
+        var lines = File.ReadAllLines(Path.Combine(folder, "metrics.jsonl"));
+        lines.First().Should().Contain("\"kind\":\"start\"");
+        lines.Last().Should().Contain("\"status\":\"Finished\"");
+        lines.Count(l => l.Contains("loss/recon-mse")).Should().Be(12, "192/32 steps x 2 epochs, logged every step");
+    }
+
+    [Fact]
+    public void Resume_ends_bitwise_equal_to_an_uninterrupted_run()
+    {
+        var exp = Experiment();
+        var straight = Path.Combine(dir, "straight");
+        Cli("run", exp, "--runs-dir", straight).code.Should().Be(0);
+
+        var interrupted = Path.Combine(dir, "interrupted");
+        var (stopCode, stopOut, _) = Cli("run", exp, "--runs-dir", interrupted, "--stop-after-steps", "4");
+        stopCode.Should().Be(130);
+        stopOut.Should().Contain("stopped at step 4");
+        var (code, stdout, stderr) = Cli("run", exp, "--runs-dir", interrupted, "--resume");
+        code.Should().Be(0, stderr);
+        stdout.Should().Contain("resumed from").And.Contain("step 4");
+
+        var a = Weights(straight);
+        var b = Weights(interrupted);
+        a.Keys.Should().BeEquivalentTo(b.Keys);
+        foreach (var k in a.Keys) a[k].equal(b[k]).Should().BeTrue($"{k} must be bitwise equal after resume");
+        File.ReadAllText(Path.Combine(RunFolder(straight), "evaluation.json"))
+            .Should().Be(File.ReadAllText(Path.Combine(RunFolder(interrupted), "evaluation.json")));
+    }
+
+    [Fact]
+    public void A_non_finite_loss_stops_the_run_naming_the_term_and_step()
+    {
+        var exp = Experiment($"plugins: [{Repo.Fixture("PluginNan")}]", method: "diverging, nan-at: 2");
+        var (code, _, stderr) = Cli("run", exp, "--runs-dir", Path.Combine(dir, "runs"));
+        code.Should().Be(1);
+        stderr.Should().Contain("loss term 'loss/diverging' is NaN at step 2");
+        File.ReadAllLines(Path.Combine(RunFolder(Path.Combine(dir, "runs")), "metrics.jsonl")).Last().Should().Contain("Failed");
+    }
+
+    [Fact]
+    public void Sigint_to_a_child_run_checkpoints_and_exits_cleanly()
+    {
+        var exp = Experiment(epochs: 200);
+        var runs = Path.Combine(dir, "runs");
+        var dll = Path.Combine(AppContext.BaseDirectory, "replab.dll");
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { dll, "run", exp, "--runs-dir", runs }) psi.ArgumentList.Add(a);
+        psi.Environment[PluginCatalog.PathVariable] = Repo.BuiltInPlugins;
+        using var child = Process.Start(psi)!;
+        var output = child.StandardOutput.ReadToEndAsync();
+        var metrics = () => Directory.Exists(Path.Combine(runs, "tiny"))
+            ? Directory.GetFiles(Path.Combine(runs, "tiny"), "metrics.jsonl", SearchOption.AllDirectories).FirstOrDefault() : null;
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline && (metrics() is not { } m || File.ReadAllLines(m).Count(l => l.Contains("loss/")) < 3)) Thread.Sleep(100);
+        Process.Start("kill", ["-INT", child.Id.ToString()])!.WaitForExit();
+        child.WaitForExit(30_000).Should().BeTrue("the run stops after the current step");
+        child.ExitCode.Should().Be(130);
+        output.Result.Should().Contain("continue with --resume");
+        var (tensors, meta) = Safetensors.Load(Path.Combine(RunFolder(runs), "checkpoints", "last.safetensors"));
+        tensors.Keys.Should().Contain(k => k.StartsWith("module.encoder."));
+        long.Parse(meta["global_step"]).Should().BeGreaterThanOrEqualTo(3);
+        File.ReadAllLines(metrics()!).Last().Should().Contain("Killed");
+    }
+}
