@@ -112,12 +112,17 @@ public class AugmentationPluginTests
     {
         using var scope = torch.NewDisposeScope();
         const int n = 400;
-        var crop = Create("random-resized-crop", ("Scale", new[] { 0.3, 0.6 }), ("Size", 32));
+        // Bounds where every crop fits (area * ratio and area / ratio stay below 1), so nothing is clamped;
+        // size 16 keeps each crop at least as wide as the output, so boxes are recovered exactly.
+        var crop = Create("random-resized-crop", ("Scale", new[] { 0.1, 0.2 }), ("Ratio", new[] { 1 / 3.0, 3.0 }), ("Size", 16));
         var boxes = Boxes(Apply(crop, Coordinates(n, 64), seed: 2));
-        // Uniform on [0.3, 0.6]: mean 0.45, standard error 0.087 / sqrt(400) = 0.004.
-        boxes.Average(b => b.W * b.H).Should().BeApproximately(0.45, 0.015);
-        // Uniform on [log 3/4, log 4/3]: mean 0, standard error 0.166 / sqrt(400) = 0.008 (a uniform ratio would be biased up).
-        boxes.Average(b => Math.Log(b.W / b.H)).Should().BeApproximately(0, 0.03);
+        // Uniform on [0.1, 0.2]: mean 0.15, standard error 0.029 / sqrt(400) = 0.0014.
+        boxes.Average(b => b.W * b.H).Should().BeApproximately(0.15, 0.005);
+        // Uniform on [-log 3, log 3]: mean 0, standard error 0.63 / sqrt(400) = 0.032; a ratio uniform in
+        // [1/3, 3] instead would give a mean log of 0.37.
+        var logs = boxes.Select(b => Math.Log(b.W / b.H)).ToArray();
+        logs.Average().Should().BeApproximately(0, 0.1);
+        logs.Count(l => l < 0).Should().BeInRange(170, 230, "half the crops are taller than wide");
     }
 
     [Fact]
@@ -143,6 +148,19 @@ public class AugmentationPluginTests
         var y = Apply(crop, x, seed: 4);
         y.shape.Should().Equal(x.shape);
         y.allclose(x, rtol: 0, atol: 1e-5).Should().BeTrue();
+    }
+
+    [Theory]
+    // The whole image enlarged: the outermost output pixels sample beyond the outermost input pixel centres.
+    [InlineData(1.0, 1.0)]
+    [InlineData(0.08, 1.0)]
+    public void Crops_of_a_constant_image_stay_constant_up_to_the_edges(double smin, double smax)
+    {
+        using var scope = torch.NewDisposeScope();
+        var x = torch.full([256, 3, 32, 32], 0.7);
+        var crop = Create("random-resized-crop", ("Scale", new[] { smin, smax }), ("Ratio", new[] { 1.0, 1.0 }), ("Size", 48));
+        var y = Apply(crop, x, seed: 9);
+        (y - 0.7).abs().max().item<float>().Should().BeLessThan(1e-5f, "edges repeat the image's border, they do not fade to black");
     }
 
     [Theory]
