@@ -1,0 +1,112 @@
+using System.ComponentModel.DataAnnotations;
+using RepLab.Abstractions;
+using RepLab.Torch;
+
+namespace RepLab.Plugins.Augmentations.RandomResizedCrop;
+
+/// <summary>Options of the <c>random-resized-crop</c> augmentation.</summary>
+public sealed record RandomResizedCropOptions : PluginOptions, IValidatableObject
+{
+    /// <summary>
+    /// Range [min, max] of the crop's area as a fraction of the image's area, drawn uniformly per sample
+    /// (default [0.08, 1.0], torchvision's and SimCLR's; 0 &lt; min &lt;= max &lt;= 1).
+    /// </summary>
+    [Length(2, 2)]
+    public double[] Scale { get; init; } = [0.08, 1.0];
+
+    /// <summary>
+    /// Range [min, max] of the crop's aspect ratio, width / height; its logarithm is drawn uniformly per
+    /// sample (default [3/4, 4/3], torchvision's; 0 &lt; min &lt;= max).
+    /// </summary>
+    [Length(2, 2)]
+    public double[] Ratio { get; init; } = [3.0 / 4.0, 4.0 / 3.0];
+
+    /// <summary>Side of the square output in pixels; 0 keeps the input's height and width (default 0).</summary>
+    [Range(0, 8192)]
+    public int Size { get; init; }
+
+    /// <summary>
+    /// Probability that a sample is cropped (default 1); the others keep the whole image (resized to
+    /// <c>size</c> when it is set, so the batch keeps one shape).
+    /// </summary>
+    [Range(0.0, 1.0)]
+    public double P { get; init; } = 1.0;
+
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Scale is [var smin, var smax] && !(smin > 0 && smin <= smax && smax <= 1))
+            yield return new ValidationResult($"scale must be [min, max] with 0 < min <= max <= 1, got [{smin}, {smax}]", [nameof(Scale)]);
+        if (Ratio is [var rmin, var rmax] && !(rmin > 0 && rmin <= rmax && double.IsFinite(rmax)))
+            yield return new ValidationResult($"ratio must be [min, max] with 0 < min <= max, got [{rmin}, {rmax}]", [nameof(Ratio)]);
+    }
+}
+
+/// <summary>
+/// The Inception-style random resized crop (Szegedy et al., 2015) used by SimCLR, BYOL and most
+/// contrastive methods, batched: each sample draws an area fraction uniformly in <c>scale</c> and a
+/// log aspect ratio uniformly in log(<c>ratio</c>), a crop of that area and aspect at a uniformly
+/// random position is cut out and resized to <c>size</c>. The whole batch is one affine_grid and one
+/// bilinear grid_sample (align_corners false, border padding). For a whole-pixel crop box this
+/// samples where torchvision's crop-then-bilinear-resize (without antialiasing) samples, except in
+/// the outer half pixel, which blends in the image pixels just outside the crop instead of repeating
+/// the crop's edge.
+/// </summary>
+/// <remarks>
+/// Differences from torchvision's <c>RandomResizedCrop</c>: torchvision retries up to 10 draws until
+/// the crop fits in the image and otherwise falls back to a central crop; here a crop that does not
+/// fit is clamped to the image instead (its width or height becomes the image's), so every sample
+/// costs exactly one draw and the batch needs no loop. A clamped crop has a smaller area and an
+/// aspect closer to 1 than drawn, which for square images stays inside both ranges. Crop boxes are
+/// continuous (sub-pixel size and position) rather than rounded to whole pixels, and downscaling
+/// is not antialiased (torchvision's tensor default is antialias=True since 0.17).
+/// </remarks>
+[Plugin("random-resized-crop", Summary = "crop a random area fraction and aspect ratio, resize to size (bilinear)",
+    Citation = "Szegedy et al., CVPR 2015; Chen et al. (SimCLR), ICML 2020")]
+public sealed class RandomResizedCropAugmentation(RandomResizedCropOptions options) : IAugmentation
+{
+    public Tensor Apply(Tensor batch, Generator generator)
+    {
+        PerSample.RequireImageBatch(batch, "random-resized-crop");
+        var (n, c, height, width) = (batch.size(0), batch.size(1), batch.size(2), batch.size(3));
+        var (outHeight, outWidth) = options.Size > 0 ? ((long)options.Size, (long)options.Size) : (height, width);
+        using var theta = torch.tensor<double>(Thetas(generator, n, height, width), [n, 2, 3], batch.dtype, batch.device);
+        using var grid = F.affine_grid(theta, [n, c, outHeight, outWidth], align_corners: false);
+        // Border padding: sample points beyond the outermost pixel centres take the edge pixel, as
+        // torchvision's resize does, instead of fading towards zero.
+        var output = F.grid_sample(batch, grid, "bilinear", "border", align_corners: false);
+        // Bilinear weights sum to 1 only up to rounding; keep the [0, 1] contract exact for later steps.
+        return output.clamp_(0, 1);
+    }
+
+    /// <summary>Per-sample affine maps [N, 2, 3] from output to input coordinates, normalised to [-1, 1].</summary>
+    private double[] Thetas(Generator generator, long n, long height, long width)
+    {
+        const int draws = 5;
+        var u = PerSample.Uniforms(generator, n, draws);
+        var (smin, smax) = (options.Scale[0], options.Scale[1]);
+        var (lmin, lmax) = (Math.Log(options.Ratio[0]), Math.Log(options.Ratio[1]));
+        var theta = new double[n * 6];
+        for (var i = 0; i < n; i++)
+        {
+            var d = u.AsSpan(i * draws, draws);
+            double w = width, h = height, x0 = 0, y0 = 0;
+            if (d[4] < options.P)
+            {
+                var area = (smin + (smax - smin) * d[0]) * height * width;
+                var ratio = Math.Exp(lmin + (lmax - lmin) * d[1]);
+                w = Math.Min(Math.Sqrt(area * ratio), width);
+                h = Math.Min(Math.Sqrt(area / ratio), height);
+                x0 = (width - w) * d[2];
+                y0 = (height - h) * d[3];
+            }
+            // Output x in [-1, 1] (pixel edges, align_corners false) maps onto the crop's edges [x0, x0 + w].
+            var t = theta.AsSpan(i * 6, 6);
+            t[0] = w / width;
+            t[2] = (2 * x0 + w) / width - 1;
+            t[4] = h / height;
+            t[5] = (2 * y0 + h) / height - 1;
+        }
+        return theta;
+    }
+}
