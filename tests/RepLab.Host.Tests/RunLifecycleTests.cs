@@ -94,6 +94,28 @@ public class RunLifecycleTests : IDisposable
     }
 
     [Fact]
+    public void Resume_is_bitwise_with_augmented_views_too()
+    {
+        var exp = Experiment("views:\n  - [{ plugin: random-resized-crop, scale: [0.5, 1.0] }, { plugin: random-flip }]", method: "autoencoder, from-view: true");
+        var straight = Path.Combine(dir, "straight");
+        Cli("run", exp, "--runs-dir", straight).code.Should().Be(0);
+        var interrupted = Path.Combine(dir, "interrupted");
+        Cli("run", exp, "--runs-dir", interrupted, "--stop-after-steps", "7").code.Should().Be(130);
+        Cli("run", exp, "--runs-dir", interrupted, "--resume").code.Should().Be(0);
+        var a = Weights(straight);
+        var b = Weights(interrupted);
+        foreach (var k in a.Keys) a[k].equal(b[k]).Should().BeTrue($"{k} must be bitwise equal after resume");
+    }
+
+    [Fact]
+    public void A_method_that_needs_views_is_refused_without_them()
+    {
+        var (code, _, stderr) = Cli("validate", Experiment(method: "autoencoder, from-view: true"));
+        code.Should().Be(2);
+        stderr.Should().Contain("needs 1 augmented views");
+    }
+
+    [Fact]
     public void A_non_finite_loss_stops_the_run_naming_the_term_and_step()
     {
         var exp = Experiment($"plugins: [{Repo.Fixture("PluginNan")}]", method: "diverging, nan-at: 2");

@@ -20,6 +20,12 @@ public sealed record AutoencoderOptions : PluginOptions
     /// <summary>Reconstruction loss: mse or bce (default mse).</summary>
     public ReconstructionLoss Loss { get; init; } = ReconstructionLoss.Mse;
 
+    /// <summary>
+    /// Encode the first augmented view instead of the clean image, and reconstruct the clean image
+    /// from it: a denoising autoencoder whose corruption is the view pipeline (default false).
+    /// </summary>
+    public bool FromView { get; init; }
+
     /// <summary>Adam learning rate when the experiment names no optimizer (default 1e-3).</summary>
     [Range(1e-8, 10.0)]
     public double Lr { get; init; } = 1e-3;
@@ -37,7 +43,7 @@ public sealed class AutoencoderMethod(AutoencoderOptions options) : IMethod
     private MirroredDecoder? decoder;
     private optim.Optimizer? optimizer;
 
-    public int Views => 0;
+    public int Views => options.FromView ? 1 : 0;
 
     public EncoderModule Encoder => encoder ?? throw new InvalidOperationException("autoencoder is not built yet");
 
@@ -61,7 +67,7 @@ public sealed class AutoencoderMethod(AutoencoderOptions options) : IMethod
     public void Step(TrainBatch batch, IRunContext context)
     {
         var x = batch.Original;
-        var logits = decoder!.forward(encoder!.forward(x));
+        var logits = decoder!.forward(encoder!.forward(options.FromView ? batch.Views[0] : x));
         var loss = options.Loss == ReconstructionLoss.Mse
             ? F.mse_loss(logits.sigmoid(), x)
             : F.binary_cross_entropy_with_logits(logits, x);
