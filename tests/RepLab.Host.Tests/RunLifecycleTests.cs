@@ -71,6 +71,30 @@ public class RunLifecycleTests : IDisposable
     }
 
     [Fact]
+    public void End_to_end_on_a_slice_of_fashion_mnist()
+    {
+        var path = Path.Combine(dir, "fmnist.yaml");
+        File.WriteAllText(path, """
+            name: fmnist-slice
+            dataset: { plugin: idx, limit: 2048 }
+            encoder: { plugin: conv-small, features: 64 }
+            method: { plugin: autoencoder }
+            trainer: { epochs: 2, batch-size: 64, threads: 2 }
+            evaluation:
+              - { plugin: linear-probe, epochs: 10 }
+              - { plugin: knn, k: 20, temperature: 0.1 }
+            """);
+        var (code, stdout, stderr) = Cli("run", path, "--runs-dir", Path.Combine(dir, "runs"));
+        code.Should().Be(0, stderr);
+        var metrics = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, double>>(
+            File.ReadAllText(Path.Combine(Directory.GetDirectories(Path.Combine(dir, "runs", "fmnist-slice")).Single(), "evaluation.json")))!;
+        // 2,048 training images, 64 steps: far above chance (0.1), and the probe's number is printed.
+        metrics["eval/linear-probe/top1"].Should().BeGreaterThan(0.6);
+        metrics["eval/knn/top1"].Should().BeGreaterThan(0.6);
+        stdout.Should().Contain("eval/linear-probe/top1 = ");
+    }
+
+    [Fact]
     public void Resume_ends_bitwise_equal_to_an_uninterrupted_run()
     {
         var exp = Experiment();
