@@ -9,19 +9,8 @@ namespace RepLab.Host.Tests;
 /// <c>replab validate</c>: each exits with code 2 and one message naming the file, the line and
 /// the key path, without a stack trace.
 /// </summary>
-public sealed class CliMalformedExperimentTests : IDisposable
+public sealed class CliMalformedExperimentTests() : CliHarness("replab-bad-")
 {
-    private readonly string dir = Directory.CreateTempSubdirectory("replab-bad-").FullName;
-    private readonly string? savedPath = Environment.GetEnvironmentVariable(PluginCatalog.PathVariable);
-
-    public CliMalformedExperimentTests() => Environment.SetEnvironmentVariable(PluginCatalog.PathVariable, Repo.BuiltInPlugins);
-
-    public void Dispose()
-    {
-        Environment.SetEnvironmentVariable(PluginCatalog.PathVariable, savedPath);
-        Directory.Delete(dir, recursive: true);
-    }
-
     // A valid experiment, one setting per line, so each case can break exactly one line.
     private static readonly string[] Good =
     [
@@ -91,16 +80,9 @@ public sealed class CliMalformedExperimentTests : IDisposable
         var c = Cases[name];
         var lines = (string[])Good.Clone();
         lines[c.Line - 1] = c.Text;
-        var path = Path.Combine(dir, $"{name}.yaml");
+        var path = Path.Combine(Dir, $"{name}.yaml");
         File.WriteAllLines(path, lines);
-        var (o, e) = (Console.Out, Console.Error);
-        var (so, se) = (new StringWriter(), new StringWriter());
-        Console.SetOut(so);
-        Console.SetError(se);
-        int code;
-        try { code = Program.Main(["validate", path, .. c.Overrides ?? []]); }
-        finally { Console.SetOut(o); Console.SetError(e); }
-        var message = se.ToString();
+        var (code, _, message) = Cli(["validate", path, .. c.Overrides ?? []]);
         code.Should().Be(2, message);
         var where = c.OnCommandLine ? "<command line>:" : $"{path}:{c.ErrorLine ?? c.Line}:";
         message.Should().Contain(where).And.Contain(c.KeyPath).And.Contain(c.Expected);

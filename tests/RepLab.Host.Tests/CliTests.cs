@@ -4,32 +4,11 @@ using Xunit;
 
 namespace RepLab.Host.Tests;
 
-public class CliTests : IDisposable
+public class CliTests() : CliHarness("replab-cli-")
 {
-    private readonly string dir = Directory.CreateTempSubdirectory("replab-cli-").FullName;
-    private readonly string? savedPath = Environment.GetEnvironmentVariable(PluginCatalog.PathVariable);
-
-    public CliTests() => Environment.SetEnvironmentVariable(PluginCatalog.PathVariable, Repo.BuiltInPlugins);
-
-    public void Dispose()
-    {
-        Environment.SetEnvironmentVariable(PluginCatalog.PathVariable, savedPath);
-        Directory.Delete(dir, recursive: true);
-    }
-
-    private (int code, string stdout, string stderr) Run(params string[] args)
-    {
-        var (o, e) = (Console.Out, Console.Error);
-        var (so, se) = (new StringWriter(), new StringWriter());
-        Console.SetOut(so);
-        Console.SetError(se);
-        try { return (Program.Main(args), so.ToString(), se.ToString()); }
-        finally { Console.SetOut(o); Console.SetError(e); }
-    }
-
     private string Write(string yaml)
     {
-        var path = Path.Combine(dir, "exp.yaml");
+        var path = Path.Combine(Dir, "exp.yaml");
         File.WriteAllText(path, yaml);
         return path;
     }
@@ -38,7 +17,7 @@ public class CliTests : IDisposable
     public void Validate_accepts_a_good_experiment()
     {
         var path = Write("dataset: { plugin: synthetic }\nencoder: { plugin: conv-small, features: 64 }\nmethod: { plugin: autoencoder }\nevaluation:\n  - { plugin: knn, k: 5 }\n");
-        var (code, stdout, stderr) = Run("validate", path);
+        var (code, stdout, stderr) = Cli("validate", path);
         code.Should().Be(0, stderr);
         stdout.Should().Contain("valid (4 plugin sections bound)");
     }
@@ -47,7 +26,7 @@ public class CliTests : IDisposable
     public void Bad_options_exit_2_with_file_line_and_key_path()
     {
         var path = Write("dataset: { plugin: synthetic }\nencoder: { plugin: conv-small, features: 64 }\nevaluation:\n  - { plugin: knn, k: 0, temprature: 0.1 }\n");
-        var (code, _, stderr) = Run("validate", path);
+        var (code, _, stderr) = Cli("validate", path);
         code.Should().Be(2);
         stderr.Should().Contain($"{path}:4:").And.Contain("evaluation.0.k").And.Contain("evaluation.0.temprature").And.Contain("did you mean 'temperature'");
         stderr.Should().NotContain("   at ", "user errors are messages, not stack traces");
@@ -57,17 +36,17 @@ public class CliTests : IDisposable
     public void Unknown_plugins_and_overrides_exit_2_with_suggestions()
     {
         var path = Write("encoder: { plugin: conv-smal }\ndataset: { plugin: synthetic }\n");
-        var (code, _, stderr) = Run("validate", path);
+        var (code, _, stderr) = Cli("validate", path);
         code.Should().Be(2);
         stderr.Should().Contain($"{path}:1:").And.Contain("did you mean 'conv-small'");
-        Run("config", path, "encoder.plugn=x").code.Should().Be(2);
+        Cli("config", path, "encoder.plugn=x").code.Should().Be(2);
     }
 
     [Fact]
     public void Config_prints_the_resolved_experiment_and_its_hash()
     {
         var path = Write("seed: 1\nencoder: { plugin: conv-small }\n");
-        var (code, stdout, _) = Run("config", path, "seed=7");
+        var (code, stdout, _) = Cli("config", path, "seed=7");
         code.Should().Be(0);
         stdout.Should().Contain("seed: 7").And.MatchRegex("# config hash: [0-9a-f]{64}");
     }
@@ -75,7 +54,7 @@ public class CliTests : IDisposable
     [Fact]
     public void Plugins_lists_every_built_in_with_its_options()
     {
-        var (code, stdout, _) = Run("plugins");
+        var (code, stdout, _) = Cli("plugins");
         code.Should().Be(0);
         stdout.Should().Contain("conv-small").And.Contain("linear-probe").And.Contain("knn").And.Contain("temperature").And.Contain("idx");
     }

@@ -7,22 +7,11 @@ using Xunit;
 namespace RepLab.Host.Tests;
 
 /// <summary>End-to-end runs of the lifecycle on the synthetic dataset with tiny models.</summary>
-public class RunLifecycleTests : IDisposable
+public class RunLifecycleTests() : CliHarness("replab-run-")
 {
-    private readonly string dir = Directory.CreateTempSubdirectory("replab-run-").FullName;
-    private readonly string? savedPath = Environment.GetEnvironmentVariable(PluginCatalog.PathVariable);
-
-    public RunLifecycleTests() => Environment.SetEnvironmentVariable(PluginCatalog.PathVariable, Repo.BuiltInPlugins);
-
-    public void Dispose()
-    {
-        Environment.SetEnvironmentVariable(PluginCatalog.PathVariable, savedPath);
-        Directory.Delete(dir, recursive: true);
-    }
-
     private string Experiment(string extra = "", int epochs = 2, string method = "autoencoder")
     {
-        var path = Path.Combine(dir, "exp.yaml");
+        var path = Path.Combine(Dir, "exp.yaml");
         File.WriteAllText(path, $$"""
             name: tiny
             seed: 3
@@ -37,16 +26,6 @@ public class RunLifecycleTests : IDisposable
         return path;
     }
 
-    private static (int code, string stdout, string stderr) Cli(params string[] args)
-    {
-        var (o, e) = (Console.Out, Console.Error);
-        var (so, se) = (new StringWriter(), new StringWriter());
-        Console.SetOut(so);
-        Console.SetError(se);
-        try { return (Program.Main(args), so.ToString(), se.ToString()); }
-        finally { Console.SetOut(o); Console.SetError(e); }
-    }
-
     private static string RunFolder(string runsRoot) => Directory.GetDirectories(Path.Combine(runsRoot, "tiny")).Single();
 
     private static Dictionary<string, Tensor> Weights(string runsRoot) =>
@@ -55,7 +34,7 @@ public class RunLifecycleTests : IDisposable
     [Fact]
     public void A_run_trains_evaluates_and_leaves_its_folder_complete()
     {
-        var runs = Path.Combine(dir, "runs");
+        var runs = Path.Combine(Dir, "runs");
         var (code, stdout, stderr) = Cli("run", Experiment(), "--runs-dir", runs);
         code.Should().Be(0, stderr);
         stdout.Should().Contain("eval/knn/top1 = ");
@@ -73,7 +52,7 @@ public class RunLifecycleTests : IDisposable
     [Fact]
     public void End_to_end_on_a_slice_of_fashion_mnist()
     {
-        var path = Path.Combine(dir, "fmnist.yaml");
+        var path = Path.Combine(Dir, "fmnist.yaml");
         File.WriteAllText(path, """
             name: fmnist-slice
             dataset: { plugin: idx, limit: 2048 }
@@ -84,10 +63,10 @@ public class RunLifecycleTests : IDisposable
               - { plugin: linear-probe, epochs: 10 }
               - { plugin: knn, k: 20, temperature: 0.1 }
             """);
-        var (code, stdout, stderr) = Cli("run", path, "--runs-dir", Path.Combine(dir, "runs"));
+        var (code, stdout, stderr) = Cli("run", path, "--runs-dir", Path.Combine(Dir, "runs"));
         code.Should().Be(0, stderr);
         var metrics = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, double>>(
-            File.ReadAllText(Path.Combine(Directory.GetDirectories(Path.Combine(dir, "runs", "fmnist-slice")).Single(), "evaluation.json")))!;
+            File.ReadAllText(Path.Combine(Directory.GetDirectories(Path.Combine(Dir, "runs", "fmnist-slice")).Single(), "evaluation.json")))!;
         // 2,048 training images, 64 steps: far above chance (0.1), and the probe's number is printed.
         metrics["eval/linear-probe/top1"].Should().BeGreaterThan(0.6);
         metrics["eval/knn/top1"].Should().BeGreaterThan(0.6);
@@ -98,10 +77,10 @@ public class RunLifecycleTests : IDisposable
     public void Resume_ends_bitwise_equal_to_an_uninterrupted_run()
     {
         var exp = Experiment();
-        var straight = Path.Combine(dir, "straight");
+        var straight = Path.Combine(Dir, "straight");
         Cli("run", exp, "--runs-dir", straight).code.Should().Be(0);
 
-        var interrupted = Path.Combine(dir, "interrupted");
+        var interrupted = Path.Combine(Dir, "interrupted");
         var (stopCode, stopOut, _) = Cli("run", exp, "--runs-dir", interrupted, "--stop-after-steps", "4");
         stopCode.Should().Be(130);
         stopOut.Should().Contain("stopped at step 4");
@@ -121,9 +100,9 @@ public class RunLifecycleTests : IDisposable
     public void Resume_is_bitwise_with_augmented_views_too()
     {
         var exp = Experiment("views:\n  - [{ plugin: random-resized-crop, scale: [0.5, 1.0] }, { plugin: random-flip }]", method: "autoencoder, from-view: true");
-        var straight = Path.Combine(dir, "straight");
+        var straight = Path.Combine(Dir, "straight");
         Cli("run", exp, "--runs-dir", straight).code.Should().Be(0);
-        var interrupted = Path.Combine(dir, "interrupted");
+        var interrupted = Path.Combine(Dir, "interrupted");
         Cli("run", exp, "--runs-dir", interrupted, "--stop-after-steps", "7").code.Should().Be(130);
         Cli("run", exp, "--runs-dir", interrupted, "--resume").code.Should().Be(0);
         var a = Weights(straight);
@@ -143,17 +122,17 @@ public class RunLifecycleTests : IDisposable
     public void A_non_finite_loss_stops_the_run_naming_the_term_and_step()
     {
         var exp = Experiment($"plugins: [{Repo.Fixture("PluginNan")}]", method: "diverging, nan-at: 2");
-        var (code, _, stderr) = Cli("run", exp, "--runs-dir", Path.Combine(dir, "runs"));
+        var (code, _, stderr) = Cli("run", exp, "--runs-dir", Path.Combine(Dir, "runs"));
         code.Should().Be(1);
         stderr.Should().Contain("loss term 'loss/diverging' is NaN at step 2");
-        File.ReadAllLines(Path.Combine(RunFolder(Path.Combine(dir, "runs")), "metrics.jsonl")).Last().Should().Contain("Failed");
+        File.ReadAllLines(Path.Combine(RunFolder(Path.Combine(Dir, "runs")), "metrics.jsonl")).Last().Should().Contain("Failed");
     }
 
     [Fact]
     public void Sigint_to_a_child_run_checkpoints_and_exits_cleanly()
     {
         var exp = Experiment(epochs: 200);
-        var runs = Path.Combine(dir, "runs");
+        var runs = Path.Combine(Dir, "runs");
         var dll = Path.Combine(AppContext.BaseDirectory, "replab.dll");
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { dll, "run", exp, "--runs-dir", runs }) psi.ArgumentList.Add(a);
