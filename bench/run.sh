@@ -2,23 +2,32 @@
 # Benchmarks: ./replab bench engine [options] (builds first), or bash bench/run.sh engine [options]
 # after a Release build.
 #
-#   engine [--threads N] [--runs R] [--steps S] [--warmup W] [--batch B] [--models "dcgan resnet18"] [--no-adjoint]
+#   engine [--threads N] [--runs R] [--steps S] [--warmup W] [--batch B] [--models "dcgan resnet18"]
+#          [--no-adjoint] [--pytorch-malloc-tuned] [--ours-malloc-default]
 #
 # Runs our engine (bench/RepLab.Bench) and PyTorch (bench/engine_pytorch.py, Debian's
 # python3-torch on the same libtorch) alternately, R runs each, and prints per model
 #   model=<name> ours_steps_per_s=<median> pytorch_steps_per_s=<median> ratio=<ours/pytorch>
 # The lines also go to bench/results/engine-<date>.txt.
+#
+# Defaults: threads = nproc, batch 128, 3 runs; per run, untimed warm-up steps then timed steps:
+# dcgan 3 + 20, resnet18 2 + 3 (--warmup/--steps set both models).
+# --no-adjoint: our transposed convs use libtorch's kernel. Our engine tunes glibc malloc at
+# load (keeps freed memory, see engine/RepLab.Torch/Native.cs); --pytorch-malloc-tuned gives
+# PyTorch the same settings through glibc's environment variables, --ours-malloc-default turns
+# ours off (REPLAB_MALLOC_TUNING=0): both isolate what the allocator is worth.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-usage() { sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 what="${1:-}"
 [ "$what" = "engine" ] || { usage >&2; exit 2; }
 shift
 
-threads="$(nproc)" runs=3 steps="" warmup=3 batch=128 models="dcgan resnet18" extra=()
+threads="$(nproc)" runs=3 steps="" warmup="" batch=128 models="dcgan resnet18" extra=() notes=""
+pytorch_env=() ours_env=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --threads) threads="$2"; shift 2 ;;
@@ -27,7 +36,9 @@ while [ $# -gt 0 ]; do
     --warmup) warmup="$2"; shift 2 ;;
     --batch) batch="$2"; shift 2 ;;
     --models) models="$2"; shift 2 ;;
-    --no-adjoint) extra+=(--no-adjoint); shift ;;
+    --no-adjoint) extra+=(--no-adjoint); notes+=" no-adjoint"; shift ;;
+    --pytorch-malloc-tuned) pytorch_env=(MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=2147483647); notes+=" pytorch-malloc-tuned"; shift ;;
+    --ours-malloc-default) ours_env=(REPLAB_MALLOC_TUNING=0); notes+=" ours-malloc-default"; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
   esac
@@ -44,7 +55,8 @@ export OMP_WAIT_POLICY=passive
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 # Default steps per model: a few minutes in all on 2 cores.
-steps_for() { if [ -n "$steps" ]; then echo "$steps"; elif [ "$1" = dcgan ]; then echo 30; else echo 5; fi; }
+steps_for() { if [ -n "$steps" ]; then echo "$steps"; elif [ "$1" = dcgan ]; then echo 20; else echo 3; fi; }
+warmup_for() { if [ -n "$warmup" ]; then echo "$warmup"; elif [ "$1" = dcgan ]; then echo 3; else echo 2; fi; }
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
@@ -55,9 +67,9 @@ run_side() { # side model run
   local side="$1" model="$2" n out
   n="$(steps_for "$model")"
   if [ "$side" = ours ]; then
-    out="$(dotnet "$ours_dll" --model "$model" --threads "$threads" --batch "$batch" --steps "$n" --warmup "$warmup" "${extra[@]}")"
+    out="$(env "${ours_env[@]}" dotnet "$ours_dll" --model "$model" --threads "$threads" --batch "$batch" --steps "$n" --warmup "$(warmup_for "$model")" "${extra[@]}")"
   else
-    out="$("$python" "$root/bench/engine_pytorch.py" --model "$model" --threads "$threads" --batch "$batch" --steps "$n" --warmup "$warmup")"
+    out="$(env "${pytorch_env[@]}" "$python" "$root/bench/engine_pytorch.py" --model "$model" --threads "$threads" --batch "$batch" --steps "$n" --warmup "$(warmup_for "$model")")"
   fi
   local rate cpu
   rate="$(sed -nE "s/^model=$model steps_per_s=([0-9.]+).*/\1/p" <<<"$out")"
@@ -70,11 +82,11 @@ run_side() { # side model run
 
 version="$(dotnet "$ours_dll" --version)"
 cpu="$(sed -nE 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
-header="# engine benchmark $(date -u +%Y-%m-%dT%H:%M:%SZ): libtorch $version (python torch $("$python" -c 'import torch; print(torch.__version__)')), threads=$threads, batch=$batch, runs=$runs, warmup=$warmup, cpu: ${cpu:-?} ($(nproc) cores)${extra:+, ${extra[*]}}"
+header="# engine benchmark $(date -u +%Y-%m-%dT%H:%M:%SZ): libtorch $version (python torch $("$python" -c 'import torch; print(torch.__version__)')), threads=$threads, batch=$batch, runs=$runs, cpu: ${cpu:-?} ($(nproc) cores)${notes:+, options:$notes}"
 echo "$header"
 
 for model in $models; do
-  echo "# $model: $(steps_for "$model") timed steps per run" >&2
+  echo "# $model: $(warmup_for "$model") warm-up + $(steps_for "$model") timed steps per run" >&2
   for r in $(seq 1 "$runs"); do
     run_side ours "$model" "$r"
     run_side pytorch "$model" "$r"
