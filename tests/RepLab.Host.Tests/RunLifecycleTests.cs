@@ -43,6 +43,8 @@ public class RunLifecycleTests() : CliHarness("replab-run-")
         File.ReadAllText(Path.Combine(folder, "config.yaml")).Should().Contain("plugin: autoencoder");
         File.Exists(Path.Combine(folder, "artifacts", "encoder.safetensors")).Should().BeTrue();
         File.ReadAllText(Path.Combine(folder, "evaluation.json")).Should().Contain("eval/knn/top1");
+        var png = File.ReadAllBytes(Path.Combine(folder, "artifacts", "samples", "epoch-002.png"));
+        png.Take(8).Should().Equal(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }, "reconstruction grids are PNG files");
         var lines = File.ReadAllLines(Path.Combine(folder, "metrics.jsonl"));
         lines.First().Should().Contain("\"kind\":\"start\"");
         lines.Last().Should().Contain("\"status\":\"Finished\"");

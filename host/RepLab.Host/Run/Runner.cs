@@ -156,6 +156,7 @@ public sealed class Runner(ExperimentSpec spec, PluginRegistry registry, IReadOn
                     progress.Update(epoch, trainer.Epochs, step, totalSteps, context.StepLosses, rate);
                 }
                 foreach (var schedule in optimizers.Schedules) schedule.step();
+                if (method is ISamplesImages sampler) SaveSamples(sampler, method, train, device, context, epoch);
                 var done = epoch + 1 == trainer.Epochs || step >= totalSteps;
                 if ((epoch + 1) % trainer.CheckpointEvery == 0 || done) Save(new TrainingPosition(epoch + 1, 0, step));
                 context.Log("epoch", epoch + 1);
@@ -168,6 +169,24 @@ public sealed class Runner(ExperimentSpec spec, PluginRegistry registry, IReadOn
             }
             return RunStatus.Finished;
         });
+    }
+
+    /// <summary>A PNG grid of the method's sample images for the first 8 training images, in eval mode.</summary>
+    private static void SaveSamples(ISamplesImages sampler, IMethod method, ImageSet train, Device device, RunContext context, int epoch)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var ng = torch.no_grad();
+        foreach (var m in method.Modules.Values) m.eval();
+        try
+        {
+            var x = train.Images.slice(0, 0, Math.Min(8, train.Count)).to(device, ScalarType.Float32) / 255.0;
+            var (images, columns) = sampler.Samples(x);
+            context.SaveArtifact($"samples/epoch-{epoch + 1:D3}.png", Images.EncodePng(Images.Grid(images, columns)));
+        }
+        finally
+        {
+            foreach (var m in method.Modules.Values) m.train();
+        }
     }
 
     private Dictionary<string, double> Evaluate(EncoderModule encoder, ImageSet train, ImageSet test, RunContext context)

@@ -37,7 +37,7 @@ public sealed record AutoencoderOptions : PluginOptions
 /// ReLU) and the image is reconstructed from them. The encoder is what gets evaluated.
 /// </summary>
 [Plugin("autoencoder", Summary = "convolutional autoencoder with a mirrored transposed-conv decoder (MSE or BCE)")]
-public sealed class AutoencoderMethod(AutoencoderOptions options) : IMethod
+public sealed class AutoencoderMethod(AutoencoderOptions options) : IMethod, ISamplesImages
 {
     private EncoderModule? encoder;
     private MirroredDecoder? decoder;
@@ -75,6 +75,13 @@ public sealed class AutoencoderMethod(AutoencoderOptions options) : IMethod
         loss.backward();
         optimizer.step();
         context.LogLoss($"loss/recon-{options.Loss.ToString().ToLowerInvariant()}", loss);
+    }
+
+    /// <summary>Originals in the first row, their reconstructions in the second.</summary>
+    public (Tensor images, int columns) Samples(Tensor batch)
+    {
+        using var recon = decoder!.forward(encoder!.forward(batch)).sigmoid();
+        return (torch.cat([batch, recon]), (int)batch.size(0));
     }
 }
 
