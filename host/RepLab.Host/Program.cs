@@ -62,7 +62,20 @@ public static class Program
             return outcome.ExitCode;
         }));
 
+        var output = new Option<string>("--output", "-o") { Description = "PNG file to write", DefaultValueFactory = _ => "views.png" };
+        var count = new Option<int>("--count", "-n") { Description = "Images (rows) to show", DefaultValueFactory = _ => 8 };
+        var preview = new Command("preview", "Write a PNG grid of images and each of their augmented views") { file, overrides, output, count };
+        preview.SetAction(r => Guard(r.GetValue(verbose), () =>
+        {
+            var resolved = ExperimentLoader.Load(r.GetValue(file)!.FullName, r.GetValue(overrides) ?? []);
+            using var registry = LoadPlugins(quiet: true, ExperimentSpec.PluginFolders(resolved));
+            var written = Preview.Write(ExperimentSpec.Bind(resolved, registry), registry, r.GetValue(output)!, r.GetValue(count));
+            Console.WriteLine($"wrote {written}");
+            return 0;
+        }));
+
         root.Subcommands.Add(config);
+        root.Subcommands.Add(preview);
         root.Subcommands.Add(validate);
         root.Subcommands.Add(plugins);
         root.Subcommands.Add(run);

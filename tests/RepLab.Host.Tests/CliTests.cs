@@ -52,6 +52,22 @@ public class CliTests() : CliHarness("replab-cli-")
     }
 
     [Fact]
+    public void Preview_writes_a_png_with_a_row_per_image_and_a_column_per_view()
+    {
+        var path = Write("dataset: { plugin: synthetic }\nencoder: { plugin: conv-small }\nviews:\n  - &v [{ plugin: random-resized-crop }, { plugin: random-flip }]\n  - *v\n");
+        var png = Path.Combine(Dir, "views.png");
+        var (code, stdout, stderr) = Cli("preview", path, "-o", png, "-n", "5");
+        code.Should().Be(0, stderr);
+        stdout.Should().Contain(png);
+        var bytes = File.ReadAllBytes(png);
+        var width = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(16));
+        var height = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(20));
+        width.Should().Be(3 * (28 * 3 + 2) + 2, "original + 2 views, zoomed 3x, 2 px padding");
+        height.Should().Be(5 * (28 * 3 + 2) + 2);
+        Cli("preview", Write("dataset: { plugin: synthetic }\nencoder: { plugin: conv-small }\n"), "-o", png).code.Should().Be(2, "nothing to preview without views");
+    }
+
+    [Fact]
     public void Plugins_lists_every_built_in_with_its_options()
     {
         var (code, stdout, _) = Cli("plugins");

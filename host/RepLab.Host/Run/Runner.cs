@@ -30,6 +30,16 @@ public sealed class Runner(ExperimentSpec spec, PluginRegistry registry, IReadOn
         return z ^ (z >> 31);
     }
 
+    /// <summary>The seed of view <paramref name="view"/>'s augmentation generator at <paramref name="step"/>.</summary>
+    internal static ulong ViewSeed(ulong seed, long step, int view) => Mix(seed, (1UL << 40) + (ulong)(step * 16 + view));
+
+    /// <summary>Warnings of the experiment's augmentations for images of <paramref name="channels"/> channels.</summary>
+    internal static IEnumerable<string> ChannelWarnings(ExperimentSpec spec, PluginRegistry registry, int channels) =>
+        spec.Views.SelectMany((v, i) => v.Select(a => (a, i)))
+            .Select(x => (x.a, x.i, warning: (registry.Create<IAugmentation>(x.a.Descriptor.Name, x.a.Options) as IChannelAware)?.WarningFor(channels)))
+            .Where(x => x.warning is not null)
+            .Select(x => $"{x.a.KeyPath} ({x.a.Descriptor.Name}): {x.warning}");
+
     public RunOutcome Run(RunRequest request)
     {
         var trainer = spec.Trainer;
@@ -95,6 +105,7 @@ public sealed class Runner(ExperimentSpec spec, PluginRegistry registry, IReadOn
         var method = registry.Create<IMethod>(spec.Method!.Descriptor.Name, spec.Method.Options);
         var optimizers = new OptimizerFactory(spec);
         method.Build(new MethodSetup(encoder, train.Shape, device, optimizers));
+        foreach (var warning in ChannelWarnings(spec, registry, train.Shape.Channels)) Console.Error.WriteLine($"replab: warning: {warning}");
         var pipelines = spec.Views.Select(v => v.Select(a => registry.Create<IAugmentation>(a.Descriptor.Name, a.Options)).ToList()).ToList();
         var n = trainer.Limit > 0 ? Math.Min(trainer.Limit, train.Count) : train.Count;
         var stepsPerEpoch = (int)(trainer.DropLast ? n / trainer.BatchSize : (n + trainer.BatchSize - 1) / trainer.BatchSize);
@@ -139,7 +150,7 @@ public sealed class Runner(ExperimentSpec spec, PluginRegistry registry, IReadOn
                         var views = new List<Tensor>();
                         for (var v = 0; v < pipelines.Count; v++)
                         {
-                            using var g = new Generator(Mix(spec.Seed, (1UL << 40) + (ulong)(step * 16 + v)));
+                            using var g = new Generator(ViewSeed(spec.Seed, step, v));
                             var y = x;
                             foreach (var aug in pipelines[v]) y = aug.Apply(y, g);
                             views.Add(y);
