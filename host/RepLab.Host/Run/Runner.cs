@@ -128,38 +128,26 @@ public sealed class Runner(ExperimentSpec spec, PluginRegistry registry, IReadOn
             var clock = Stopwatch.StartNew();
             long imagesSeen = 0;
             foreach (var module in method.Modules.Values) module.train();
+            var loader = new BatchLoader(train, n, trainer.BatchSize, stepsPerEpoch, pipelines, device, spec.Seed);
             for (var epoch = position.Epoch; epoch < trainer.Epochs && step < totalSteps; epoch++)
             {
                 context.Epoch = epoch;
-                using var shuffle = new Generator(Mix(spec.Seed, (ulong)epoch));
-                using var order = torch.randperm(train.Count, generator: shuffle);
                 var first = epoch == position.Epoch ? position.StepInEpoch : 0;
-                for (var s = first; s < stepsPerEpoch && step < totalSteps; s++)
+                foreach (var (s, _, batch) in loader.Epoch(epoch, first, step, totalSteps))
                 {
-                    if (context.Stopping.IsCancellationRequested || step >= stoppedAt)
+                    using (batch)
                     {
-                        Save(new TrainingPosition(epoch, s, step));
-                        progress.Message($"replab: stopped at step {step}; checkpoint {checkpointPath}; continue with --resume");
-                        return RunStatus.Killed;
-                    }
-                    using (var scope = torch.NewDisposeScope())
-                    {
-                        var count = Math.Min(trainer.BatchSize, n - (long)s * trainer.BatchSize);
-                        var index = order.slice(0, (long)s * trainer.BatchSize, (long)s * trainer.BatchSize + count);
-                        var x = train.Images.index_select(0, index).to(device, ScalarType.Float32) / 255.0;
-                        var views = new List<Tensor>();
-                        for (var v = 0; v < pipelines.Count; v++)
+                        if (context.Stopping.IsCancellationRequested || step >= stoppedAt)
                         {
-                            using var g = new Generator(ViewSeed(spec.Seed, step, v));
-                            var y = x;
-                            foreach (var aug in pipelines[v]) y = aug.Apply(y, g);
-                            views.Add(y);
+                            Save(new TrainingPosition(epoch, s, step));
+                            progress.Message($"replab: stopped at step {step}; checkpoint {checkpointPath}; continue with --resume");
+                            return RunStatus.Killed;
                         }
-                        var labels = train.Labels?.index_select(0, index).to(device);
+                        using var scope = torch.NewDisposeScope();
                         context.GlobalStep = step;
                         context.Recording = step % trainer.LogEvery == 0;
-                        method.Step(new TrainBatch(views, x, labels), context);
-                        imagesSeen += count;
+                        method.Step(new TrainBatch(batch.Views, batch.Original, batch.Labels), context);
+                        imagesSeen += batch.Count;
                     }
                     step++;
                     var rate = imagesSeen / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);

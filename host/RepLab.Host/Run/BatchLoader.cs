@@ -1,0 +1,79 @@
+using RepLab.Abstractions;
+using RepLab.Torch;
+
+namespace RepLab.Host.Run;
+
+/// <summary>One prepared training batch: the images on the device in [0, 1], each view, the labels. Owned by the consumer.</summary>
+internal sealed class LoadedBatch(Tensor original, IReadOnlyList<Tensor> views, Tensor? labels, long count) : IDisposable
+{
+    public Tensor Original { get; } = original;
+    public IReadOnlyList<Tensor> Views { get; } = views;
+    public Tensor? Labels { get; } = labels;
+    public long Count { get; } = count;
+
+    public void Dispose()
+    {
+        Original.Dispose();
+        foreach (var v in Views) v.Dispose();
+        Labels?.Dispose();
+    }
+}
+
+/// <summary>
+/// Yields an epoch's batches in a seeded shuffled order, preparing the next batch (gather, move to
+/// the device, every view's augmentations) on a background thread while the current step trains.
+/// Each epoch's order and each step's augmentation generators are derived from the run seed and
+/// the epoch or step number alone, so the batches are the same whatever the timing, and a resumed
+/// run can start in the middle of an epoch.
+/// </summary>
+internal sealed class BatchLoader(ImageSet train, long count, int batchSize, int stepsPerEpoch,
+    IReadOnlyList<IReadOnlyList<IAugmentation>> pipelines, Device device, ulong seed)
+{
+    /// <summary>Batches <paramref name="first"/>.. of <paramref name="epoch"/>, numbered from global step <paramref name="firstStep"/>, stopping before <paramref name="endStep"/>.</summary>
+    public IEnumerable<(int index, long step, LoadedBatch batch)> Epoch(int epoch, int first, long firstStep, long endStep)
+    {
+        using var shuffle = new Generator(Runner.Mix(seed, (ulong)epoch));
+        using var order = torch.randperm(count, generator: shuffle).DetachFromDisposeScope();
+        var last = (int)Math.Min(stepsPerEpoch, first + (endStep - firstStep));
+        Task<LoadedBatch>? next = first < last ? Prepare(order, first, firstStep) : null;
+        try
+        {
+            for (var s = first; s < last; s++)
+            {
+                var batch = next!.GetAwaiter().GetResult();
+                var step = firstStep + (s - first);
+                next = s + 1 < last ? Prepare(order, s + 1, step + 1) : null;
+                yield return (s, step, batch);
+            }
+        }
+        finally
+        {
+            // Stopped early: wait for the batch in flight and free it.
+            if (next is not null)
+                try { next.GetAwaiter().GetResult().Dispose(); }
+                catch (Exception) { /* the consumer is already leaving; its own error wins */ }
+        }
+    }
+
+    private Task<LoadedBatch> Prepare(Tensor order, int s, long step) => Task.Factory.StartNew(() => Make(order, s, step),
+        CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private LoadedBatch Make(Tensor order, int s, long step)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var ng = torch.no_grad();
+        var n = Math.Min(batchSize, count - (long)s * batchSize);
+        var index = order.slice(0, (long)s * batchSize, (long)s * batchSize + n);
+        var x = train.Images.index_select(0, index).to(device, ScalarType.Float32) / 255.0;
+        var views = new List<Tensor>();
+        for (var v = 0; v < pipelines.Count; v++)
+        {
+            using var g = new Generator(Runner.ViewSeed(seed, step, v));
+            var y = x;
+            foreach (var aug in pipelines[v]) y = aug.Apply(y, g);
+            views.Add(y.DetachFromDisposeScope());
+        }
+        var labels = train.Labels?.index_select(0, index).to(device).DetachFromDisposeScope();
+        return new LoadedBatch(x.DetachFromDisposeScope(), views, labels, n);
+    }
+}
