@@ -72,8 +72,20 @@ public class BuiltInPluginConformanceTests
             case PluginKind.Dataset:
                 var dataset = r.Create<IDataset>(d.Name);
                 dataset.Splits.Should().Contain("train");
-                if (d.Name == "idx" && !Directory.Exists("/usr/share/datasets/fashion-mnist")) return;
-                using (var set = dataset.Load(dataset.Splits.Contains("test") ? "test" : "train"))
+                ImageSet set;
+                try
+                {
+                    set = dataset.Load(dataset.Splits.Contains("test") ? "test" : "train");
+                }
+                catch (IOException e) when (e is FileNotFoundException or DirectoryNotFoundException)
+                {
+                    // Datasets without a Debian package (CIFAR, STL-10, a user's image folder) default to a
+                    // path that is absent on a fresh machine; what the exercise can check then is that the
+                    // user learns which file or folder is expected, not a stack trace.
+                    e.Message.Should().StartWith($"{d.Name}").And.Contain("expected").And.Contain("/");
+                    return;
+                }
+                using (set)
                 {
                     set.Images.dtype.Should().Be(ScalarType.UInt8);
                     set.Images.dim().Should().Be(4);

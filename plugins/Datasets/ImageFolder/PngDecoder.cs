@@ -1,0 +1,76 @@
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace RepLab.Plugins.Datasets.ImageFolder;
+
+/// <summary>PNG decoding through libpng 1.6's simplified API (png_image_*), to 8-bit gray or RGB.</summary>
+internal static unsafe class PngDecoder
+{
+    /// <summary>png_image exactly as declared in png.h 1.6 (104 bytes on 64-bit Linux).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private struct PngImage
+    {
+        public IntPtr Opaque;
+        public uint Version;
+        public uint Width;
+        public uint Height;
+        public uint Format;
+        public uint Flags;
+        public uint ColormapEntries;
+        public uint WarningOrError;
+        public fixed byte Message[64];
+    }
+
+    private const uint PngImageVersion = 1;
+    private const uint FormatGray = 0, FormatRgb = 2; // PNG_FORMAT_GRAY, PNG_FORMAT_RGB (PNG_FORMAT_FLAG_COLOR)
+
+    [DllImport(NativeCodecs.Png)]
+    private static extern int png_image_begin_read_from_memory(PngImage* image, byte* memory, nuint size);
+
+    [DllImport(NativeCodecs.Png)]
+    private static extern int png_image_finish_read(PngImage* image, void* background, byte* buffer, int rowStride, void* colormap);
+
+    [DllImport(NativeCodecs.Png)]
+    private static extern void png_image_free(PngImage* image);
+
+    private static ReadOnlySpan<byte> Signature => [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
+
+    public static bool IsPng(ReadOnlySpan<byte> data) => data.StartsWith(Signature);
+
+    /// <summary>Decodes to interleaved 8-bit pixels (gray or RGB; alpha composited on black, 16-bit reduced).</summary>
+    public static (byte[] pixels, int width, int height) Decode(ReadOnlySpan<byte> data, int channels, string path)
+    {
+        NativeCodecs.EnsureResolver();
+        // libpng keeps a pointer to the png_image in its error handler, so it lives in native memory, not on a moving heap.
+        var image = (PngImage*)NativeMemory.AllocZeroed((nuint)sizeof(PngImage));
+        try
+        {
+            image->Version = PngImageVersion;
+            // libpng reads from this memory until finish_read, so it stays pinned across both calls.
+            fixed (byte* p = data)
+            {
+                if (png_image_begin_read_from_memory(image, p, (nuint)data.Length) == 0)
+                    throw Error(image, path);
+                image->Format = channels == 1 ? FormatGray : FormatRgb;
+                int w = (int)image->Width, h = (int)image->Height;
+                var pixels = new byte[(long)w * h * channels];
+                fixed (byte* o = pixels)
+                    if (png_image_finish_read(image, null, o, w * channels, null) == 0)
+                        throw Error(image, path);
+                return (pixels, w, h);
+            }
+        }
+        finally
+        {
+            png_image_free(image);
+            NativeMemory.Free(image);
+        }
+    }
+
+    private static InvalidDataException Error(PngImage* image, string path)
+    {
+        var message = new ReadOnlySpan<byte>(image->Message, 64);
+        var end = message.IndexOf((byte)0);
+        return new InvalidDataException($"image-folder: {path}: not a readable PNG (libpng: {Encoding.ASCII.GetString(end < 0 ? message : message[..end])})");
+    }
+}
