@@ -1,0 +1,94 @@
+using System.ComponentModel.DataAnnotations;
+using RepLab.Abstractions;
+using RepLab.Torch;
+
+namespace RepLab.Plugins.Augmentations.RandomErasing;
+
+/// <summary>Options of the <c>random-erasing</c> augmentation.</summary>
+public sealed record RandomErasingOptions : PluginOptions, IValidatableObject
+{
+    /// <summary>Probability that a sample gets a rectangle erased, drawn independently per sample (default 0.5, torchvision's).</summary>
+    [Range(0.0, 1.0)]
+    public double P { get; init; } = 0.5;
+
+    /// <summary>
+    /// Range [min, max] of the rectangle's area as a fraction of the image's area, drawn uniformly per
+    /// sample (default [0.02, 0.33], torchvision's and Zhong et al.'s; 0 &lt; min &lt;= max &lt;= 1).
+    /// </summary>
+    [Length(2, 2)]
+    public double[] Scale { get; init; } = [0.02, 0.33];
+
+    /// <summary>
+    /// Range [min, max] of the rectangle's aspect ratio, height / width as in torchvision; its
+    /// logarithm is drawn uniformly per sample (default [0.3, 3.3]; 0 &lt; min &lt;= max).
+    /// </summary>
+    [Length(2, 2)]
+    public double[] Ratio { get; init; } = [0.3, 3.3];
+
+    /// <summary>Value written into every channel of the erased rectangle, in [0, 1] (default 0: black, torchvision's).</summary>
+    [Range(0.0, 1.0)]
+    public double Value { get; init; }
+
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Scale is [var smin, var smax] && !(smin > 0 && smin <= smax && smax <= 1))
+            yield return new ValidationResult($"scale must be [min, max] with 0 < min <= max <= 1, got [{smin}, {smax}]", [nameof(Scale)]);
+        if (Ratio is [var rmin, var rmax] && !(rmin > 0 && rmin <= rmax && double.IsFinite(rmax)))
+            yield return new ValidationResult($"ratio must be [min, max] with 0 < min <= max, got [{rmin}, {rmax}]", [nameof(Ratio)]);
+    }
+}
+
+/// <summary>
+/// Random erasing / cutout (Zhong et al., 2020; DeVries and Taylor, 2017), batched as torchvision's
+/// RandomErasing: with probability <c>p</c> a sample draws an area fraction uniformly in
+/// <c>scale</c> and a log aspect ratio uniformly in log(<c>ratio</c>); a whole-pixel rectangle of
+/// that area and aspect (sides rounded) at a uniformly random position is set to <c>value</c>.
+/// The whole batch is one mask comparison and one <c>where</c>.
+/// </summary>
+/// <remarks>
+/// torchvision retries up to 10 draws until the rectangle fits and otherwise erases nothing; here a
+/// side longer than the image is clamped to the image's side instead, so every sample costs exactly
+/// one draw. A clamped rectangle is smaller than drawn (but, for square images and the default
+/// ratio, still above the minimum area).
+/// </remarks>
+[Plugin("random-erasing", Summary = "erase a random rectangle (area fraction, aspect ratio) per sample with probability p",
+    Citation = "Zhong et al., AAAI 2020; DeVries and Taylor (cutout), 2017")]
+public sealed class RandomErasingAugmentation(RandomErasingOptions options) : IAugmentation
+{
+    public Tensor Apply(Tensor batch, Generator generator)
+    {
+        PerSample.RequireImageBatch(batch, "random-erasing");
+        var (n, height, width) = (batch.size(0), batch.size(2), batch.size(3));
+        const int draws = 5;
+        var u = PerSample.Uniforms(generator, n, draws);
+        var (smin, smax) = (options.Scale[0], options.Scale[1]);
+        var (lmin, lmax) = (Math.Log(options.Ratio[0]), Math.Log(options.Ratio[1]));
+        // Per sample: first and one-past-last row and column; an empty range erases nothing.
+        var rows = new long[n * 2];
+        var cols = new long[n * 2];
+        for (var i = 0; i < n; i++)
+        {
+            var d = u.AsSpan(i * draws, draws);
+            if (d[4] >= options.P) continue;
+            var area = (smin + (smax - smin) * d[0]) * height * width;
+            var ratio = Math.Exp(lmin + (lmax - lmin) * d[1]);
+            var h = Math.Min((long)Math.Round(Math.Sqrt(area * ratio)), height);
+            var w = Math.Min((long)Math.Round(Math.Sqrt(area / ratio)), width);
+            var top = Math.Min((long)(d[2] * (height - h + 1)), height - h);
+            var left = Math.Min((long)(d[3] * (width - w + 1)), width - w);
+            (rows[2 * i], rows[2 * i + 1]) = (top, top + h);
+            (cols[2 * i], cols[2 * i + 1]) = (left, left + w);
+        }
+
+        using var scope = torch.NewDisposeScope();
+        var r = torch.tensor<long>(rows, [n, 2, 1, 1], device: batch.device);
+        var c = torch.tensor<long>(cols, [n, 2, 1, 1], device: batch.device);
+        var y = torch.arange(height, device: batch.device).view(1, 1, height, 1);
+        var x = torch.arange(width, device: batch.device).view(1, 1, 1, width);
+        var inRows = (y >= r.narrow(1, 0, 1)) & (y < r.narrow(1, 1, 1));
+        var inCols = (x >= c.narrow(1, 0, 1)) & (x < c.narrow(1, 1, 1));
+        var erased = torch.where(inRows & inCols, torch.full_like(batch, options.Value), batch);
+        return erased.MoveToOuterScope();
+    }
+}

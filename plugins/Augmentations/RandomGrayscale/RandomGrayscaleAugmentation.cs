@@ -1,0 +1,57 @@
+using System.ComponentModel.DataAnnotations;
+using RepLab.Abstractions;
+using RepLab.Torch;
+
+namespace RepLab.Plugins.Augmentations.RandomGrayscale;
+
+/// <summary>Options of the <c>random-grayscale</c> augmentation.</summary>
+public sealed record RandomGrayscaleOptions : PluginOptions
+{
+    /// <summary>Probability that a sample is turned gray, drawn independently per sample (default 0.2, as in SimCLR and BYOL).</summary>
+    [Range(0.0, 1.0)]
+    public double P { get; init; } = 0.2;
+}
+
+/// <summary>
+/// Replaces each RGB sample, with probability <c>p</c>, by its ITU-R BT.601 luma
+/// (0.299 R + 0.587 G + 0.114 B, torchvision's weights) copied into all three channels, so the batch
+/// keeps its shape. One-channel images are gray already and come back unchanged.
+/// </summary>
+[Plugin("random-grayscale", Summary = "turn each sample gray (BT.601 luma in every channel) with probability p",
+    Citation = "Chen et al. (SimCLR), ICML 2020")]
+public sealed class RandomGrayscaleAugmentation(RandomGrayscaleOptions options) : IAugmentation
+{
+    public Tensor Apply(Tensor batch, Generator generator)
+    {
+        PerSample.RequireImageBatch(batch, "random-grayscale");
+        Luma.RequireGrayOrRgb(batch, "random-grayscale");
+        var n = batch.size(0);
+        // Drawn before the channel check below so one-channel batches consume the stream like RGB ones.
+        var gray = PerSample.Uniforms(generator, n, 1).Select(u => u < options.P).ToArray();
+        if (batch.size(1) == 1) return batch.clone();
+        using var mask = torch.tensor<bool>(gray, [n, 1, 1, 1], device: batch.device);
+        using var luma = Luma.Of(batch);
+        using var expanded = luma.expand_as(batch);
+        return torch.where(mask, expanded, batch);
+    }
+}
+
+/// <summary>The ITU-R BT.601 luma that torchvision's <c>rgb_to_grayscale</c> computes, shared by the colour augmentations.</summary>
+internal static class Luma
+{
+    /// <summary>[N, 1, H, W] luma of an RGB batch; a one-channel batch is its own luma (a copy).</summary>
+    public static Tensor Of(Tensor batch)
+    {
+        if (batch.size(1) == 1) return batch.clone();
+        using var weights = torch.tensor<double>([0.299, 0.587, 0.114], [1, 3, 1, 1], batch.dtype, batch.device);
+        using var weighted = batch * weights;
+        return weighted.sum(1, keepdim: true);
+    }
+
+    /// <summary>Colour operations are defined for gray (1 channel) and RGB (3 channels) images only.</summary>
+    public static void RequireGrayOrRgb(Tensor batch, string plugin)
+    {
+        if (batch.size(1) is not (1 or 3))
+            throw new ArgumentException($"{plugin} expects 1 (gray) or 3 (RGB) channels, got {batch.size(1)}");
+    }
+}
