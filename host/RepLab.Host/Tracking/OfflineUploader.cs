@@ -34,7 +34,11 @@ internal sealed class MetricCursor
 internal sealed partial class UploadStateJsonContext : JsonSerializerContext;
 
 /// <summary>What one sync did.</summary>
-public sealed record SyncResult(int RunsSynced, int RunsFailed, int MetricPointsSent);
+/// <param name="RunsSynced">Runs whose upload went through (or had nothing to send).</param>
+/// <param name="RunsFailed">Runs the server could not take now; they stay local and the next sync retries.</param>
+/// <param name="MetricPointsSent">Metric points sent by this sync.</param>
+/// <param name="RunsWaiting">Runs with something that needs another run on the server first (a sweep trial's parent).</param>
+public sealed record SyncResult(int RunsSynced, int RunsFailed, int MetricPointsSent, int RunsWaiting = 0);
 
 /// <summary>
 /// Ships runs from the local file store to an MLflow server. The local store is the truth; the
@@ -49,6 +53,9 @@ public sealed class OfflineUploader : IDisposable
 {
     /// <summary>Tag carrying the local run id on the server, so a run created there but not yet recorded here is found, not created again.</summary>
     public const string LocalRunIdTag = "replab.local_run_id";
+
+    /// <summary>MLflow's tag naming a child run's parent (a sweep); locally it holds the parent's local run id.</summary>
+    public const string ParentRunIdTag = "mlflow.parentRunId";
 
     private readonly MlflowFileStore store;
     private readonly MlflowRestClient client;
@@ -125,12 +132,21 @@ public sealed class OfflineUploader : IDisposable
     public async Task<SyncResult> SyncAllAsync(string? experiment, CancellationToken ct = default)
     {
         var (ok, failed, points) = (0, 0, 0);
+        var waiting = new List<string>();
         foreach (var run in store.Runs(experiment).OrderBy(r => r.StartTime))
         {
             var r = await SyncRunAsync(run.Directory, ct);
             (ok, failed, points) = (ok + r.RunsSynced, failed + r.RunsFailed, points + r.MetricPointsSent);
+            if (r.RunsWaiting > 0) waiting.Add(run.Directory);
         }
-        return new SyncResult(ok, failed, points);
+        // Parents start first, but not always (equal clocks, resumed sweeps): one more pass for the runs that waited.
+        var stillWaiting = 0;
+        foreach (var dir in waiting)
+        {
+            var r = await SyncRunAsync(dir, ct);
+            (failed, points, stillWaiting) = (failed + r.RunsFailed, points + r.MetricPointsSent, stillWaiting + r.RunsWaiting);
+        }
+        return new SyncResult(ok, failed, points, stillWaiting);
     }
 
     /// <summary>
@@ -161,8 +177,8 @@ public sealed class OfflineUploader : IDisposable
             var sent = 0;
             try
             {
-                sent = await Ship(runDir, state, Save, ct);
-                return new SyncResult(1, 0, sent);
+                (sent, var waiting) = await Ship(runDir, state, Save, ct);
+                return new SyncResult(1, 0, sent, waiting ? 1 : 0);
             }
             catch (Exception e) when (e is HttpRequestException or MlflowException or Polly.Timeout.TimeoutRejectedException or IOException
                                           || (e is OperationCanceledException && !ct.IsCancellationRequested))
@@ -191,11 +207,11 @@ public sealed class OfflineUploader : IDisposable
         _ => "KILLED",
     };
 
-    private async Task<int> Ship(string runDir, UploadState state, Action save, CancellationToken ct)
+    private async Task<(int sent, bool waiting)> Ship(string runDir, UploadState state, Action save, CancellationToken ct)
     {
         var info = MlflowFileStore.TryReadRunInfo(runDir) ?? throw new IOException($"run {runDir} has no readable meta.yaml");
         // A run that ended and whose end is on the server has nothing left to send.
-        if (info.Status != RunStatus.Running && state.EndedStatus == StatusName(info.Status)) return 0;
+        if (info.Status != RunStatus.Running && state.EndedStatus == StatusName(info.Status)) return (0, false);
 
         if (state.RemoteRunId is null)
         {
@@ -227,12 +243,22 @@ public sealed class OfflineUploader : IDisposable
         var localParams = MlflowFileStore.ReadParams(runDir);
         var localTags = MlflowFileStore.ReadTags(runDir);
         var newParams = localParams.Where(p => state.Params.GetValueOrDefault(p.Key) != p.Value).Select(p => new MlflowKeyValue(p.Key, p.Value)).ToList();
-        var newTags = localTags.Where(t => state.Tags.GetValueOrDefault(t.Key) != t.Value).Select(t => new MlflowKeyValue(t.Key, t.Value)).ToList();
+        var newTags = new List<MlflowKeyValue>();
+        var waiting = false;
+        foreach (var (key, value) in localTags)
+        {
+            if (state.Tags.GetValueOrDefault(key) == value) continue;
+            if (key != ParentRunIdTag) { newTags.Add(new MlflowKeyValue(key, value)); continue; }
+            // A sweep trial names its parent by local run id; the server knows the parent by its
+            // own id. Until the parent is on the server the tag waits (it is not marked sent).
+            if (RemoteRunIdOf(value) is { } parent) newTags.Add(new MlflowKeyValue(key, parent));
+            else waiting = true;
+        }
         foreach (var (_, bp, bt) in MlflowRestClient.Batches([], newParams, newTags))
         {
             await client.LogBatchAsync(runId, [], bp, bt, ct);
             foreach (var p in bp) state.Params[p.Key] = p.Value;
-            foreach (var t in bt) state.Tags[t.Key] = t.Value;
+            foreach (var t in bt) state.Tags[t.Key] = localTags[t.Key];
             save();
         }
 
@@ -279,14 +305,25 @@ public sealed class OfflineUploader : IDisposable
         }
 
         var status = StatusName(info.Status);
-        if (info.Status != RunStatus.Running || state.EndedStatus is not null)
+        // While something waits, the end stays off the server, so the next sync does not skip this run.
+        if (!waiting && (info.Status != RunStatus.Running || state.EndedStatus is not null))
         {
             // Terminal states go up once everything else is there; a resumed run goes back to RUNNING.
             await client.UpdateRunAsync(runId, status, info.EndTime, ct);
             state.EndedStatus = info.Status == RunStatus.Running ? null : status;
             save();
         }
-        return sent;
+        return (sent, waiting);
+    }
+
+    /// <summary>The server's id of a local run, once it has been uploaded there.</summary>
+    private string? RemoteRunIdOf(string localRunId)
+    {
+        var run = store.Runs().FirstOrDefault(r => r.RunId == localRunId);
+        var path = run is null ? null : Path.Combine(run.Directory, MlflowFileStore.SidecarFolder, stateName + ".json");
+        return path is not null && File.Exists(path)
+            ? JsonSerializer.Deserialize(File.ReadAllText(path), UploadStateJsonContext.Default.UploadState)?.RemoteRunId
+            : null;
     }
 
     private static void Advance(UploadState state, string key, MetricCursor by)

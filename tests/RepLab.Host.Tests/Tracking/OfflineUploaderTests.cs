@@ -163,6 +163,26 @@ public class OfflineUploaderTests : IDisposable
     }
 
     [Fact]
+    public async Task A_sweep_trial_points_to_its_parent_by_the_servers_run_id()
+    {
+        var store = new MlflowFileStore(root);
+        var parent = LocalRun(store, 1, "sweep");
+        string child;
+        using (var t = new MlflowTracker(store))
+        {
+            var started = MlflowFileStoreTests.Started("exp", "trial-0");
+            t.Emit(started with { Tags = new Dictionary<string, string> { [OfflineUploader.ParentRunIdTag] = Path.GetFileName(parent) } });
+            t.Emit(new RunEnded(DateTimeOffset.UtcNow, RunStatus.Finished, null));
+            child = t.Run!.Directory;
+        }
+        using var uploader = Uploader(store);
+        await uploader.SyncRunAsync(child);
+        RemoteOf(child).Tags.Should().NotContainKey(OfflineUploader.ParentRunIdTag, "the parent is not on the server yet");
+        await uploader.SyncAllAsync(null);
+        RemoteOf(child).Tags[OfflineUploader.ParentRunIdTag].Should().Be(RemoteOf(parent).RunId);
+    }
+
+    [Fact]
     public void Replab_sync_uploads_what_is_missing_and_says_so()
     {
         var store = new MlflowFileStore(root);
