@@ -86,7 +86,12 @@ internal static class TrackingCommands
         }
         // Bound to Console.Out now (not when AnsiConsole was first used), so redirections apply; wide
         // when redirected, so that `replab runs | grep` sees one line per run.
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(Console.Out),
+            Ansi = Console.IsOutputRedirected ? AnsiSupport.No : AnsiSupport.Detect,
+            ColorSystem = Console.IsOutputRedirected ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
+        });
         if (Console.IsOutputRedirected) console.Profile.Width = 250;
         console.Write(table);
     }

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -68,6 +69,7 @@ public sealed class OfflineUploader : IDisposable
     private Task? loop;
     private volatile string? current;
     private bool failing;
+    private bool lastFailureUnreachable;
 
     /// <param name="store">The local store (the truth).</param>
     /// <param name="client">The server (a replica).</param>
@@ -133,11 +135,14 @@ public sealed class OfflineUploader : IDisposable
     {
         var (ok, failed, points) = (0, 0, 0);
         var waiting = new List<string>();
-        foreach (var run in store.Runs(experiment).OrderBy(r => r.StartTime))
+        var runs = store.Runs(experiment).OrderBy(r => r.StartTime).ToList();
+        for (var i = 0; i < runs.Count; i++)
         {
-            var r = await SyncRunAsync(run.Directory, ct);
+            var r = await SyncRunAsync(runs[i].Directory, ct);
             (ok, failed, points) = (ok + r.RunsSynced, failed + r.RunsFailed, points + r.MetricPointsSent);
-            if (r.RunsWaiting > 0) waiting.Add(run.Directory);
+            if (r.RunsWaiting > 0) waiting.Add(runs[i].Directory);
+            // An unreachable server will not take the next run either; each try costs the whole retry budget.
+            if (r.RunsFailed > 0 && lastFailureUnreachable) return new SyncResult(ok, failed + runs.Count - i - 1, points);
         }
         // Parents start first, but not always (equal clocks, resumed sweeps): one more pass for the runs that waited.
         var stillWaiting = 0;
@@ -187,6 +192,7 @@ public sealed class OfflineUploader : IDisposable
                     log.WriteLine($"replab: could not upload run {Path.GetFileName(runDir)} to {client.Server.Display} ({Describe(e)}); " +
                                   "it is kept in the local store and the next run or `replab sync` uploads it");
                 failing = true;
+                lastFailureUnreachable = e is not MlflowException { Status: < HttpStatusCode.InternalServerError and not HttpStatusCode.TooManyRequests };
                 return new SyncResult(0, 1, sent);
             }
         }

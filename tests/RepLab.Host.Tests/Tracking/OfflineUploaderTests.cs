@@ -196,6 +196,21 @@ public class OfflineUploaderTests : IDisposable
         CliRunner.Run("sync", "--to", server.Uri.ToString(), "--store", root).stdout.Should().Contain("(0 new metric points)");
         CliRunner.Run("sync", "--to", root, "--store", root).code.Should().Be(2, "a path is not a server");
     }
+
+    [Fact]
+    public async Task Sync_stops_at_the_first_run_when_the_server_is_unreachable()
+    {
+        var store = new MlflowFileStore(root);
+        foreach (var name in new[] { "a", "b", "c" }) LocalRun(store, 2, name);
+        server.RefuseConnections();
+        using (var uploader = Uploader(store))
+            (await uploader.SyncAllAsync(null)).Should().Be(new SyncResult(0, 3, 0));
+        server.Requests.Should().BeEmpty();
+        log.ToString().Split('\n').Count(l => l.Contains("could not upload")).Should().Be(1, "one outage, one message");
+        server.AcceptConnections();
+        using (var uploader = Uploader(store))
+            (await uploader.SyncAllAsync(null)).Should().Be(new SyncResult(3, 0, 12));
+    }
 }
 
 /// <summary>Runs the CLI in-process, capturing its output.</summary>

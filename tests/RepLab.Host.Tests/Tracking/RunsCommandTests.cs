@@ -81,6 +81,8 @@ public class RunsCommandTests : IDisposable
         code.Should().Be(0);
         stdout.Should().Contain("done").And.Contain("FINISHED").And.Contain("broke").And.Contain("FAILED")
             .And.Contain("knn_top1=0.75").And.Contain("encoder.plugin=conv-small").And.NotContain("hunter2");
+        stdout.Should().NotContain("\u001b", "redirected output carries no colour codes");
+        stdout.Split('\n').Should().Contain(l => l.Contains("done") && l.Contains("knn_top1=0.75"), "one line per run when redirected");
         var only = CliRunner.Run("runs", "--store", root, "--experiment", "a").stdout;
         only.Should().Contain("done").And.NotContain("broke");
     }
