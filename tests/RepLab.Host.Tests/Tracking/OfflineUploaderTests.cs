@@ -183,6 +183,35 @@ public class OfflineUploaderTests : IDisposable
     }
 
     [Fact]
+    public void The_next_run_uploads_what_an_earlier_run_could_not()
+    {
+        server.RefuseConnections();
+        var store = new MlflowFileStore(root);
+        string first;
+        using (var t = new MlflowTracker(store, Uploader(store)))
+        {
+            t.Emit(MlflowFileStoreTests.Started("exp", "offline"));
+            t.Emit(new MetricLogged(DateTimeOffset.UtcNow, "loss", 1, 0));
+            t.Emit(new RunEnded(DateTimeOffset.UtcNow, RunStatus.Finished, null));
+            first = t.Run!.Directory;
+        }
+        server.Runs.Should().BeEmpty();
+        server.AcceptConnections();
+        string second;
+        using (var t = new MlflowTracker(store, Uploader(store)))
+        {
+            t.Emit(MlflowFileStoreTests.Started("exp", "online"));
+            // Long enough for the background pass over earlier runs.
+            for (var i = 0; i < 500 && !server.Runs.Values.Any(r => r.RunName == "offline" && r.Status == "FINISHED"); i++) Thread.Sleep(10);
+            t.Emit(new RunEnded(DateTimeOffset.UtcNow, RunStatus.Finished, null));
+            second = t.Run!.Directory;
+        }
+        RemoteOf(first).Status.Should().Be("FINISHED");
+        ShouldHoldEachPointOnce(RemoteOf(first), first);
+        RemoteOf(second).Status.Should().Be("FINISHED");
+    }
+
+    [Fact]
     public void Replab_sync_uploads_what_is_missing_and_says_so()
     {
         var store = new MlflowFileStore(root);
