@@ -79,6 +79,7 @@ public static class Program
         root.Subcommands.Add(validate);
         root.Subcommands.Add(plugins);
         root.Subcommands.Add(run);
+        foreach (var c in Cli.TrackingCommands.Create(verbose)) root.Subcommands.Add(c);
         return root.Parse(args).Invoke();
     }
 
