@@ -9,11 +9,13 @@ namespace RepLab.Host.Tests;
 public abstract class CliHarness : IDisposable
 {
     private readonly string? savedPath = Environment.GetEnvironmentVariable(PluginCatalog.PathVariable);
+    private readonly string? savedTracking = Environment.GetEnvironmentVariable("MLFLOW_TRACKING_URI");
 
     protected CliHarness(string prefix)
     {
         Dir = Directory.CreateTempSubdirectory(prefix).FullName;
         Environment.SetEnvironmentVariable(PluginCatalog.PathVariable, Repo.BuiltInPlugins);
+        Environment.SetEnvironmentVariable("MLFLOW_TRACKING_URI", Path.Combine(Dir, "mlruns"));
     }
 
     protected string Dir { get; }
@@ -21,6 +23,7 @@ public abstract class CliHarness : IDisposable
     public void Dispose()
     {
         Environment.SetEnvironmentVariable(PluginCatalog.PathVariable, savedPath);
+        Environment.SetEnvironmentVariable("MLFLOW_TRACKING_URI", savedTracking);
         Directory.Delete(Dir, recursive: true);
         GC.SuppressFinalize(this);
     }

@@ -49,6 +49,18 @@ public class RunLifecycleTests() : CliHarness("replab-run-")
         lines.First().Should().Contain("\"kind\":\"start\"");
         lines.Last().Should().Contain("\"status\":\"Finished\"");
         lines.Count(l => l.Contains("loss/recon-mse")).Should().Be(12, "192/32 steps x 2 epochs, logged every step");
+
+        // The same run in the local MLflow store: finished, with its params, metrics and artifacts.
+        var store = Path.Combine(Dir, "mlruns");
+        var runMeta = Directory.GetFiles(store, "meta.yaml", SearchOption.AllDirectories).Single(f => File.ReadAllText(f).Contains("run_uuid"));
+        var run = Path.GetDirectoryName(runMeta)!;
+        File.ReadAllText(runMeta).Should().Contain("status: 3");
+        File.ReadAllText(Path.Combine(run, "params", "method.plugin")).Should().Be("autoencoder");
+        File.ReadAllLines(Path.Combine(run, "metrics", "loss", "recon-mse")).Should().HaveCount(12);
+        File.ReadAllText(Path.Combine(run, "metrics", "eval", "knn", "top1")).Split(' ')[1].Should().Be(
+            System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "evaluation.json"))).RootElement.GetProperty("eval/knn/top1").GetDouble().ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+        File.Exists(Path.Combine(run, "artifacts", "encoder.safetensors")).Should().BeTrue();
+        File.Exists(Path.Combine(run, "artifacts", "samples", "epoch-002.png")).Should().BeTrue();
     }
 
     [Fact]

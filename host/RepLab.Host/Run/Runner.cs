@@ -58,11 +58,14 @@ public sealed class Runner(ExperimentSpec spec, PluginRegistry registry, IReadOn
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; cts.Cancel(); });
 
         using var jsonl = new JsonLinesTracker(Path.Combine(dir, "metrics.jsonl"));
-        var trackers = new List<ITracker> { jsonl };
+        // MLFLOW_TRACKING_URI, as in MLflow, points any experiment at a server without editing it.
+        using var mlflow = Tracking.TrackerFactory.Create(Environment.GetEnvironmentVariable("MLFLOW_TRACKING_URI") is { Length: > 0 } env ? env : spec.Tracking.Uri);
+        var trackers = new List<ITracker> { jsonl, mlflow };
         trackers.AddRange(extraTrackers);
         var context = new RunContext(device, spec.Seed, trackers, Path.Combine(dir, "artifacts"), cts.Token);
         Emit(trackers, new RunStarted(DateTimeOffset.UtcNow, string.IsNullOrEmpty(spec.Tracking.Experiment) ? spec.Dataset.Descriptor.Name : spec.Tracking.Experiment,
             spec.Name, spec.Config.Hash(), dir, resumed, spec.Config.Flatten(), Tags()));
+        Emit(trackers, new ArtifactLogged(DateTimeOffset.UtcNow, Path.Combine(dir, "config.yaml"), "config.yaml"));
         Console.WriteLine($"replab: {spec.Name} [{spec.Config.ShortHash()}] on {device}, {torch.get_num_threads()} threads, libtorch {torch.version}; run folder {dir}");
 
         try
@@ -81,6 +84,7 @@ public sealed class Runner(ExperimentSpec spec, PluginRegistry registry, IReadOn
                 using var test = dataset.Load(dataset.Splits.Contains("test") ? "test" : "train");
                 metrics = Evaluate(encoder, train, test, context);
                 File.WriteAllText(Path.Combine(dir, "evaluation.json"), JsonSerializer.Serialize(metrics, new JsonSerializerOptions { WriteIndented = true }));
+                Emit(trackers, new ArtifactLogged(DateTimeOffset.UtcNow, Path.Combine(dir, "evaluation.json"), "evaluation.json"));
             }
             if (status == RunStatus.Finished)
             {
@@ -88,6 +92,7 @@ public sealed class Runner(ExperimentSpec spec, PluginRegistry registry, IReadOn
                 Directory.CreateDirectory(Path.GetDirectoryName(weights)!);
                 using (var scope = torch.NewDisposeScope()) Safetensors.Save(weights, encoder.state_dict());
                 Emit(trackers, new ArtifactLogged(DateTimeOffset.UtcNow, weights, "encoder.safetensors"));
+                if (File.Exists(checkpointPath)) Emit(trackers, new ArtifactLogged(DateTimeOffset.UtcNow, checkpointPath, "checkpoints/last.safetensors"));
             }
             Emit(trackers, new RunEnded(DateTimeOffset.UtcNow, status, status == RunStatus.Killed ? "stopped by signal or --stop-after-steps" : null));
             return new RunOutcome(status, metrics, dir, status == RunStatus.Killed ? 130 : 0);
