@@ -37,11 +37,12 @@ public class MemoryTests
         }
 
         for (var i = 0; i < 100; i++) Step();   // warm-up: optimizer state, allocator caches
-        var handles = torch.live_tensors;
+        // Collect first: handles other tests left to the finalizer must not move the count mid-test.
         var rss = RssBytes();
+        var handles = torch.live_tensors;
         for (var i = 0; i < 1000; i++) Step();
-        torch.live_tensors.Should().Be(handles, "every temporary of a step is freed by its scope");
         var growth = RssBytes() - rss;
+        torch.live_tensors.Should().Be(handles, "every temporary of a step is freed by its scope");
         growth.Should().BeLessThan(32L << 20, $"RSS grew by {growth / 1024} KiB over 1,000 steps");
     }
 }
