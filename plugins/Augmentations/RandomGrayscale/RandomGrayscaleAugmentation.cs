@@ -19,8 +19,10 @@ public sealed record RandomGrayscaleOptions : PluginOptions
 /// </summary>
 [Plugin("random-grayscale", Summary = "turn each sample gray (BT.601 luma in every channel) with probability p",
     Citation = "Chen et al. (SimCLR), ICML 2020")]
-public sealed class RandomGrayscaleAugmentation(RandomGrayscaleOptions options) : IAugmentation
+public sealed class RandomGrayscaleAugmentation(RandomGrayscaleOptions options) : IAugmentation, IChannelAware
 {
+    public string? WarningFor(int channels) => channels == 1 ? "the images are already grayscale: random-grayscale does nothing" : null;
+
     public Tensor Apply(Tensor batch, Generator generator)
     {
         PerSample.RequireImageBatch(batch, "random-grayscale");
