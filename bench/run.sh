@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Benchmarks: ./replab bench engine [options] (builds first), or bash bench/run.sh engine [options]
+# Benchmarks: ./replab bench engine|pipeline [options] (builds first), or bash bench/run.sh ... after a build.
+#   pipeline [--runs R] [--threads N]: the SimCLR augmentation pipeline vs torchvision (see below)
 # after a Release build.
 #
 #   engine [--threads N] [--runs R] [--steps S] [--warmup W] [--batch B] [--models "dcgan resnet18"]
@@ -23,6 +24,36 @@ cd "$root"
 usage() { sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 what="${1:-}"
+if [ "$what" = "pipeline" ]; then
+  # SimCLR's two views of 32x32 RGB images at batch 512: our batched augmentations
+  # (bench/RepLab.Bench/Pipeline.cs) vs torchvision per image in a DataLoader with 2 workers
+  # (bench/pipeline_torchvision.py), alternately, 3 runs each; medians of images/s.
+  shift
+  runs=3 threads="$(nproc)"
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --runs) runs="$2"; shift 2 ;;
+      --threads) threads="$2"; shift 2 ;;
+      *) echo "run.sh pipeline: unknown option '$1'" >&2; exit 2 ;;
+    esac
+  done
+  dll="$root/bench/RepLab.Bench/bin/Release/net10.0/RepLab.Bench.dll"
+  export OMP_WAIT_POLICY=passive DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+  ours=() tv=()
+  for r in $(seq 1 "$runs"); do
+    o="$(dotnet "$dll" pipeline --threads "$threads" | sed -nE 's/^pipeline=simclr img_per_s=([0-9.]+).*/\1/p')"
+    t="$(/usr/bin/python3 "$root/bench/pipeline_torchvision.py" --workers 2 | sed -nE 's/^pipeline=simclr img_per_s=([0-9.]+).*/\1/p')"
+    printf '  run %d ours %s img/s, torchvision %s img/s\n' "$r" "$o" "$t" >&2
+    ours+=("$o") tv+=("$t")
+  done
+  med() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+  o="$(med "${ours[@]}")" t="$(med "${tv[@]}")"
+  line="pipeline=simclr ours_img_per_s=$o torchvision_img_per_s=$t ratio=$(awk -v o="$o" -v t="$t" 'BEGIN { printf "%.2f", o / t }')"
+  echo "$line"
+  mkdir -p "$root/bench/results"
+  echo "$line" >"$root/bench/results/pipeline-$(date -u +%Y%m%d-%H%M%S).txt"
+  exit 0
+fi
 [ "$what" = "engine" ] || { usage >&2; exit 2; }
 shift
 

@@ -10,6 +10,8 @@ using System.Diagnostics;
 using RepLab.Bench;
 using RepLab.Torch;
 
+if (args.Length > 0 && args[0] == "pipeline") return Pipeline.Run(args[1..]);
+
 var opts = new Dictionary<string, string>();
 var models = new List<string>();
 for (var i = 0; i < args.Length; i++)
