@@ -16,13 +16,7 @@ public class DatasetPluginTests : IDisposable
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
 
-    private static IDataset Create(string name, params (string key, object value)[] settings)
-    {
-        var d = Registry.Value.Find(PluginKind.Dataset, name)!;
-        var options = (PluginOptions)Activator.CreateInstance(d.OptionsType)!;
-        foreach (var (key, value) in settings) d.OptionsType.GetProperty(key)!.SetValue(options, value);
-        return Registry.Value.Create<IDataset>(name, options);
-    }
+    private static IDataset Create(string name, params (string key, object value)[] settings) => BuiltIn.Create<IDataset>(name, settings);
 
     private void WriteIdx(string name, byte[] data, int[] dims, bool gzip = true, int? truncateTo = null)
     {

@@ -20,18 +20,7 @@ public class ImageDatasetTests : IDisposable
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
 
-    private static IDataset Create(string name, params (string key, object value)[] settings)
-    {
-        var d = Registry.Value.Find(PluginKind.Dataset, name)!;
-        var options = (PluginOptions)Activator.CreateInstance(d.OptionsType)!;
-        foreach (var (key, value) in settings)
-        {
-            var p = d.OptionsType.GetProperty(key)!;
-            // Enum options (variant, labels) are given by member name so the test needs no plugin type.
-            p.SetValue(options, value is string s && p.PropertyType.IsEnum ? Enum.Parse(p.PropertyType, s, ignoreCase: true) : value);
-        }
-        return Registry.Value.Create<IDataset>(name, options);
-    }
+    private static IDataset Create(string name, params (string key, object value)[] settings) => BuiltIn.Create<IDataset>(name, settings);
 
     private string Write(string relative, byte[] bytes)
     {
