@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks: ./replab bench engine|pipeline [options] (builds first), or bash bench/run.sh ... after a build.
 #   pipeline [--runs R] [--threads N]: the SimCLR augmentation pipeline vs torchvision (see below)
+#   tracking [--steps S] [--events E]: the trackers' cost per quickstart training step
 # after a Release build.
 #
 #   engine [--threads N] [--runs R] [--steps S] [--warmup W] [--batch B] [--models "dcgan resnet18"]
@@ -24,6 +25,11 @@ cd "$root"
 usage() { sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 what="${1:-}"
+if [ "$what" = "tracking" ]; then
+  # What metrics.jsonl and the local MLflow store add to a quickstart training step.
+  shift
+  exec dotnet "$root/bench/RepLab.Bench/bin/Release/net10.0/RepLab.Bench.dll" tracking "$@"
+fi
 if [ "$what" = "pipeline" ]; then
   # SimCLR's two views of 32x32 RGB images at batch 512: our batched augmentations
   # (bench/RepLab.Bench/Pipeline.cs) vs torchvision per image in a DataLoader with 2 workers

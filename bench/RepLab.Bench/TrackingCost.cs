@@ -1,0 +1,92 @@
+// Tracking cost: what the host's trackers (metrics.jsonl and the local MLflow store) add to a
+// training step, against the quickstart's own step (conv-small autoencoder, batch 128).
+//
+//   dotnet RepLab.Bench.dll tracking [--threads 2] [--steps 30] [--events 20000]
+//
+// Prints: tracking step_ms=<ms> emit_us=<us per metric> share_log_every_1=<%> share_log_every_10=<%>
+// (the runner logs two metrics per logging step: the loss term and images/s).
+using System.Diagnostics;
+using RepLab.Abstractions;
+using RepLab.Host.Run;
+using RepLab.Host.Tracking;
+using RepLab.Plugins.Encoders.ConvSmall;
+using RepLab.Plugins.Methods.Autoencoder;
+using RepLab.Torch;
+
+namespace RepLab.Bench;
+
+internal static class TrackingCost
+{
+    private sealed class AdamFactory : IOptimizerFactory
+    {
+        public optim.Optimizer Create(string group, IEnumerable<Tensor> parameters, OptimizerDefaults defaults) => new optim.Adam(parameters, lr: 1e-3);
+    }
+
+    private sealed class NoContext : IRunContext
+    {
+        public Device Device => Device.CPU;
+        public ulong Seed => 0;
+        public long GlobalStep => 0;
+        public int Epoch => 0;
+        public void Log(string key, double value) { }
+        public void LogLoss(string key, Tensor value) => value.item();
+        public void SaveArtifact(string relativePath, ReadOnlySpan<byte> content) { }
+        public CancellationToken Stopping => CancellationToken.None;
+    }
+
+    public static int Run(string[] args)
+    {
+        var opts = new Dictionary<string, int>();
+        for (var i = 0; i + 1 < args.Length; i += 2) opts[args[i].TrimStart('-')] = int.Parse(args[i + 1]);
+        int Opt(string k, int d) => opts.GetValueOrDefault(k, d);
+        torch.set_num_threads(Opt("threads", Environment.ProcessorCount));
+
+        // The step: the quickstart's autoencoder on 28x28 images.
+        torch.manual_seed(0);
+        var shape = new ImageShape(1, 28, 28);
+        using var encoder = new ConvSmallEncoder(new ConvSmallOptions()).Build(shape);
+        var method = new AutoencoderMethod(new AutoencoderOptions());
+        method.Build(new MethodSetup(encoder, shape, Device.CPU, new AdamFactory()));
+        using var x = torch.rand([128, 1, 28, 28]);
+        var context = new NoContext();
+        void Step()
+        {
+            using var scope = torch.NewDisposeScope();
+            method.Step(new TrainBatch([], x, null), context);
+        }
+        for (var i = 0; i < 3; i++) Step();
+        var steps = Opt("steps", 30);
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < steps; i++) Step();
+        var stepSeconds = clock.Elapsed.TotalSeconds / steps;
+
+        // The trackers, as the runner sets them up.
+        var dir = Directory.CreateTempSubdirectory("replab-tracking-bench-").FullName;
+        try
+        {
+            using var jsonl = new JsonLinesTracker(Path.Combine(dir, "metrics.jsonl"));
+            using var mlflow = TrackerFactory.Create(Path.Combine(dir, "mlruns"));
+            ITracker[] trackers = [jsonl, mlflow];
+            var start = new RunStarted(DateTimeOffset.UtcNow, "bench", "tracking", "0", dir, false,
+                Enumerable.Range(0, 40).Select(i => new KeyValuePair<string, string>($"section.key{i}", i.ToString())).ToList(),
+                new Dictionary<string, string>());
+            foreach (var t in trackers) t.Emit(start);
+            var events = Opt("events", 20000);
+            clock.Restart();
+            for (var i = 0; i < events; i++)
+            {
+                var e = new MetricLogged(DateTimeOffset.UtcNow, i % 2 == 0 ? "loss/recon-mse" : "perf/images-per-second", i, i / 2);
+                foreach (var t in trackers) t.Emit(e);
+            }
+            var emit = clock.Elapsed.TotalSeconds / events;
+            foreach (var t in trackers) t.Emit(new RunEnded(DateTimeOffset.UtcNow, RunStatus.Finished, null));
+            var share1 = 2 * emit / stepSeconds * 100;
+            Console.WriteLine($"tracking step_ms={stepSeconds * 1000:F1} emit_us={emit * 1e6:F1} share_log_every_1={share1:F3}% share_log_every_10={share1 / 10:F4}%");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+        return 0;
+    }
+}
