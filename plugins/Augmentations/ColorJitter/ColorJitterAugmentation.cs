@@ -140,12 +140,14 @@ public sealed class ColorJitterAugmentation(ColorJitterOptions options) : IAugme
     {
         var n = f.Length;
         var (dtype, device) = (x.dtype, x.device);
+        // x = f x + (1 - f) toSaturation luma + (1 - f) toContrast mean(luma): per-sample
+        // coefficients are tiny [N, 1, 1, 1] tensors, so the full-size work is three fused updates.
         var factor = torch.tensor<double>(f, [n, 1, 1, 1], dtype, device);
+        var saturation = torch.tensor<double>(f.Select((v, i) => (1 - v) * toSaturation[i]).ToArray(), [n, 1, 1, 1], dtype, device);
+        var contrast = torch.tensor<double>(f.Select((v, i) => (1 - v) * toContrast[i]).ToArray(), [n, 1, 1, 1], dtype, device);
         var luma = Luma.Of(x);
-        var meanLuma = luma.mean([1, 2, 3], keepdim: true);
-        var reference = luma * torch.tensor<double>(toSaturation, [n, 1, 1, 1], dtype, device)
-            + meanLuma * torch.tensor<double>(toContrast, [n, 1, 1, 1], dtype, device);
-        x.mul_(factor).add_(reference * (1 - factor)).clamp_(0, 1);
+        var offset = luma.mean([1, 2, 3], keepdim: true).mul_(contrast);
+        x.mul_(factor).addcmul_(luma, saturation).add_(offset).clamp_(0, 1);
     }
 
     /// <summary>
