@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using RepLab.Torch;
 
 namespace RepLab.Plugins.Augmentations;
@@ -21,5 +22,17 @@ internal static class PerSample
     {
         if (batch.dim() != 4 || !batch.dtype.IsFloatingPoint())
             throw new ArgumentException($"{plugin} expects a float batch [N, C, H, W], got {batch.dtype} [{string.Join(", ", batch.shape)}]");
+    }
+
+    /// <summary>
+    /// Checks a positive interval option [min, max] (0 &lt; min &lt;= max, and max &lt;= 1 for fractions);
+    /// null when it holds. The two-entry length is checked by the options' Length attributes.
+    /// </summary>
+    public static ValidationResult? Interval(double[]? value, string yamlName, string member, bool fraction)
+    {
+        if (value is not [var min, var max]) return null;
+        var ok = min > 0 && min <= max && (fraction ? max <= 1 : double.IsFinite(max));
+        return ok ? null : new ValidationResult(
+            $"{yamlName} must be [min, max] with 0 < min <= max{(fraction ? " <= 1" : "")}, got [{min}, {max}]", [member]);
     }
 }

@@ -28,13 +28,5 @@ public abstract class CliHarness : IDisposable
         GC.SuppressFinalize(this);
     }
 
-    protected static (int code, string stdout, string stderr) Cli(params string[] args)
-    {
-        var (o, e) = (Console.Out, Console.Error);
-        var (so, se) = (new StringWriter(), new StringWriter());
-        Console.SetOut(so);
-        Console.SetError(se);
-        try { return (Program.Main(args), so.ToString(), se.ToString()); }
-        finally { Console.SetOut(o); Console.SetError(e); }
-    }
+    protected static (int code, string stdout, string stderr) Cli(params string[] args) => Tracking.CliRunner.Run(args);
 }

@@ -28,8 +28,7 @@ public sealed record GaussianBlurOptions : PluginOptions, IValidatableObject
     /// <inheritdoc />
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (Sigma is [var min, var max] && !(min > 0 && min <= max && double.IsFinite(max)))
-            yield return new ValidationResult($"sigma must be [min, max] with 0 < min <= max, got [{min}, {max}]", [nameof(Sigma)]);
+        if (PerSample.Interval(Sigma, "sigma", nameof(Sigma), fraction: false) is { } sigmaError) yield return sigmaError;
     }
 }
 

@@ -32,10 +32,8 @@ public sealed record RandomErasingOptions : PluginOptions, IValidatableObject
     /// <inheritdoc />
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (Scale is [var smin, var smax] && !(smin > 0 && smin <= smax && smax <= 1))
-            yield return new ValidationResult($"scale must be [min, max] with 0 < min <= max <= 1, got [{smin}, {smax}]", [nameof(Scale)]);
-        if (Ratio is [var rmin, var rmax] && !(rmin > 0 && rmin <= rmax && double.IsFinite(rmax)))
-            yield return new ValidationResult($"ratio must be [min, max] with 0 < min <= max, got [{rmin}, {rmax}]", [nameof(Ratio)]);
+        if (PerSample.Interval(Scale, "scale", nameof(Scale), fraction: true) is { } scaleError) yield return scaleError;
+        if (PerSample.Interval(Ratio, "ratio", nameof(Ratio), fraction: false) is { } ratioError) yield return ratioError;
     }
 }
 

@@ -86,12 +86,7 @@ public class OfflineUploaderTests : IDisposable
 
         // Rewind the sidecar to "batch in flight, answer never recorded", as a kill between the
         // server's answer and the state write leaves it; and forget the end, so sync runs again.
-        var statePath = Directory.EnumerateFiles(Path.Combine(runDir, MlflowFileStore.SidecarFolder), "upload-*.json").Single();
-        var state = JsonNode.Parse(File.ReadAllText(statePath))!;
-        state["pending"] = state["metrics"]!.DeepClone();
-        state["metrics"] = new JsonObject();
-        state["ended_status"] = null;
-        File.WriteAllText(statePath, state.ToJsonString());
+        RewindToBatchInFlight(runDir);
 
         using (var uploader = Uploader(store)) (await uploader.SyncAllAsync(null)).MetricPointsSent.Should().Be(0);
         ShouldHoldEachPointOnce(RemoteOf(runDir), runDir);
@@ -105,12 +100,7 @@ public class OfflineUploaderTests : IDisposable
         using (var uploader = Uploader(store)) await uploader.SyncAllAsync(null);
 
         // "Batch in flight" again, but this time the server lost it.
-        var statePath = Directory.EnumerateFiles(Path.Combine(runDir, MlflowFileStore.SidecarFolder), "upload-*.json").Single();
-        var state = JsonNode.Parse(File.ReadAllText(statePath))!;
-        state["pending"] = state["metrics"]!.DeepClone();
-        state["metrics"] = new JsonObject();
-        state["ended_status"] = null;
-        File.WriteAllText(statePath, state.ToJsonString());
+        RewindToBatchInFlight(runDir);
         RemoteOf(runDir).Metrics.Clear();
 
         using (var uploader = Uploader(store)) (await uploader.SyncAllAsync(null)).MetricPointsSent.Should().Be(20);
@@ -240,6 +230,17 @@ public class OfflineUploaderTests : IDisposable
         using (var uploader = Uploader(store))
             (await uploader.SyncAllAsync(null)).Should().Be(new SyncResult(3, 0, 12));
     }
+
+    /// <summary>Rewinds the upload sidecar to "batch in flight, answer never recorded" and forgets the run's end, as a kill at the wrong moment leaves it.</summary>
+    private static void RewindToBatchInFlight(string runDir)
+    {
+        var statePath = Directory.EnumerateFiles(Path.Combine(runDir, MlflowFileStore.SidecarFolder), "upload-*.json").Single();
+        var state = JsonNode.Parse(File.ReadAllText(statePath))!;
+        state["pending"] = state["metrics"]!.DeepClone();
+        state["metrics"] = new JsonObject();
+        state["ended_status"] = null;
+        File.WriteAllText(statePath, state.ToJsonString());
+    }
 }
 
 /// <summary>Runs the CLI in-process, capturing its output.</summary>
@@ -258,4 +259,5 @@ internal static class CliRunner
             Console.SetError(e);
         }
     }
+
 }
