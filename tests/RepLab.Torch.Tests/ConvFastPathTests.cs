@@ -4,7 +4,7 @@ using Xunit;
 namespace RepLab.Torch.Tests;
 
 /// <summary>
-/// The CPU fast paths of the shim (transposed conv of a 1x1 input as a matrix product, a conv whose
+/// The CPU fast paths of F (transposed conv of a 1x1 input as a matrix product, a conv whose
 /// kernel covers its input as a linear layer, the adjoint transposed conv) against libtorch's kernels:
 /// same outputs and same gradients.
 /// </summary>

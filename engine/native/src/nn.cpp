@@ -53,45 +53,13 @@ struct AdjointConvTranspose2d : torch::autograd::Function<AdjointConvTranspose2d
 
 std::vector<int64_t> v2(const int64_t* p) { return {p[0], p[1]}; }
 
-bool all_eq(const int64_t* p, int64_t v) { return p[0] == v && p[1] == v; }
-
-// A transposed convolution of a 1x1 input (no padding, output padding or dilation, one
-// group) is a matrix product: (N, Cin) x (Cin, Cout*kh*kw). DCGAN-style generators start
-// with one (z -> 4x4 or 7x7). oneDNN and the adjoint path both run it as a real
-// convolution, 5x (adjoint) to 20x (libtorch's slow path) slower on CPU than one GEMM.
-bool transpose_is_matmul(const at::Tensor& x, const at::Tensor& w, const int64_t* padding,
-                         const int64_t* output_padding, int64_t groups, const int64_t* dilation) {
-  return x.dim() == 4 && w.dim() == 4 && x.size(2) == 1 && x.size(3) == 1 && x.size(1) == w.size(0) && groups == 1 &&
-         all_eq(padding, 0) && all_eq(output_padding, 0) && all_eq(dilation, 1);
-}
-
-at::Tensor transpose_as_matmul(const at::Tensor& x, const at::Tensor& w) {
-  auto n = x.size(0), cin = w.size(0);
-  return at::mm(x.reshape({n, cin}), w.reshape({cin, -1})).view({n, w.size(1), w.size(2), w.size(3)});
-}
-
-// A convolution whose kernel covers the whole (unpadded) input has a 1x1 output: a linear
-// layer on the flattened input (DCGAN discriminators end with one: 7x7 or 4x4 -> 1 logit).
-bool conv_is_linear(const at::Tensor& x, const at::Tensor& w, const int64_t* padding, const int64_t* dilation,
-                    int64_t groups) {
-  return x.dim() == 4 && w.dim() == 4 && x.size(1) == w.size(1) && x.size(2) == w.size(2) &&
-         x.size(3) == w.size(3) && groups == 1 && all_eq(padding, 0) && all_eq(dilation, 1);
-}
-
 }  // namespace
 
 extern "C" {
 
 int rl_conv2d(rl_tensor x, rl_tensor w, rl_tensor b, const int64_t* stride, const int64_t* padding,
               const int64_t* dilation, int64_t groups, rl_tensor* out) {
-  RL_TRY
-  if (T(x).is_cpu() && conv_is_linear(T(x), T(w), padding, dilation, groups)) {
-    auto n = T(x).size(0), cout = T(w).size(0);
-    *out = rl::wrap(at::linear(T(x).reshape({n, -1}), T(w).reshape({cout, -1}), rl::opt(b)).view({n, cout, 1, 1}));
-    return 0;
-  }
-  *out = rl::wrap(at::conv2d(T(x), T(w), rl::opt(b), rl::ints(stride, 2), rl::ints(padding, 2), rl::ints(dilation, 2), groups));
-  RL_END
+  RL_OUT(at::conv2d(T(x), T(w), rl::opt(b), rl::ints(stride, 2), rl::ints(padding, 2), rl::ints(dilation, 2), groups))
 }
 int rl_conv_transpose2d(rl_tensor x, rl_tensor w, rl_tensor b, const int64_t* stride, const int64_t* padding,
                         const int64_t* output_padding, int64_t groups, const int64_t* dilation, rl_tensor* out) {
@@ -102,12 +70,6 @@ int rl_conv_transpose2d_adjoint(rl_tensor x, rl_tensor w, rl_tensor b, const int
                                 const int64_t* output_padding, int64_t groups, const int64_t* dilation,
                                 rl_tensor* out) {
   RL_TRY
-  if (transpose_is_matmul(T(x), T(w), padding, output_padding, groups, dilation)) {
-    auto y = transpose_as_matmul(T(x), T(w));
-    if (b) y = y + T(b).view({1, -1, 1, 1});
-    *out = rl::wrap(y);
-    return 0;
-  }
   auto y = AdjointConvTranspose2d::apply(T(x), T(w), v2(stride), v2(padding), v2(output_padding), groups,
                                          v2(dilation));
   if (b) y = y + T(b).view({1, -1, 1, 1});
