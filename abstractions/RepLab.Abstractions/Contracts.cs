@@ -68,6 +68,17 @@ public interface IAugmentation : IPlugin
     Tensor Apply(Tensor batch, Generator generator);
 }
 
+/// <summary>
+/// An augmentation whose random choice is itself a label, for pretext tasks that make their own
+/// labels (RotNet's rotation, jigsaw's permutation). A method in another plugin assembly reaches
+/// it through this interface, since it shares only the SDK with the augmentation's assembly.
+/// </summary>
+public interface ILabellingAugmentation : IAugmentation
+{
+    /// <summary>The augmented batch and the int64 label [N] of each sample, on the batch's device; the same draws as <see cref="IAugmentation.Apply"/>.</summary>
+    (Tensor Augmented, Tensor Labels) ApplyWithLabels(Tensor batch, Generator generator);
+}
+
 /// <summary>An encoder (backbone) whose forward maps images [N, C, H, W] to features [N, F].</summary>
 public abstract class EncoderModule : Module
 {

@@ -25,9 +25,9 @@ public sealed record Rotate90Options : PluginOptions
 /// rotation as a label (RotNet's pretext task) calls <see cref="ApplyWithLabels"/>, which returns
 /// the same rotation together with k.
 /// </remarks>
-[Plugin("rotate90", Summary = "rotate each sample by k quarter turns, k uniform in 0..3 (labels via ApplyWithLabels)",
+[Plugin("rotate90", Summary = "rotate each sample by k quarter turns, k uniform in 0..3 (labels via ILabellingAugmentation)",
     Citation = "Gidaris et al. (RotNet), ICLR 2018")]
-public sealed class Rotate90Augmentation(Rotate90Options options) : IAugmentation
+public sealed class Rotate90Augmentation(Rotate90Options options) : ILabellingAugmentation
 {
     public Tensor Apply(Tensor batch, Generator generator)
     {
@@ -40,7 +40,7 @@ public sealed class Rotate90Augmentation(Rotate90Options options) : IAugmentatio
     /// Rotates each sample counter-clockwise by k quarter turns and returns the batch with k as
     /// labels: int64 [N] on the batch's device, in {0, 1, 2, 3}. Consumes the same draws as <see cref="Apply"/>.
     /// </summary>
-    public (Tensor Rotated, Tensor Labels) ApplyWithLabels(Tensor batch, Generator generator)
+    public (Tensor Augmented, Tensor Labels) ApplyWithLabels(Tensor batch, Generator generator)
     {
         PerSample.RequireImageBatch(batch, "rotate90");
         if (batch.size(2) != batch.size(3))

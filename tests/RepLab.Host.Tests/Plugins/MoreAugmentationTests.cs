@@ -32,12 +32,11 @@ public class MoreAugmentationTests
         return augmentation.Apply(x, g);
     }
 
-    /// <summary>rotate90's label-returning entry point, reached by reflection as a method plugin in another assembly would.</summary>
+    /// <summary>rotate90's labels, through the SDK interface a method plugin in another assembly would use.</summary>
     private static (Tensor Rotated, Tensor Labels) ApplyWithLabels(IAugmentation rotate, Tensor x, ulong seed)
     {
         using var g = new Generator(seed);
-        var method = rotate.GetType().GetMethod("ApplyWithLabels") ?? throw new MissingMethodException("rotate90 has no ApplyWithLabels");
-        return ((Tensor, Tensor))method.Invoke(rotate, [x, g])!;
+        return rotate.Should().BeAssignableTo<ILabellingAugmentation>().Which.ApplyWithLabels(x, g);
     }
 
     /// <summary>Uniform pixels from their own seed, independent of the global stream other tests use.</summary>
