@@ -250,16 +250,7 @@ public sealed partial class Tensor : IDisposable
     public void backward(Tensor? gradient = null, bool retain_graph = false, bool create_graph = false) =>
         Check(rl_backward(H, gradient?.H ?? TensorHandle.Null, retain_graph ? 1 : 0, create_graph ? 1 : 0));
 
-    // ---- helpers for shapes and lists ----
-
-    internal static unsafe Tensor WithShape(ReadOnlySpan<long> shape, Func<IntPtr, int, (int, IntPtr)> call)
-    {
-        fixed (long* p = shape)
-        {
-            var (status, o) = call((IntPtr)p, shape.Length);
-            return Wrap(status, o);
-        }
-    }
+    // ---- helpers for lists of handles ----
 
     /// <summary>Runs <paramref name="call"/> with the raw handles of <paramref name="tensors"/> pinned and alive.</summary>
     internal static unsafe TResult WithHandles<TResult>(IReadOnlyList<Tensor?> tensors, Func<IntPtr, TResult> call)

@@ -74,9 +74,8 @@ public class AutogradTests
         var penalty = (g.norm() - 1.0).pow(2);
         penalty.backward();
         var n = Math.Sqrt(9 + 144 + 729);
-        var expected = new[] { 1.0, 2, 3 }.Select(v => 2 * (n - 1) / n * 3 * v * v * 6 * v / 1).ToArray();
         // d/dx_i (||g|| - 1)^2 = 2(||g||-1) * g_i/||g|| * dg_i/dx_i, with g_i = 3x_i^2, dg_i/dx_i = 6x_i
-        expected = new[] { 1.0, 2, 3 }.Select(v => 2 * (n - 1) * (3 * v * v / n) * 6 * v).ToArray();
+        var expected = new[] { 1.0, 2, 3 }.Select(v => 2 * (n - 1) * (3 * v * v / n) * 6 * v).ToArray();
         x.grad!.data<double>().Should().BeEquivalentTo(expected, o => o.Using<double>(c => c.Subject.Should().BeApproximately(c.Expectation, 1e-9)).WhenTypeIs<double>());
     }
 

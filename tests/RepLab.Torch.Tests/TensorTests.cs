@@ -180,6 +180,7 @@ public class TensorTests
             var c = b + a;
             kept = c.MoveToOuterScope();
             torch.live_tensors.Should().Be(before + 3);
+            scope.Count.Should().Be(2, "a and b stay with the scope, c moved out");
         }
         torch.live_tensors.Should().Be(before + 1);
         kept.IsDisposed.Should().BeFalse();

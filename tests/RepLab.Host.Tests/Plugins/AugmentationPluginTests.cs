@@ -4,30 +4,12 @@ using RepLab.Abstractions;
 using RepLab.Host.Plugins;
 using RepLab.Torch;
 using Xunit;
+using static RepLab.Host.Tests.Plugins.AugmentationKit;
 
 namespace RepLab.Host.Tests.Plugins;
 
 public class AugmentationPluginTests
 {
-    private static readonly Lazy<PluginRegistry> Registry = new(() => Repo.BuiltIns);
-
-    private static PluginOptions Options(string name, params (string key, object value)[] settings) => BuiltIn.Options(PluginKind.Augmentation, name, settings);
-
-    private static IAugmentation Create(string name, params (string key, object value)[] settings) => BuiltIn.Create<IAugmentation>(name, settings);
-
-    private static Tensor Apply(IAugmentation augmentation, Tensor x, ulong seed)
-    {
-        using var g = new Generator(seed);
-        return augmentation.Apply(x, g);
-    }
-
-    /// <summary>Uniform pixels from their own seed, independent of the global stream other tests use.</summary>
-    private static Tensor Uniform(long[] shape, ulong seed)
-    {
-        using var g = new Generator(seed);
-        return torch.rand(shape, generator: g);
-    }
-
     /// <summary>
     /// A batch whose pixels encode their own position: channel 0 = x / W and channel 1 = y / H at the
     /// pixel centre, channel 2 constant. Both ramps are linear, so bilinear sampling returns exactly the

@@ -18,19 +18,17 @@ internal sealed class AdamForEveryGroup : IOptimizerFactory
 /// <summary>Runs over every built-in plugin the host discovers, so a new plugin is tested the day it is added.</summary>
 public class BuiltInPluginConformanceTests
 {
-    private static readonly Lazy<PluginRegistry> Registry = new(() => Repo.BuiltIns);
+    public static TheoryData<string> Ids => new(Repo.BuiltIns.Catalog.Plugins.Select(p => p.Id));
 
-    public static TheoryData<string> Ids => new(Registry.Value.Catalog.Plugins.Select(p => p.Id));
-
-    private static PluginDescriptor Get(string id) => Registry.Value.Catalog.Plugins.Single(p => p.Id == id);
+    private static PluginDescriptor Get(string id) => Repo.BuiltIns.Catalog.Plugins.Single(p => p.Id == id);
 
     [Fact]
     public void Built_ins_load_without_failures_and_cover_the_first_run()
     {
-        Registry.Value.Catalog.Failures.Should().BeEmpty();
-        Registry.Value.Names(PluginKind.Encoder).Should().Contain("conv-small");
-        Registry.Value.Names(PluginKind.Dataset).Should().Contain(["synthetic", "idx"]);
-        Registry.Value.Names(PluginKind.Evaluator).Should().Contain(["linear-probe", "knn"]);
+        Repo.BuiltIns.Catalog.Failures.Should().BeEmpty();
+        Repo.BuiltIns.Names(PluginKind.Encoder).Should().Contain("conv-small");
+        Repo.BuiltIns.Names(PluginKind.Dataset).Should().Contain(["synthetic", "idx"]);
+        Repo.BuiltIns.Names(PluginKind.Evaluator).Should().Contain(["linear-probe", "knn"]);
     }
 
     [Theory]
@@ -59,7 +57,7 @@ public class BuiltInPluginConformanceTests
         using var scope = torch.NewDisposeScope();
         torch.manual_seed(0);
         var d = Get(id);
-        var r = Registry.Value;
+        var r = Repo.BuiltIns;
         using var data = r.Create<IDataset>("synthetic").Load("train");
         switch (d.Kind)
         {

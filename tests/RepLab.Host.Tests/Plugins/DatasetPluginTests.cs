@@ -12,8 +12,6 @@ namespace RepLab.Host.Tests.Plugins;
 public class DatasetPluginTests : IDisposable
 {
     private readonly string dir = Directory.CreateTempSubdirectory("replab-idx-").FullName;
-    private static readonly Lazy<PluginRegistry> Registry = new(() => Repo.BuiltIns);
-
     public void Dispose() => Directory.Delete(dir, recursive: true);
 
     private static IDataset Create(string name, params (string key, object value)[] settings) => BuiltIn.Create<IDataset>(name, settings);

@@ -16,8 +16,6 @@ public class EvaluatorPluginTests
         public override Tensor forward(Tensor input) => input.flatten(1);
     }
 
-    private static readonly Lazy<PluginRegistry> Registry = new(() => Repo.BuiltIns);
-
     [Theory]
     // Raw pixels of shapes at random positions: kNN separates them well, a linear model only partly.
     [InlineData("knn", 0.6)]
@@ -25,7 +23,7 @@ public class EvaluatorPluginTests
     public void Evaluators_classify_synthetic_shapes_far_above_chance_and_log_their_protocol(string name, double floor)
     {
         using var scope = torch.NewDisposeScope();
-        var r = Registry.Value;
+        var r = Repo.BuiltIns;
         using var train = r.Create<IDataset>("synthetic").Load("train");
         using var test = r.Create<IDataset>("synthetic").Load("test");
         using var encoder = new PixelEncoder(28 * 28);
@@ -39,7 +37,7 @@ public class EvaluatorPluginTests
     public void Knn_with_k_1_on_the_training_set_itself_is_perfect()
     {
         using var scope = torch.NewDisposeScope();
-        var r = Registry.Value;
+        var r = Repo.BuiltIns;
         using var train = r.Create<IDataset>("synthetic").Load("train");
         var d = r.Find(PluginKind.Evaluator, "knn")!;
         var options = (PluginOptions)Activator.CreateInstance(d.OptionsType)!;

@@ -4,6 +4,7 @@ using RepLab.Abstractions;
 using RepLab.Host.Plugins;
 using RepLab.Torch;
 using Xunit;
+using static RepLab.Host.Tests.Plugins.AugmentationKit;
 
 namespace RepLab.Host.Tests.Plugins;
 
@@ -14,36 +15,17 @@ namespace RepLab.Host.Tests.Plugins;
 /// </summary>
 public class MoreAugmentationTests
 {
-    private static readonly Lazy<PluginRegistry> Registry = new(() => Repo.BuiltIns);
-
-    /// <summary>Every augmentation here that draws per-sample parameters (normalize draws none).</summary>
     /// <summary>Every random augmentation, the crop included (whose p = 0 still resamples, so it is not in <see cref="Random"/>).</summary>
     public static TheoryData<string> Seeded => new(((IEnumerable<object[]>)Random).Select(r => (string)r[0]).Prepend("random-resized-crop"));
 
+    /// <summary>Every augmentation here that draws per-sample parameters (normalize draws none).</summary>
     public static TheoryData<string> Random => new(["random-flip", "color-jitter", "random-grayscale", "gaussian-blur", "solarize", "rotate90", "random-erasing"]);
-
-    private static PluginOptions Options(string name, params (string key, object value)[] settings) => BuiltIn.Options(PluginKind.Augmentation, name, settings);
-
-    private static IAugmentation Create(string name, params (string key, object value)[] settings) => BuiltIn.Create<IAugmentation>(name, settings);
-
-    private static Tensor Apply(IAugmentation augmentation, Tensor x, ulong seed)
-    {
-        using var g = new Generator(seed);
-        return augmentation.Apply(x, g);
-    }
 
     /// <summary>rotate90's labels, through the SDK interface a method plugin in another assembly would use.</summary>
     private static (Tensor Rotated, Tensor Labels) ApplyWithLabels(IAugmentation rotate, Tensor x, ulong seed)
     {
         using var g = new Generator(seed);
         return rotate.Should().BeAssignableTo<ILabellingAugmentation>().Which.ApplyWithLabels(x, g);
-    }
-
-    /// <summary>Uniform pixels from their own seed, independent of the global stream other tests use.</summary>
-    private static Tensor Uniform(long[] shape, ulong seed, ScalarType dtype = ScalarType.Float32)
-    {
-        using var g = new Generator(seed);
-        return torch.rand(shape, dtype, generator: g);
     }
 
     /// <summary>Largest absolute difference per sample, [N].</summary>
