@@ -210,6 +210,11 @@ RL_API int rl_cross_entropy(rl_tensor x, rl_tensor y, rl_tensor weight, int redu
 RL_API int rl_nll_loss(rl_tensor x, rl_tensor y, rl_tensor weight, int reduction, int64_t ignore_index, rl_tensor* out);
 RL_API int rl_kl_div(rl_tensor x, rl_tensor y, int reduction, int log_target, rl_tensor* out);
 
+/* ---- fused image kernels (CPU, float32/float64, contiguous [N, C, H, W], C = 1 or 3) ---- */
+/* In place, per sample i: 4 stages stages[8 i + 2 k] = op (0 brightness, 1 contrast,
+ * 2 saturation, 3 hue, other: none), stages[8 i + 2 k + 1] = its factor (hue: the shift). */
+RL_API int rl_color_jitter_(rl_tensor x, const double* stages, int64_t n);
+
 /* ---- autograd ---- */
 RL_API int rl_is_grad_enabled(void);
 RL_API int rl_set_grad_enabled(int enabled); /* returns the previous mode */

@@ -32,24 +32,15 @@ public sealed class RandomGrayscaleAugmentation(RandomGrayscaleOptions options) 
         var gray = PerSample.Uniforms(generator, n, 1).Select(u => u < options.P).ToArray();
         if (batch.size(1) == 1) return batch.clone();
         using var mask = torch.tensor<bool>(gray, [n, 1, 1, 1], device: batch.device);
-        using var luma = Luma.Of(batch);
+        using var luma = vision.rgb_to_grayscale(batch);
         using var expanded = luma.expand_as(batch);
         return torch.where(mask, expanded, batch);
     }
 }
 
-/// <summary>The ITU-R BT.601 luma that torchvision's <c>rgb_to_grayscale</c> computes, shared by the colour augmentations.</summary>
+/// <summary>The channel contract shared by the colour augmentations.</summary>
 internal static class Luma
 {
-    /// <summary>[N, 1, H, W] luma of an RGB batch; a one-channel batch is its own luma (a copy).</summary>
-    public static Tensor Of(Tensor batch)
-    {
-        if (batch.size(1) == 1) return batch.clone();
-        using var weights = torch.tensor<double>([0.299, 0.587, 0.114], [1, 3, 1, 1], batch.dtype, batch.device);
-        using var weighted = batch * weights;
-        return weighted.sum(1, keepdim: true);
-    }
-
     /// <summary>Colour operations are defined for gray (1 channel) and RGB (3 channels) images only.</summary>
     public static void RequireGrayOrRgb(Tensor batch, string plugin)
     {

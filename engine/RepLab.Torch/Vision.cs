@@ -1,0 +1,134 @@
+using static RepLab.Torch.Native;
+
+namespace RepLab.Torch;
+
+/// <summary>
+/// Image operations on whole batches [N, C, H, W] with values in [0, 1], named after
+/// torchvision's functional transforms where one exists. <see cref="color_jitter_"/> has no single
+/// torchvision counterpart: it runs a fused kernel on CPU and an equivalent composition of ordinary
+/// ops elsewhere (CUDA, half precision).
+/// </summary>
+public static class vision
+{
+    /// <summary>Colour operation codes of <see cref="color_jitter_"/>'s stages.</summary>
+    public enum ColorOp { None = -1, Brightness = 0, Contrast = 1, Saturation = 2, Hue = 3 }
+
+    /// <summary>
+    /// The ITU-R BT.601 luma (0.299 R + 0.587 G + 0.114 B) of an RGB batch as [N, 1, H, W], as
+    /// torchvision's <c>rgb_to_grayscale</c>; a one-channel batch is its own luma (a copy).
+    /// </summary>
+    public static Tensor rgb_to_grayscale(Tensor x)
+    {
+        if (x.size(1) == 1) return x.clone();
+        using var weights = torch.tensor<double>([0.299, 0.587, 0.114], [1, 3, 1, 1], x.dtype, x.device);
+        using var weighted = x * weights;
+        return weighted.sum(1, keepdim: true);
+    }
+
+    /// <summary>
+    /// In place, sample by sample, four stages: stage k of sample i applies <c>ops[4 i + k]</c> with
+    /// <c>values[4 i + k]</c>, each result clamped to [0, 1]: brightness <c>f x</c>; contrast
+    /// <c>f x + (1 - f) mean(luma)</c>; saturation <c>f x + (1 - f) luma</c>; hue turns the HSV hue by
+    /// the value, in fractions of the circle (H as torchvision's <c>_rgb2hsv</c>). Saturation and hue
+    /// need colour and leave one-channel samples alone. Returns <paramref name="x"/>.
+    /// </summary>
+    /// <remarks>
+    /// On a contiguous CPU float32/float64 batch this is one native pass per sample and stage;
+    /// otherwise a composition of ordinary ops that agrees with it to float rounding.
+    /// </remarks>
+    public static Tensor color_jitter_(Tensor x, ReadOnlySpan<ColorOp> ops, ReadOnlySpan<double> values)
+    {
+        if (x.dim() != 4 || x.size(1) is not (1 or 3) || !x.dtype.IsFloatingPoint())
+            throw new ArgumentException($"color_jitter_: expects a float [N, 1 or 3, H, W] batch, got {x.dtype} [{string.Join(", ", x.shape)}]");
+        var n = x.size(0);
+        if (ops.Length != 4 * n || values.Length != 4 * n)
+            throw new ArgumentException($"color_jitter_: {ops.Length} ops and {values.Length} values for {n} samples: expected {4 * n} each");
+        var fused = x.device.Type == DeviceType.CPU && (x.dtype is ScalarType.Float32 or ScalarType.Float64) && x.is_contiguous();
+        return fused ? ColorJitterFused_(x, ops, values) : ColorJitterComposed_(x, ops, values);
+    }
+
+    internal static unsafe Tensor ColorJitterFused_(Tensor x, ReadOnlySpan<ColorOp> ops, ReadOnlySpan<double> values)
+    {
+        var stages = new double[2 * ops.Length];
+        for (var i = 0; i < ops.Length; i++)
+        {
+            stages[2 * i] = (int)ops[i];
+            stages[2 * i + 1] = values[i];
+        }
+        fixed (double* p = stages) Check(rl_color_jitter_(x.H, p, x.size(0)));
+        return x;
+    }
+
+    /// <summary>
+    /// The composition: at stage k brightness, contrast and saturation are all the blend
+    /// <c>f x + (1 - f) ref</c> with ref = 0, the mean luma or the luma, so the whole batch takes one
+    /// blend with a per-sample factor and reference (f = 1 leaves a sample bit-for-bit unchanged);
+    /// the hue runs only on the samples whose stage-k operation it is.
+    /// </summary>
+    internal static Tensor ColorJitterComposed_(Tensor x, ReadOnlySpan<ColorOp> ops, ReadOnlySpan<double> values)
+    {
+        var n = (int)x.size(0);
+        var rgb = x.size(1) == 3;
+        using var scope = torch.NewDisposeScope();
+        for (var stage = 0; stage < 4; stage++)
+        {
+            var f = new double[n];
+            var contrast = new double[n];
+            var saturation = new double[n];
+            var hued = new List<long>();
+            var shifts = new List<double>();
+            for (var i = 0; i < n; i++)
+            {
+                var (op, v) = (ops[4 * i + stage], values[4 * i + stage]);
+                if (!rgb && (op is ColorOp.Saturation or ColorOp.Hue)) op = ColorOp.None;
+                f[i] = op is ColorOp.Brightness or ColorOp.Contrast or ColorOp.Saturation ? v : 1;
+                contrast[i] = op == ColorOp.Contrast ? 1 - v : 0;
+                saturation[i] = op == ColorOp.Saturation ? 1 - v : 0;
+                if (op == ColorOp.Hue && v != 0)
+                {
+                    hued.Add(i);
+                    shifts.Add(v);
+                }
+            }
+            if (f.Any(v => v != 1))
+            {
+                // x = f x + (1 - f) [saturation] luma + (1 - f) [contrast] mean(luma): the per-sample
+                // coefficients are tiny [N, 1, 1, 1] tensors, the full-size work three fused updates.
+                var factor = torch.tensor<double>(f, [n, 1, 1, 1], x.dtype, x.device);
+                var luma = rgb_to_grayscale(x);
+                var offset = luma.mean([1, 2, 3], keepdim: true).mul_(torch.tensor<double>(contrast, [n, 1, 1, 1], x.dtype, x.device));
+                x.mul_(factor).addcmul_(luma, torch.tensor<double>(saturation, [n, 1, 1, 1], x.dtype, x.device)).add_(offset).clamp_(0, 1);
+            }
+            if (hued.Count > 0)
+            {
+                var index = torch.tensor<long>(hued.ToArray(), [hued.Count], device: x.device);
+                var shift = torch.tensor<double>(shifts.ToArray(), [hued.Count, 1, 1, 1], x.dtype, x.device);
+                x.index_put_([index], ShiftHue(x.index_select(0, index), shift));
+            }
+        }
+        return x;
+    }
+
+    /// <summary>
+    /// Turns the hue of RGB samples [M, 3, H, W] by <paramref name="shift"/> [M, 1, 1, 1] (fractions of
+    /// the circle): H from torchvision's <c>_rgb2hsv</c>, then back with the closed form
+    /// c_n = V - V S clamp(min(k, 4 - k), 0, 1), k = (n + 6 H) mod 6, n = 5, 3, 1 for R, G, B,
+    /// where V = max and V S = max - min (the chroma), so S and V never need dividing out.
+    /// </summary>
+    private static Tensor ShiftHue(Tensor rgb, Tensor shift)
+    {
+        var (r, g, b) = (rgb.narrow(1, 0, 1), rgb.narrow(1, 1, 1), rgb.narrow(1, 2, 1));
+        var max = rgb.amax(1, keepdim: true);
+        var chroma = max - rgb.amin(1, keepdim: true);
+        // Gray pixels have no hue; any divisor keeps them finite, and their chroma 0 undoes any hue.
+        var divisor = torch.where(chroma.eq(0), torch.ones_like(chroma), chroma);
+        var (rc, gc, bc) = ((max - r) / divisor, (max - g) / divisor, (max - b) / divisor);
+        // The sector of the maximum channel, R first then G, as torchvision breaks ties.
+        var sector = torch.where(max.eq(r), bc - gc, torch.where(max.eq(g), rc - bc + 2.0, gc - rc + 4.0));
+        var hue6 = (sector / 6.0 + shift).remainder(1.0) * 6.0;
+        var n = torch.tensor<double>([5, 3, 1], [1, 3, 1, 1], rgb.dtype, rgb.device);
+        var k = (hue6 + n).remainder(6.0);
+        var ramp = k.minimum(4.0 - k).clamp(0, 1);
+        return (max - chroma * ramp).clamp_(0, 1);
+    }
+}

@@ -1,0 +1,164 @@
+using FluentAssertions;
+using Xunit;
+using ColorOp = RepLab.Torch.vision.ColorOp;
+
+namespace RepLab.Torch.Tests;
+
+/// <summary>
+/// <see cref="vision.color_jitter_"/>: the fused CPU kernel against the composition of ordinary ops
+/// that CUDA and half precision use, on inputs chosen for the kernel's edge cases (gray pixels,
+/// ties between the largest channels, black and white, hue shifts that wrap either way), and
+/// against colours whose turned hue is known exactly. The plugin tests compare the whole
+/// augmentation with a scalar torchvision reference.
+/// </summary>
+public class VisionTests
+{
+    /// <summary>
+    /// [N, C, 4, 4] images in [0, 1]: random colours, with pixel 0 gray, pixel 1 a tie of R and G
+    /// above B, pixel 2 a tie of G and B above R, pixel 3 black and pixel 4 white.
+    /// </summary>
+    private static Tensor Images(int n, int channels, ScalarType dtype, ulong seed)
+    {
+        using var g = new Generator(seed);
+        var x = torch.rand([n, channels, 4, 4], ScalarType.Float64, generator: g);
+        var v = x.data<double>();
+        for (var i = 0; i < n && channels == 3; i++)
+        {
+            double Get(int c, int p) => v[(i * 3 + c) * 16 + p];
+            void Set(int p, double r, double gr, double b) => (v[i * 48 + p], v[i * 48 + 16 + p], v[i * 48 + 32 + p]) = (r, gr, b);
+            Set(0, Get(0, 0), Get(0, 0), Get(0, 0));
+            Set(1, 0.7, 0.7, Get(2, 1) * 0.6);
+            Set(2, Get(0, 2) * 0.5, 0.8, 0.8);
+            Set(3, 0, 0, 0);
+            Set(4, 1, 1, 1);
+        }
+        x.Dispose();
+        using var d = torch.tensor(v, [n, channels, 4, 4]);
+        return d.to(dtype);
+    }
+
+    /// <summary>Random stages: every sample a random order of the four operations, some skipped, factors beyond 1 and 0 included.</summary>
+    private static (ColorOp[] Ops, double[] Values) Stages(int n, int seed)
+    {
+        var random = new Random(seed);
+        var ops = new ColorOp[4 * n];
+        var values = new double[4 * n];
+        for (var i = 0; i < n; i++)
+        {
+            var order = new[] { 0, 1, 2, 3 }.OrderBy(_ => random.Next()).ToArray();
+            for (var k = 0; k < 4; k++)
+            {
+                var op = (ColorOp)order[k];
+                ops[4 * i + k] = random.NextDouble() < 0.15 ? ColorOp.None : op;
+                values[4 * i + k] = op == ColorOp.Hue ? random.NextDouble() - 0.5 : 3 * random.NextDouble();
+            }
+        }
+        return (ops, values);
+    }
+
+    private static double[] Doubles(Tensor t)
+    {
+        using var d = t.to(ScalarType.Float64);
+        return d.data<double>();
+    }
+
+    [Theory]
+    [InlineData(ScalarType.Float32, 3, 1e-5)]
+    [InlineData(ScalarType.Float64, 3, 1e-12)]
+    [InlineData(ScalarType.Float32, 1, 1e-5)]
+    [InlineData(ScalarType.Float64, 1, 1e-12)]
+    public void Fused_kernel_and_composition_agree(ScalarType dtype, int channels, double tolerance)
+    {
+        using var scope = torch.NewDisposeScope();
+        const int n = 200;
+        var x = Images(n, channels, dtype, 3);
+        var (ops, values) = Stages(n, 4);
+        var fused = Doubles(vision.ColorJitterFused_(x.clone(), ops, values));
+        var composed = Doubles(vision.ColorJitterComposed_(x.clone(), ops, values));
+        var changed = 0;
+        var source = Doubles(x);
+        for (var j = 0; j < fused.Length; j++)
+        {
+            fused[j].Should().BeApproximately(composed[j], tolerance, $"element {j}");
+            fused[j].Should().BeInRange(0, 1);
+            if (Math.Abs(fused[j] - source[j]) > 1e-3) changed++;
+        }
+        changed.Should().BeGreaterThan(fused.Length / 2, "the stages change most pixels");
+    }
+
+    [Fact]
+    public void Non_contiguous_batches_take_the_composition_and_agree_with_the_kernel()
+    {
+        using var scope = torch.NewDisposeScope();
+        var x = Images(64, 3, ScalarType.Float32, 5);
+        var (ops, values) = Stages(64, 6);
+        // Channels-last memory, NCHW shape: not contiguous, so the kernel cannot take it.
+        var strided = x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+        strided.is_contiguous().Should().BeFalse();
+        var viaComposition = Doubles(vision.color_jitter_(strided, ops, values));
+        var viaKernel = Doubles(vision.color_jitter_(x.clone(), ops, values));
+        for (var j = 0; j < viaKernel.Length; j++) viaComposition[j].Should().BeApproximately(viaKernel[j], 1e-5);
+    }
+
+    [Theory]
+    [InlineData(1.0 / 3, 0, 1, 0)]
+    [InlineData(2.0 / 3, 0, 0, 1)]
+    [InlineData(-1.0 / 3, 0, 0, 1)]
+    [InlineData(0.5, 0, 1, 1)]
+    [InlineData(-0.5, 0, 1, 1)]
+    [InlineData(1.0 / 6, 1, 1, 0)]
+    public void Hue_turns_pure_red_to_the_expected_colour(double shift, double r, double g, double b)
+    {
+        using var scope = torch.NewDisposeScope();
+        var red = torch.tensor<double>([1, 0, 0], [1, 3, 1, 1]);
+        var turned = vision.color_jitter_(red, [ColorOp.Hue, ColorOp.None, ColorOp.None, ColorOp.None], [shift, 0, 0, 0]).data<double>();
+        turned.Should().Equal([r, g, b], (a, e) => Math.Abs(a - e) < 1e-12);
+    }
+
+    [Fact]
+    public void Identity_stages_leave_every_bit_alone()
+    {
+        using var scope = torch.NewDisposeScope();
+        var x = Images(32, 3, ScalarType.Float32, 7);
+        var ops = Enumerable.Range(0, 4 * 32).Select(i => (i % 5) switch
+        {
+            0 => ColorOp.Brightness,
+            1 => ColorOp.Contrast,
+            2 => ColorOp.Saturation,
+            3 => ColorOp.None,
+            _ => ColorOp.Hue,
+        }).ToArray();
+        // Factor 1 blends nothing in, a hue shift of 0 turns nothing.
+        var values = ops.Select(op => op == ColorOp.Hue ? 0.0 : 1.0).ToArray();
+        var expected = x.data<float>();
+        vision.ColorJitterFused_(x.clone(), ops, values).data<float>().Should().Equal(expected);
+        vision.ColorJitterComposed_(x.clone(), ops, values).data<float>().Should().Equal(expected);
+    }
+
+    [Fact]
+    public void Contrast_blends_with_the_mean_luma_and_saturation_with_each_pixels_luma()
+    {
+        using var scope = torch.NewDisposeScope();
+        var x = torch.tensor<double>([0.2, 0.9, 0.4, 0.6, 0.1, 0.8], [1, 3, 1, 2]);
+        double Luma(int p) => 0.299 * new[] { 0.2, 0.9 }[p] + 0.587 * new[] { 0.4, 0.6 }[p] + 0.114 * new[] { 0.1, 0.8 }[p];
+        var mean = (Luma(0) + Luma(1)) / 2;
+        var contrast = vision.color_jitter_(x.clone(), [ColorOp.Contrast, ColorOp.None, ColorOp.None, ColorOp.None], [0.5, 0, 0, 0]).data<double>();
+        contrast.Should().Equal(new[] { 0.2, 0.9, 0.4, 0.6, 0.1, 0.8 }.Select(v => 0.5 * v + 0.5 * mean), (a, e) => Math.Abs(a - e) < 1e-12);
+        var saturation = vision.color_jitter_(x.clone(), [ColorOp.Saturation, ColorOp.None, ColorOp.None, ColorOp.None], [0, 0, 0, 0]).data<double>();
+        saturation.Should().Equal([Luma(0), Luma(1), Luma(0), Luma(1), Luma(0), Luma(1)], (a, e) => Math.Abs(a - e) < 1e-12);
+    }
+
+    [Fact]
+    public void Bad_arguments_are_refused_with_what_was_expected()
+    {
+        using var scope = torch.NewDisposeScope();
+        var x = torch.rand([2, 3, 4, 4]);
+        var act = () => vision.color_jitter_(x, new ColorOp[7], new double[8]);
+        act.Should().Throw<ArgumentException>().WithMessage("*7 ops and 8 values for 2 samples: expected 8 each*");
+        var twoChannels = () => vision.color_jitter_(torch.rand([2, 2, 4, 4]), new ColorOp[8], new double[8]);
+        twoChannels.Should().Throw<ArgumentException>().WithMessage("*1 or 3*");
+        var strided = x.transpose(2, 3);
+        var kernel = () => vision.ColorJitterFused_(strided, new ColorOp[8], new double[8]);
+        kernel.Should().Throw<TorchException>().WithMessage("*contiguous*");
+    }
+}
