@@ -174,21 +174,28 @@ public static class F
     /// Resizes a 4-D batch to <paramref name="size"/> or by <paramref name="scale_factor"/>;
     /// <paramref name="mode"/> is "nearest" or "bilinear", as in PyTorch.
     /// </summary>
+    /// <summary>
+    /// Resizes [N, C, H, W] to <paramref name="size"/> or by <paramref name="scale_factor"/>; mode nearest,
+    /// bilinear or bicubic. <paramref name="antialias"/> (bilinear and bicubic) widens the filter when
+    /// downscaling so every input pixel counts, as PIL and torchvision's Resize do.
+    /// </summary>
     public static unsafe Tensor interpolate(Tensor input, long[]? size = null, double? scale_factor = null, string mode = "nearest",
-        bool align_corners = false)
+        bool align_corners = false, bool antialias = false)
     {
         var m = mode switch
         {
             "nearest" => 0,
             "bilinear" => 1,
-            _ => throw new ArgumentException($"interpolate: unsupported mode '{mode}' (nearest, bilinear)"),
+            "bicubic" => 2,
+            _ => throw new ArgumentException($"interpolate: unsupported mode '{mode}' (nearest, bilinear, bicubic)"),
         };
         if ((size is null) == (scale_factor is null)) throw new ArgumentException("interpolate: give exactly one of size and scale_factor");
+        if (antialias && m == 0) throw new ArgumentException("interpolate: antialias needs mode bilinear or bicubic");
         var shape = input.shape;
         size ??= [(long)Math.Floor(shape[2] * scale_factor!.Value), (long)Math.Floor(shape[3] * scale_factor.Value)];
         var scale = scale_factor ?? 0;
         fixed (long* s = size)
-            return Tensor.Wrap(rl_upsample2d(input.H, s, scale, scale, m, m == 1 && align_corners ? 1 : 0, out var o), o);
+            return Tensor.Wrap(rl_upsample2d(input.H, s, scale, scale, m, m != 0 && align_corners ? 1 : 0, antialias ? 1 : 0, out var o), o);
     }
 
     public static unsafe Tensor affine_grid(Tensor theta, long[] size, bool align_corners = false)

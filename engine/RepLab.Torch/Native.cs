@@ -222,7 +222,7 @@ internal static unsafe partial class Native
     [DllImport(Lib)] internal static extern int rl_avg_pool2d(TensorHandle x, long* k, long* s, long* p, int ceil, int countIncludePad, out IntPtr o);
     [DllImport(Lib)] internal static extern int rl_adaptive_avg_pool2d(TensorHandle x, long* size, out IntPtr o);
     [DllImport(Lib)] internal static extern int rl_adaptive_max_pool2d(TensorHandle x, long* size, out IntPtr o);
-    [DllImport(Lib)] internal static extern int rl_upsample2d(TensorHandle x, long* size, double scaleH, double scaleW, int mode, int alignCorners, out IntPtr o);
+    [DllImport(Lib)] internal static extern int rl_upsample2d(TensorHandle x, long* size, double scaleH, double scaleW, int mode, int alignCorners, int antialias, out IntPtr o);
     [DllImport(Lib)] internal static extern int rl_affine_grid(TensorHandle theta, long* size, int ndim, int alignCorners, out IntPtr o);
     [DllImport(Lib)] internal static extern int rl_grid_sample(TensorHandle x, TensorHandle grid, int mode, int padding, int alignCorners, out IntPtr o);
     [DllImport(Lib)] internal static extern int rl_color_jitter_(TensorHandle x, double* stages, long n);

@@ -184,9 +184,9 @@ RL_API int rl_avg_pool2d(rl_tensor x, const int64_t* kernel, const int64_t* stri
                          int ceil_mode, int count_include_pad, rl_tensor* out);
 RL_API int rl_adaptive_avg_pool2d(rl_tensor x, const int64_t* size, rl_tensor* out);
 RL_API int rl_adaptive_max_pool2d(rl_tensor x, const int64_t* size, rl_tensor* out);
-/* mode 0 nearest, 1 bilinear */
+/* mode 0 nearest, 1 bilinear, 2 bicubic; antialias (bilinear, bicubic) filters when downscaling */
 RL_API int rl_upsample2d(rl_tensor x, const int64_t* size, double scale_h, double scale_w, int mode, int align_corners,
-                         rl_tensor* out); /* scale <= 0: none */
+                         int antialias, rl_tensor* out); /* scale <= 0: none */
 RL_API int rl_affine_grid(rl_tensor theta, const int64_t* size, int ndim, int align_corners, rl_tensor* out);
 /* mode 0 bilinear 1 nearest; padding 0 zeros 1 border 2 reflection */
 RL_API int rl_grid_sample(rl_tensor x, rl_tensor grid, int mode, int padding_mode, int align_corners, rl_tensor* out);

@@ -108,12 +108,20 @@ int rl_adaptive_max_pool2d(rl_tensor x, const int64_t* size, rl_tensor* out) {
   RL_OUT(std::get<0>(at::adaptive_max_pool2d(T(x), rl::ints(size, 2))))
 }
 int rl_upsample2d(rl_tensor x, const int64_t* size, double scale_h, double scale_w, int mode, int align_corners,
-                  rl_tensor* out) {
+                  int antialias, rl_tensor* out) {
   RL_TRY
   c10::optional<double> sh = scale_h > 0 ? c10::optional<double>(scale_h) : c10::nullopt;
   c10::optional<double> sw = scale_w > 0 ? c10::optional<double>(scale_w) : c10::nullopt;
-  *out = rl::wrap(mode == 0 ? at::upsample_nearest2d(T(x), rl::ints(size, 2), sh, sw)
-                            : at::upsample_bilinear2d(T(x), rl::ints(size, 2), align_corners != 0, sh, sw));
+  const auto s = rl::ints(size, 2);
+  const bool ac = align_corners != 0;
+  at::Tensor r;
+  switch (mode) {
+    case 0: r = at::upsample_nearest2d(T(x), s, sh, sw); break;
+    case 1: r = antialias ? at::_upsample_bilinear2d_aa(T(x), s, ac, sh, sw) : at::upsample_bilinear2d(T(x), s, ac, sh, sw); break;
+    case 2: r = antialias ? at::_upsample_bicubic2d_aa(T(x), s, ac, sh, sw) : at::upsample_bicubic2d(T(x), s, ac, sh, sw); break;
+    default: TORCH_CHECK(false, "unknown interpolation mode code ", mode);
+  }
+  *out = rl::wrap(r);
   RL_END
 }
 int rl_affine_grid(rl_tensor theta, const int64_t* size, int ndim, int align_corners, rl_tensor* out) {

@@ -15,8 +15,8 @@ public sealed record Stl10Options : PluginOptions
     public string Root { get; init; } = "/usr/share/datasets/stl10";
 
     /// <summary>
-    /// Side length to resize to on load, in pixels (0: keep 96; default 0). Bilinear without
-    /// antialiasing (the binding has no antialias), so strong downscaling aliases more than torchvision's Resize.
+    /// Side length to resize to on load, in pixels (0: keep 96; default 0). Bilinear, antialiased when
+    /// shrinking, as torchvision's Resize.
     /// </summary>
     [Range(0, 1024)]
     public int Size { get; init; }

@@ -40,6 +40,41 @@ public class ImageDatasetTests : IDisposable
 
     private static byte Pixel(byte[] chw, int side, int c, int y, int x) => chw[c * side * side + y * side + x];
 
+    /// <summary>
+    /// Weights [n, m] of an antialiased bilinear resize of one axis from m to n pixels, as PIL and
+    /// PyTorch's <c>antialias=True</c> define it: output i centred at s (i + 0.5), s = m / n, takes the
+    /// triangle filter widened to a support of s, over the pixels within reach, normalised to sum 1.
+    /// Halving gives the weights 1, 3, 3, 1 over 8, where plain bilinear would take a 2x2 mean.
+    /// </summary>
+    private static double[,] AntialiasedWeights(int m, int n)
+    {
+        var scale = (double)m / n;
+        var support = Math.Max(scale, 1.0);
+        var w = new double[n, m];
+        for (var i = 0; i < n; i++)
+        {
+            var center = scale * (i + 0.5);
+            var (lo, hi) = (Math.Max((int)(center - support + 0.5), 0), Math.Min((int)(center + support + 0.5), m));
+            var total = 0.0;
+            for (var j = lo; j < hi; j++) total += w[i, j] = Math.Max(0, 1 - Math.Abs((j - center + 0.5) / support));
+            for (var j = lo; j < hi; j++) w[i, j] /= total;
+        }
+        return w;
+    }
+
+    /// <summary>An antialiased bilinear resize of one plane [h, w] (at offset) to [n, n], by the separable weights above.</summary>
+    private static double[] AntialiasedPlane(Func<int, int, double> at, int h, int w, int n)
+    {
+        var (wy, wx) = (AntialiasedWeights(h, n), AntialiasedWeights(w, n));
+        var result = new double[n * n];
+        for (var y = 0; y < n; y++)
+            for (var x = 0; x < n; x++)
+                for (var a = 0; a < h; a++)
+                    for (var b = 0; b < w; b++)
+                        result[y * n + x] += wy[y, a] * wx[x, b] * at(a, b);
+        return result;
+    }
+
     [Fact]
     public void Cifar10_reads_the_five_train_batches_in_order_with_pixels_in_place()
     {
@@ -164,20 +199,26 @@ public class ImageDatasetTests : IDisposable
         set.Classes.Should().Be(0);
         set.Count.Should().Be(3);
 
-        // Halving with bilinear (align_corners false) samples midway between pixel pairs: a 2x2 mean.
+        // Shrinking is antialiased: each output pixel weighs 4 x 4 source pixels (1, 3, 3, 1 per axis).
         using var half = Create("stl10", ("Root", dir), ("Size", 48)).Load("unlabeled");
         half.Images.shape.Should().Equal(4, 3, 48, 48);
         var got = half.Images.data<byte>();
         var worst = 0.0;
+        var fromMean = 0.0;
         for (var p = 0; p < 4 * 3; p++)
+        {
+            var expected = AntialiasedPlane((yy, xx) => rowMajor[(p * 96 + yy) * 96 + xx], 96, 96, 48);
             for (var y = 0; y < 48; y++)
                 for (var x = 0; x < 48; x++)
                 {
                     int At(int yy, int xx) => rowMajor[(p * 96 + yy) * 96 + xx];
                     var mean = (At(2 * y, 2 * x) + At(2 * y, 2 * x + 1) + At(2 * y + 1, 2 * x) + At(2 * y + 1, 2 * x + 1)) / 4.0;
-                    worst = Math.Max(worst, Math.Abs(got[(p * 48 + y) * 48 + x] - mean));
+                    worst = Math.Max(worst, Math.Abs(got[(p * 48 + y) * 48 + x] - expected[y * 48 + x]));
+                    fromMean = Math.Max(fromMean, Math.Abs(got[(p * 48 + y) * 48 + x] - mean));
                 }
-        worst.Should().BeLessThanOrEqualTo(0.5, "the resized pixel is the 2x2 mean up to rounding");
+        }
+        fromMean.Should().BeGreaterThan(10, "random pixels: the antialiased filter is not plain bilinear's 2x2 mean");
+        worst.Should().BeLessThanOrEqualTo(0.5 + 1e-3, "the resized pixel is the antialiased one up to rounding");
     }
 
     [Fact]
@@ -310,7 +351,7 @@ public class ImageDatasetTests : IDisposable
         rng.NextBytes(rgb);
         Write("a/gray.png", Png(gray, 6, 5, 1));
         Write("b/rgb.png", Png(rgb, 6, 5, 3));
-        // Non-square sources resize to the square size; a 6x5 image at size 6 only stretches rows, so check a square one exactly.
+        // Non-square sources are center-cropped and resized (tested below); check a square one exactly.
         var square = new byte[6 * 6 * 3];
         rng.NextBytes(square);
         Write("b/square.png", Png(square, 6, 6, 3));
@@ -351,17 +392,54 @@ public class ImageDatasetTests : IDisposable
         errors.Average().Should().BeLessThan(3, "quality 95 JPEG of a smooth image");
         errors.Max().Should().BeLessThan(16);
 
-        // 16 -> 8 bilinear is the 2x2 mean of the decoded pixels.
+        // 16 -> 8 is antialiased: the 1, 3, 3, 1 weights over each axis of the decoded pixels.
         using var half = Create("image-folder", ("Root", dir), ("Size", 8)).Load("train");
         var small = Interleaved(half, 0);
-        for (var y = 0; y < 8; y++)
-            for (var x = 0; x < 8; x++)
-                for (var c = 0; c < 3; c++)
-                {
-                    int At(int yy, int xx) => got[(yy * s + xx) * 3 + c];
-                    var mean = (At(2 * y, 2 * x) + At(2 * y, 2 * x + 1) + At(2 * y + 1, 2 * x) + At(2 * y + 1, 2 * x + 1)) / 4.0;
-                    ((double)small[(y * 8 + x) * 3 + c]).Should().BeApproximately(mean, 0.5);
-                }
+        for (var c = 0; c < 3; c++)
+        {
+            var expected = AntialiasedPlane((yy, xx) => got[(yy * s + xx) * 3 + c], s, s, 8);
+            for (var p = 0; p < 64; p++) ((double)small[p * 3 + c]).Should().BeApproximately(expected[p], 0.5 + 1e-3);
+        }
+    }
+
+    [Fact]
+    public void Image_folder_center_crops_or_stretches_non_square_images()
+    {
+        // 8 wide, 4 high, gray: the value is 10 x column + row, so every pixel says where it came from.
+        var wide = new byte[4 * 8];
+        for (var y = 0; y < 4; y++)
+            for (var x = 0; x < 8; x++) wide[y * 8 + x] = (byte)(10 * x + y);
+        Write("a/wide.png", Png(wide, 8, 4, 1));
+        using var cropped = Create("image-folder", ("Root", dir), ("Size", 4), ("Channels", 1)).Load("train");
+        // The default center-crop keeps columns 2..5 at their own size: exact pixels.
+        cropped.Images.data<byte>().Should().Equal(Enumerable.Range(0, 16).Select(i => (byte)(10 * (2 + i % 4) + i / 4)));
+
+        using var stretched = Create("image-folder", ("Root", dir), ("Size", 4), ("Channels", 1), ("Fit", "stretch")).Load("train");
+        var expected = AntialiasedPlane((yy, xx) => wide[yy * 8 + xx], 4, 8, 4);
+        var got = stretched.Images.data<byte>();
+        for (var p = 0; p < 16; p++) ((double)got[p]).Should().BeApproximately(expected[p], 0.5 + 1e-3, "stretch halves the width, keeps the rows");
+        got[3].Should().BeGreaterThan(60, "the last column of a stretched image comes from the right edge, beyond the central square");
+
+        var bad = () => Create("image-folder", ("Root", dir), ("Fit", "squash"));
+        bad.Should().Throw<Exception>().Where(e => e.ToString().Contains("squash"));
+    }
+
+    [Fact]
+    public void Image_folder_limit_spreads_over_every_class_and_the_first_broken_file_is_named()
+    {
+        foreach (var c in new[] { "a", "b", "c" })
+            for (var i = 0; i < 4; i++) Write($"{c}/{i}.png", Png([(byte)(c[0] + i)], 1, 1, 1));
+        using var three = Create("image-folder", ("Root", dir), ("Size", 1), ("Channels", 1), ("Limit", 3)).Load("train");
+        three.Labels!.data<long>().Should().Equal(0, 1, 2);
+        three.Images.data<byte>().Should().Equal((byte)'a', (byte)'b', (byte)'c');
+        using var all = Create("image-folder", ("Root", dir), ("Size", 1), ("Channels", 1), ("Limit", 100)).Load("train");
+        all.Count.Should().Be(12);
+
+        // Broken files late and early in the list: decoded in parallel, the error names the first in list order.
+        Write("c/3.png", "not an image"u8.ToArray());
+        var first = Write("a/1.png", "not an image either"u8.ToArray());
+        var load = () => Create("image-folder", ("Root", dir), ("Size", 1), ("Channels", 1)).Load("train");
+        load.Should().Throw<InvalidDataException>().WithMessage($"image-folder: {first}: neither a PNG nor a JPEG*");
     }
 
     [Fact]
@@ -406,11 +484,21 @@ public class ImageDatasetTests : IDisposable
         (string, object)[] settings = [("Root", dir), ("Size", 2), ("Channels", 1), ("Cache", true)];
         using (var first = Create("image-folder", settings).Load("train"))
             first.Images.data<byte>().Should().Equal(10, 20, 30, 40, 50, 60, 70, 80);
-        var cache = Path.Combine(dir, ".replab-cache-2-1.safetensors");
+        var cache = Path.Combine(dir, ".replab-cache-2-1-center-crop.safetensors");
         File.Exists(cache).Should().BeTrue();
 
-        // Garbage older than the cache: loading succeeds, so the image was not decoded again.
+        // Garbage of the same size, older than the cache: loading succeeds, so the image was not decoded again.
+        var size = (int)new FileInfo(second).Length;
+        File.WriteAllBytes(second, new byte[size]);
+        File.SetLastWriteTimeUtc(second, old);
+        using (var cached = Create("image-folder", settings).Load("train"))
+            cached.Images.data<byte>().Should().Equal(10, 20, 30, 40, 50, 60, 70, 80);
+        // A different size with an old time stamp (a copy that kept it) is a change: decoded again.
         File.WriteAllBytes(second, [1, 2, 3]);
+        File.SetLastWriteTimeUtc(second, old);
+        var resized = () => Create("image-folder", settings).Load("train");
+        resized.Should().Throw<InvalidDataException>().WithMessage($"image-folder: {second}: neither a PNG nor a JPEG*");
+        File.WriteAllBytes(second, new byte[size]);
         File.SetLastWriteTimeUtc(second, old);
         using (var cached = Create("image-folder", settings).Load("train"))
             cached.Images.data<byte>().Should().Equal(10, 20, 30, 40, 50, 60, 70, 80);
@@ -423,6 +511,14 @@ public class ImageDatasetTests : IDisposable
         File.SetLastWriteTimeUtc(second, DateTime.UtcNow.AddMinutes(1));
         using (var fresh = Create("image-folder", settings).Load("train"))
             fresh.Images.data<byte>().Should().Equal(10, 20, 30, 40, 1, 1, 1, 1);
+
+        // A damaged cache (cut short) is rebuilt, not an error.
+        var bytes = File.ReadAllBytes(cache);
+        File.WriteAllBytes(cache, bytes[..(bytes.Length / 2)]);
+        File.SetLastWriteTimeUtc(cache, DateTime.UtcNow.AddMinutes(2));
+        using (var rebuilt = Create("image-folder", settings).Load("train"))
+            rebuilt.Images.data<byte>().Should().Equal(10, 20, 30, 40, 1, 1, 1, 1);
+        File.ReadAllBytes(cache).Length.Should().Be(bytes.Length, "written anew");
 
         // Without cache: true nothing is read from the cache file.
         File.SetLastWriteTimeUtc(second, old);

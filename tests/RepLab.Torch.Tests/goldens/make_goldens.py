@@ -241,6 +241,12 @@ def functional_goldens():
     case("interp_bilinear_x1.5", lambda x: F.interpolate(x, scale_factor=1.5, mode="bilinear"), [x4], (0,))
     case("interp_bilinear_size", lambda x: F.interpolate(x, size=(3, 8), mode="bilinear"), [x4], (0,))
     case("interp_bilinear_size_ac", lambda x: F.interpolate(x, size=(6, 9), mode="bilinear", align_corners=True), [x4], (0,))
+    case("interp_bicubic_size", lambda x: F.interpolate(x, size=(6, 9), mode="bicubic"), [x4], (0,))
+    x9 = r(2, 3, 9, 11)
+    case("interp_bilinear_aa_down", lambda x: F.interpolate(x, size=(4, 3), mode="bilinear", antialias=True), [x9], (0,))
+    case("interp_bilinear_aa_x0.4", lambda x: F.interpolate(x, scale_factor=0.4, mode="bilinear", antialias=True), [x9], (0,))
+    case("interp_bicubic_aa_down", lambda x: F.interpolate(x, size=(5, 4), mode="bicubic", antialias=True), [x9], (0,))
+    case("interp_bilinear_aa_up", lambda x: F.interpolate(x, size=(12, 13), mode="bilinear", antialias=True), [x9], (0,))
 
     theta = torch.tensor([[[1.3, 0.2, 0.1], [-0.1, 1.2, -0.2]], [[0.8, -0.4, 0.3], [0.5, 1.4, 0.15]]]) + r(2, 2, 3, scale=0.05)
     case("affine_grid", lambda t: F.affine_grid(t, [2, 3, 5, 6], align_corners=False), [theta], (0,))
