@@ -113,8 +113,13 @@ public interface IOptimizerFactory
 /// <summary>A method's paper defaults for one optimizer, used when the experiment names none.</summary>
 public sealed record OptimizerDefaults(string Plugin, double Lr, double WeightDecay = 0, double Beta1 = 0.9, double Beta2 = 0.999, double Momentum = 0.9);
 
-/// <summary>One training batch: the augmented views (each [N, C, H, W], float, on the device) and the labels if known.</summary>
-public sealed record TrainBatch(IReadOnlyList<Tensor> Views, Tensor Original, Tensor? Labels);
+/// <summary>
+/// One training batch: the augmented views (each [N, C, H, W], float, on the device), the
+/// un-augmented images in [0, 1], the class labels if known, and per view the int64 labels [N] made
+/// by the last <see cref="ILabellingAugmentation"/> of its pipeline (RotNet's rotation), or null
+/// for a view without one.
+/// </summary>
+public sealed record TrainBatch(IReadOnlyList<Tensor> Views, Tensor Original, Tensor? Labels, IReadOnlyList<Tensor?>? ViewLabels = null);
 
 /// <summary>
 /// A learning method. It builds its networks around the encoder, then performs whole training

@@ -29,13 +29,26 @@ public static class Subsets
             $"{set.Name}[{fraction:P0} per class, seed {seed}]");
     }
 
-    /// <summary>Per-channel mean and standard deviation of the pixels scaled to [0, 1] (for <c>normalize</c>).</summary>
-    public static (double[] mean, double[] std) ChannelStatistics(ImageSet set)
+    /// <summary>
+    /// Per-channel mean and (population) standard deviation of the pixels scaled to [0, 1], for input
+    /// normalisation. Accumulated in float64 over chunks of images, so a large set (STL-10's 100,000
+    /// unlabelled images) needs no float copy of itself.
+    /// </summary>
+    public static (double[] mean, double[] std) ChannelStatistics(ImageSet set, long chunk = 4096)
     {
-        using var scope = torch.NewDisposeScope();
-        var x = set.Images.to(ScalarType.Float64) / 255.0;
-        var mean = x.mean([0, 2, 3]).data<double>();
-        var std = x.std([0, 2, 3], correction: 0).data<double>();
+        var channels = set.Shape.Channels;
+        var (sum, squares) = (new double[channels], new double[channels]);
+        for (long start = 0; start < set.Count; start += chunk)
+        {
+            using var scope = torch.NewDisposeScope();
+            var x = set.Images.slice(0, start, Math.Min(set.Count, start + chunk)).to(ScalarType.Float64) / 255.0;
+            var s = x.sum([0, 2, 3]).data<double>();
+            var q = (x * x).sum([0, 2, 3]).data<double>();
+            for (var c = 0; c < channels; c++) (sum[c], squares[c]) = (sum[c] + s[c], squares[c] + q[c]);
+        }
+        var count = (double)set.Count * set.Shape.Height * set.Shape.Width;
+        var mean = sum.Select(v => v / count).ToArray();
+        var std = squares.Select((q, c) => Math.Sqrt(Math.Max(0, q / count - mean[c] * mean[c]))).ToArray();
         return (mean, std);
     }
 }

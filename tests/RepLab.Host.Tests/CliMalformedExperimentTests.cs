@@ -66,6 +66,16 @@ public sealed class CliMalformedExperimentTests() : CliHarness("replab-bad-")
         ["override-unknown-key"] = new(1, "name: m", "trainer.epoch", "did you mean 'trainer.epochs'", ["trainer.epoch=3"], OnCommandLine: true),
         ["override-bad-value"] = new(1, "name: m", "trainer.epochs", "expected an integer", ["trainer.epochs=ten"], OnCommandLine: true),
         ["defaults-missing-file"] = new(1, "defaults: [missing.yaml]", "defaults.0", "missing.yaml"),
+        ["data-unknown-split"] = new(10, "data: { pretrain-splits: [train, unlabelled] }", "data.pretrain-splits", "did you mean 'unlabeled'"),
+        ["data-unknown-probe-split"] = new(10, "data: { probe-split: tset }", "data.probe-split", "has no split 'tset'"),
+        ["data-unknown-test-split"] = new(10, "data: { test-split: validation }", "data.test-split", "it has: train, test, unlabeled"),
+        ["data-no-splits"] = new(10, "data: { pretrain-splits: [] }", "data.pretrain-splits", "at least 1"),
+        ["data-fraction-zero"] = new(10, "data: { label-fraction: 0 }", "data.label-fraction", "between"),
+        ["data-normalize-enum"] = new(10, "data: { normalize: yes }", "data.normalize", "expected one of: none, auto, fixed"),
+        ["data-fixed-without-std"] = new(10, "data: { normalize: fixed, mean: [0.5] }", "data.normalize", "needs both mean and std"),
+        ["data-mean-without-fixed"] = new(10, "data: { normalize: auto, mean: [0.5], std: [0.2] }", "data.mean", "only with normalize: fixed"),
+        ["data-std-zero"] = new(10, "data: { normalize: fixed, mean: [0.5], std: [0] }", "data.std", "positive"),
+        ["data-mean-std-lengths"] = new(10, "data: { normalize: fixed, mean: [0.5, 0.5], std: [0.2] }", "data.std", "one each per channel"),
     };
 
     public static TheoryData<string> Names => new(Cases.Keys);

@@ -64,6 +64,23 @@ public class RunLifecycleTests() : CliHarness("replab-run-")
     }
 
     [Fact]
+    public void The_data_section_trains_on_several_splits_normalises_inside_the_encoder_and_probes_a_label_fraction()
+    {
+        var runs = Path.Combine(Dir, "runs");
+        var (code, stdout, stderr) = Cli("run", Experiment("data: { pretrain-splits: [train, unlabeled], normalize: auto, label-fraction: 0.5 }"), "--runs-dir", runs);
+        code.Should().Be(0, stderr);
+        stdout.Should().Contain("input normalisation (auto): mean [").And.Contain("eval/knn/top1 = ");
+        var folder = RunFolder(runs);
+        File.ReadAllLines(Path.Combine(folder, "metrics.jsonl")).Count(l => l.Contains("loss/recon-mse"))
+            .Should().Be(24, "train and unlabeled: 384 images / 32 x 2 epochs");
+        var (weights, _) = Safetensors.Load(Path.Combine(folder, "artifacts", "encoder.safetensors"));
+        weights.Keys.Should().Contain(["input_mean", "input_std"]).And.Contain(k => k.StartsWith("encoder."));
+        weights["input_std"].data<float>().Should().OnlyContain(v => v > 0.05f && v < 0.6f);
+        var store = Path.Combine(Dir, "mlruns");
+        Directory.GetFiles(store, "replab.data.mean", SearchOption.AllDirectories).Should().ContainSingle();
+    }
+
+    [Fact]
     public void End_to_end_on_a_slice_of_fashion_mnist()
     {
         var path = Path.Combine(Dir, "fmnist.yaml");

@@ -4,10 +4,11 @@ using RepLab.Torch;
 namespace RepLab.Host.Run;
 
 /// <summary>One prepared training batch: the images on the device in [0, 1], each view, the labels. Owned by the consumer.</summary>
-internal sealed class LoadedBatch(Tensor original, IReadOnlyList<Tensor> views, Tensor? labels, long count) : IDisposable
+internal sealed class LoadedBatch(Tensor original, IReadOnlyList<Tensor> views, IReadOnlyList<Tensor?> viewLabels, Tensor? labels, long count) : IDisposable
 {
     public Tensor Original { get; } = original;
     public IReadOnlyList<Tensor> Views { get; } = views;
+    public IReadOnlyList<Tensor?> ViewLabels { get; } = viewLabels;
     public Tensor? Labels { get; } = labels;
     public long Count { get; } = count;
 
@@ -15,6 +16,7 @@ internal sealed class LoadedBatch(Tensor original, IReadOnlyList<Tensor> views, 
     {
         Original.Dispose();
         foreach (var v in Views) v.Dispose();
+        foreach (var l in ViewLabels) l?.Dispose();
         Labels?.Dispose();
     }
 }
@@ -66,14 +68,30 @@ internal sealed class BatchLoader(ImageSet train, long count, int batchSize, int
         var index = order.slice(0, (long)s * batchSize, (long)s * batchSize + n);
         var x = train.Images.index_select(0, index).to(device, ScalarType.Float32) / 255.0;
         var views = new List<Tensor>();
+        var viewLabels = new List<Tensor?>();
         for (var v = 0; v < pipelines.Count; v++)
         {
-            using var g = new Generator(Runner.ViewSeed(seed, step, v));
-            var y = x;
-            foreach (var aug in pipelines[v]) y = aug.Apply(y, g);
+            var (y, made) = ApplyPipeline(pipelines[v], x, Runner.ViewSeed(seed, step, v));
             views.Add(y.DetachFromDisposeScope());
+            viewLabels.Add(made?.DetachFromDisposeScope());
         }
         var labels = train.Labels?.index_select(0, index).to(device).DetachFromDisposeScope();
-        return new LoadedBatch(x.DetachFromDisposeScope(), views, labels, n);
+        return new LoadedBatch(x.DetachFromDisposeScope(), views, viewLabels, labels, n);
+    }
+
+    /// <summary>
+    /// One view: the pipeline's steps in order with one generator, and the labels of its last
+    /// labelling step (null without one). The same draws whether or not labels are taken.
+    /// </summary>
+    internal static (Tensor View, Tensor? Labels) ApplyPipeline(IEnumerable<IAugmentation> pipeline, Tensor x, ulong viewSeed)
+    {
+        using var g = new Generator(viewSeed);
+        var (y, labels) = (x, (Tensor?)null);
+        foreach (var aug in pipeline)
+        {
+            if (aug is ILabellingAugmentation labelling) (y, labels) = labelling.ApplyWithLabels(y, g);
+            else y = aug.Apply(y, g);
+        }
+        return (y, labels);
     }
 }

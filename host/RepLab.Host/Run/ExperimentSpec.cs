@@ -47,6 +47,79 @@ public sealed record TrainerOptions
     public long MaxSteps { get; init; }
 }
 
+/// <summary>How the encoder's input is normalised (the <c>data.normalize</c> key).</summary>
+public enum InputNormalization
+{
+    /// <summary>The encoder sees images in [0, 1].</summary>
+    None,
+
+    /// <summary>Per-channel mean and standard deviation of the pretraining images, computed at the start of the run.</summary>
+    Auto,
+
+    /// <summary>The configured <c>data.mean</c> and <c>data.std</c>.</summary>
+    Fixed,
+}
+
+/// <summary>
+/// The <c>data:</c> section: which splits the method trains on and the evaluators fit and score on,
+/// the labelled fraction for few-label evaluation, and the encoder's input normalisation.
+/// </summary>
+public sealed record DataOptions : IValidatableObject
+{
+    /// <summary>
+    /// Splits the method trains on, concatenated in this order (default [train]); e.g.
+    /// [train, unlabeled] for STL-10's 105,000 images, or [unlabeled] alone.
+    /// </summary>
+    [MinLength(1)]
+    public string[] PretrainSplits { get; init; } = ["train"];
+
+    /// <summary>Labelled split the evaluators fit on: probes' training data, kNN's memory (default train).</summary>
+    public string ProbeSplit { get; init; } = "train";
+
+    /// <summary>
+    /// Split the evaluators score on (default test). A dataset without it is scored on the probe split,
+    /// with a warning, unless this names another.
+    /// </summary>
+    public string TestSplit { get; init; } = "test";
+
+    /// <summary>
+    /// Fraction of the probe split's labels the evaluators may use: a stratified subset, the same for a
+    /// given seed (default 1, all; 0.01 and 0.1 are the usual few-label protocols).
+    /// </summary>
+    [Range(1e-6, 1.0)]
+    public double LabelFraction { get; init; } = 1.0;
+
+    /// <summary>
+    /// The encoder's input normalisation, applied inside the encoder so training views, evaluation and
+    /// samples all see the same: none (images in [0, 1]), auto (per-channel mean and std of the
+    /// pretraining images) or fixed (<c>mean</c> and <c>std</c> below) (default none). The values are
+    /// buffers of the encoder, saved with its weights.
+    /// </summary>
+    public InputNormalization Normalize { get; init; } = InputNormalization.None;
+
+    /// <summary>Per-channel means for <c>normalize: fixed</c>, one per image channel (e.g. [0.4914, 0.4822, 0.4465] for CIFAR-10).</summary>
+    public double[]? Mean { get; init; }
+
+    /// <summary>Per-channel standard deviations for <c>normalize: fixed</c>, all positive.</summary>
+    public double[]? Std { get; init; }
+
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        var given = Mean is not null || Std is not null;
+        if (Normalize == InputNormalization.Fixed && (Mean is null || Std is null))
+            yield return new ValidationResult("normalize: fixed needs both mean and std (one value per channel)", [nameof(Normalize)]);
+        else if (Normalize != InputNormalization.Fixed && given)
+            yield return new ValidationResult("mean and std are used only with normalize: fixed", [Mean is not null ? nameof(Mean) : nameof(Std)]);
+        if (Mean is not null && Std is not null && Mean.Length != Std.Length)
+            yield return new ValidationResult($"mean has {Mean.Length} values and std {Std.Length}: one each per channel", [nameof(Std)]);
+        if (Std is not null && Std.Any(v => !(v > 0) || !double.IsFinite(v)))
+            yield return new ValidationResult("std values must be positive and finite", [nameof(Std)]);
+        if (Mean is not null && Mean.Any(v => !double.IsFinite(v)))
+            yield return new ValidationResult("mean values must be finite", [nameof(Mean)]);
+    }
+}
+
 /// <summary>The <c>tracking:</c> section.</summary>
 public sealed record TrackingOptions
 {
@@ -97,7 +170,7 @@ public sealed record PluginChoice(PluginDescriptor Descriptor, PluginOptions Opt
 public sealed class ExperimentSpec
 {
     private static readonly string[] TopLevel =
-        ["name", "seed", "dataset", "encoder", "method", "optimizer", "optimizers", "views", "trainer", "evaluation", "tracking", "plugins"];
+        ["name", "seed", "dataset", "data", "encoder", "method", "optimizer", "optimizers", "views", "trainer", "evaluation", "tracking", "plugins"];
 
     public required ResolvedConfig Config { get; init; }
     public required string Name { get; init; }
@@ -108,6 +181,7 @@ public sealed class ExperimentSpec
     public required IReadOnlyList<IReadOnlyList<PluginChoice>> Views { get; init; }
     public required IReadOnlyList<PluginChoice> Evaluation { get; init; }
     public required TrainerOptions Trainer { get; init; }
+    public required DataOptions Data { get; init; }
     public required TrackingOptions Tracking { get; init; }
     public OptimizerOptions? Optimizer { get; init; }
     public required IReadOnlyDictionary<string, OptimizerOptions> Optimizers { get; init; }
@@ -177,6 +251,22 @@ public sealed class ExperimentSpec
         T Section<T>(string key) where T : class, new() =>
             config.Get(key) is { } n ? Try(() => OptionsBinder.Bind<T>(n, key)) ?? new T() : new T();
         var trainer = Section<TrainerOptions>("trainer");
+        var data = Section<DataOptions>("data");
+        if (dataset is not null && Try(() => registry.Create<IDataset>(dataset.Descriptor.Name, dataset.Options)) is { } ds)
+        {
+            // Split names are checked before any image is loaded; the test split may be absent (a warning at run time).
+            void CheckSplit(string split, string key)
+            {
+                if (ds.Splits.Contains(split)) return;
+                var node = config.Get(key);
+                var hint = DidYouMean.Suggest(split, ds.Splits);
+                errors.Add(new ConfigError(node?.Location ?? config.Root.Location, key,
+                    $"dataset '{dataset.Descriptor.Name}' has no split '{split}'{(hint is null ? "" : $" (did you mean '{hint}'?)")}; it has: {string.Join(", ", ds.Splits)}"));
+            }
+            foreach (var split in data.PretrainSplits) CheckSplit(split, "data.pretrain-splits");
+            if (evaluation.Count > 0) CheckSplit(data.ProbeSplit, "data.probe-split");
+            if (config.Get("data.test-split") is not null) CheckSplit(data.TestSplit, "data.test-split");
+        }
         var tracking = Section<TrackingOptions>("tracking");
         var optimizer = config.Get("optimizer") is { } on ? Try(() => OptionsBinder.Bind<OptimizerOptions>(on, "optimizer")) : null;
         var optimizers = new Dictionary<string, OptimizerOptions>();
@@ -197,7 +287,7 @@ public sealed class ExperimentSpec
         return new ExperimentSpec
         {
             Config = config, Name = name, Seed = seed, Dataset = dataset!, Encoder = encoder!, Method = method, Views = views,
-            Evaluation = evaluation, Trainer = trainer, Tracking = tracking, Optimizer = optimizer, Optimizers = optimizers,
+            Evaluation = evaluation, Trainer = trainer, Data = data, Tracking = tracking, Optimizer = optimizer, Optimizers = optimizers,
         };
     }
 }

@@ -6,7 +6,9 @@ namespace RepLab.Host.Run;
 
 /// <summary>
 /// <c>replab preview</c>: a PNG grid with one row per image: the original, then each view of the
-/// experiment's pipelines, drawn with the same per-step generators training uses (step 0).
+/// experiment's pipelines. The images and their views are those of training's first step: the
+/// pipelines run on the whole first batch with step 0's generators (per-sample draws depend on the
+/// batch size), and the grid shows its first images.
 /// </summary>
 internal static class Preview
 {
@@ -15,19 +17,17 @@ internal static class Preview
         if (spec.Views.Count == 0) throw new ArgumentException("the experiment has no 'views:' to preview");
         using var scope = torch.NewDisposeScope();
         torch.manual_seed(spec.Seed);
-        using var train = registry.Create<IDataset>(spec.Dataset.Descriptor.Name, spec.Dataset.Options).Load("train");
+        using var train = DataPlan.Pretraining(registry.Create<IDataset>(spec.Dataset.Descriptor.Name, spec.Dataset.Options), spec.Data);
         foreach (var warning in Runner.ChannelWarnings(spec, registry, train.Shape.Channels)) Console.Error.WriteLine($"replab: warning: {warning}");
-        using var pick = new Generator(Runner.Mix(spec.Seed, 0));
-        var index = torch.randperm(train.Count, generator: pick).slice(0, 0, Math.Min(count, train.Count));
-        var x = train.Images.index_select(0, index).to(ScalarType.Float32) / 255.0;
-        var columns = new List<Tensor> { x };
-        for (var v = 0; v < spec.Views.Count; v++)
-        {
-            using var g = new Generator(Runner.ViewSeed(spec.Seed, 0, v));
-            var y = x;
-            foreach (var a in spec.Views[v]) y = registry.Create<IAugmentation>(a.Descriptor.Name, a.Options).Apply(y, g);
-            columns.Add(y);
-        }
+        // Training's first batch itself: epoch 0's order over the (limited) set, step 0's generators.
+        var n = spec.Trainer.Limit > 0 ? Math.Min(spec.Trainer.Limit, train.Count) : train.Count;
+        var pipelines = spec.Views.Select(v => v.Select(a => registry.Create<IAugmentation>(a.Descriptor.Name, a.Options)).ToList()).ToList();
+        var loader = new BatchLoader(train, n, (int)Math.Min(spec.Trainer.BatchSize, n), 1, pipelines, Device.CPU, spec.Seed);
+        var (_, _, first) = loader.Epoch(0, 0, 0, 1).Single();
+        using var batch = first;
+        var shown = Math.Min(count, batch.Count);
+        var columns = new List<Tensor> { batch.Original.slice(0, 0, shown) };
+        columns.AddRange(batch.Views.Select(v => v.slice(0, 0, shown)));
         // Interleave so that each row holds one image and its views.
         var grid = torch.stack(columns, 1).flatten(0, 1);
         if (zoom > 1) grid = F.interpolate(grid, scale_factor: zoom);

@@ -31,7 +31,7 @@ public sealed class Runner(ExperimentSpec spec, PluginRegistry registry, IReadOn
     }
 
     /// <summary>The seed of view <paramref name="view"/>'s augmentation generator at <paramref name="step"/>.</summary>
-    internal static ulong ViewSeed(ulong seed, long step, int view) => Mix(seed, (1UL << 40) + (ulong)(step * 16 + view));
+    internal static ulong ViewSeed(ulong seed, long step, int view) => Mix(Mix(seed, (1UL << 40) + (ulong)step), (ulong)view);
 
     /// <summary>Warnings of the experiment's augmentations for images of <paramref name="channels"/> channels.</summary>
     internal static IEnumerable<string> ChannelWarnings(ExperimentSpec spec, PluginRegistry registry, int channels) =>
@@ -72,17 +72,16 @@ public sealed class Runner(ExperimentSpec spec, PluginRegistry registry, IReadOn
         {
             torch.manual_seed(spec.Seed);
             var dataset = registry.Create<IDataset>(spec.Dataset.Descriptor.Name, spec.Dataset.Options);
-            using var train = dataset.Load("train");
-            using var encoder = registry.Create<IEncoder>(spec.Encoder.Descriptor.Name, spec.Encoder.Options).Build(train.Shape);
+            using var train = DataPlan.Pretraining(dataset, spec.Data);
+            using var encoder = BuildEncoder(train, trackers);
             encoder.to(device);
             var status = RunStatus.Finished;
             if (spec.Method is not null)
-                status = Train(train, encoder, device, context, checkpointPath, resumed, request);
+                status = Train(dataset, train, encoder, device, context, checkpointPath, resumed, request);
             var metrics = new Dictionary<string, double>();
             if (status == RunStatus.Finished && spec.Evaluation.Count > 0)
             {
-                using var test = dataset.Load(dataset.Splits.Contains("test") ? "test" : "train");
-                metrics = Evaluate(encoder, train, test, context);
+                metrics = Evaluate(dataset, train, encoder, context);
                 File.WriteAllText(Path.Combine(dir, "evaluation.json"), JsonSerializer.Serialize(metrics, new JsonSerializerOptions { WriteIndented = true }));
                 Emit(trackers, new ArtifactLogged(DateTimeOffset.UtcNow, Path.Combine(dir, "evaluation.json"), "evaluation.json"));
             }
@@ -104,13 +103,28 @@ public sealed class Runner(ExperimentSpec spec, PluginRegistry registry, IReadOn
         }
     }
 
-    private RunStatus Train(ImageSet train, EncoderModule encoder, Device device, RunContext context, string checkpointPath, bool resume, RunRequest request)
+    /// <summary>The experiment's encoder, behind the input normalisation of <c>data.normalize</c> if any.</summary>
+    private EncoderModule BuildEncoder(ImageSet train, IReadOnlyList<ITracker> trackers)
+    {
+        var encoder = registry.Create<IEncoder>(spec.Encoder.Descriptor.Name, spec.Encoder.Options).Build(train.Shape);
+        if (DataPlan.Normalization(spec, train) is not var (mean, std)) return encoder;
+        string Format(double[] v) => "[" + string.Join(", ", v.Select(x => x.ToString("F4", System.Globalization.CultureInfo.InvariantCulture))) + "]";
+        Console.WriteLine($"replab: input normalisation ({spec.Data.Normalize.ToString().ToLowerInvariant()}): mean {Format(mean)}, std {Format(std)}");
+        Emit(trackers, new TagSet(DateTimeOffset.UtcNow, "replab.data.mean", Format(mean)));
+        Emit(trackers, new TagSet(DateTimeOffset.UtcNow, "replab.data.std", Format(std)));
+        return new NormalizedEncoder(encoder, mean, std);
+    }
+
+    private RunStatus Train(IDataset dataset, ImageSet train, EncoderModule encoder, Device device, RunContext context, string checkpointPath, bool resume, RunRequest request)
     {
         var trainer = spec.Trainer;
         var method = registry.Create<IMethod>(spec.Method!.Descriptor.Name, spec.Method.Options);
         var optimizers = new OptimizerFactory(spec);
         method.Build(new MethodSetup(encoder, train.Shape, device, optimizers));
         foreach (var warning in ChannelWarnings(spec, registry, train.Shape.Channels)) Console.Error.WriteLine($"replab: warning: {warning}");
+        if (spec.Evaluation.Count > 0 && spec.Views.SelectMany(v => v).FirstOrDefault(a => a.Descriptor.Name == "normalize") is { } normalize)
+            Console.Error.WriteLine($"replab: warning: {normalize.KeyPath} (normalize): the views are standardised but the evaluators feed the encoder [0, 1] images; " +
+                "data.normalize (auto or fixed) standardises inside the encoder for both");
         var pipelines = spec.Views.Select(v => v.Select(a => registry.Create<IAugmentation>(a.Descriptor.Name, a.Options)).ToList()).ToList();
         var n = trainer.Limit > 0 ? Math.Min(trainer.Limit, train.Count) : train.Count;
         var stepsPerEpoch = (int)(trainer.DropLast ? n / trainer.BatchSize : (n + trainer.BatchSize - 1) / trainer.BatchSize);
@@ -151,7 +165,7 @@ public sealed class Runner(ExperimentSpec spec, PluginRegistry registry, IReadOn
                         using var scope = torch.NewDisposeScope();
                         context.GlobalStep = step;
                         context.Recording = step % trainer.LogEvery == 0;
-                        method.Step(new TrainBatch(batch.Views, batch.Original, batch.Labels), context);
+                        method.Step(new TrainBatch(batch.Views, batch.Original, batch.Labels, batch.ViewLabels), context);
                         imagesSeen += batch.Count;
                     }
                     step++;
@@ -166,8 +180,7 @@ public sealed class Runner(ExperimentSpec spec, PluginRegistry registry, IReadOn
                 context.Log("epoch", epoch + 1);
                 if (trainer.EvalEvery > 0 && (epoch + 1) % trainer.EvalEvery == 0 && !done && spec.Evaluation.Count > 0)
                 {
-                    using var test = registry.Create<IDataset>(spec.Dataset.Descriptor.Name, spec.Dataset.Options).Load("test");
-                    Evaluate(encoder, train, test, context);
+                    Evaluate(dataset, train, encoder, context);
                     foreach (var module in method.Modules.Values) module.train();
                 }
             }
@@ -193,10 +206,11 @@ public sealed class Runner(ExperimentSpec spec, PluginRegistry registry, IReadOn
         }
     }
 
-    private Dictionary<string, double> Evaluate(EncoderModule encoder, ImageSet train, ImageSet test, RunContext context)
+    private Dictionary<string, double> Evaluate(IDataset dataset, ImageSet pretraining, EncoderModule encoder, RunContext context)
     {
         var metrics = new Dictionary<string, double>();
-        using var data = new EvaluationData(train, test);
+        using var sets = DataPlan.Evaluation(dataset, spec.Data, pretraining, spec.Seed);
+        using var data = new EvaluationData(sets.Probe, sets.Test);
         foreach (var choice in spec.Evaluation)
         {
             var clock = Stopwatch.StartNew();

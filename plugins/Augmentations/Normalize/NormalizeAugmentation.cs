@@ -38,6 +38,12 @@ public sealed record NormalizeOptions : PluginOptions, IValidatableObject
 /// usually the last step of a view; its output leaves [0, 1], so steps that assume [0, 1] go before
 /// it. It has no probability: normalising only some samples would feed the encoder two input scales.
 /// </summary>
+/// <remarks>
+/// Evaluators and sample grids feed the encoder the un-augmented images, which never pass through a
+/// view, so an encoder trained on normalised views would be scored on [0, 1] input. The experiment's
+/// <c>data.normalize</c> (auto or fixed) normalises inside the encoder for all of them and is the
+/// better choice whenever the run evaluates; this step is for pipelines that standardise mid-way.
+/// </remarks>
 [Plugin("normalize", Summary = "standardise each channel: (x - mean) / std")]
 public sealed class NormalizeAugmentation(NormalizeOptions options) : IAugmentation
 {

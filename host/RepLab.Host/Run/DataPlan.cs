@@ -1,0 +1,128 @@
+using RepLab.Abstractions;
+using RepLab.Host.Config;
+using RepLab.Torch;
+
+namespace RepLab.Host.Run;
+
+/// <summary>
+/// The <c>data:</c> section at run time: the pretraining set (one or several splits), the sets the
+/// evaluators fit and score on, and the encoder's input normalisation.
+/// </summary>
+internal static class DataPlan
+{
+    /// <summary>The pretraining splits, concatenated; labels only if every split has them.</summary>
+    public static ImageSet Pretraining(IDataset dataset, DataOptions data)
+    {
+        if (data.PretrainSplits is [var only]) return dataset.Load(only);
+        var sets = data.PretrainSplits.Select(dataset.Load).ToList();
+        try
+        {
+            var shapes = sets.Select(s => s.Shape).Distinct().ToList();
+            if (shapes.Count > 1)
+                throw new InvalidDataException($"data.pretrain-splits: the splits have different image shapes ({string.Join(", ", sets.Select(s => $"{s.Name} {s.Shape}"))})");
+            using var scope = torch.NewDisposeScope();
+            var images = torch.cat(sets.Select(s => s.Images).ToList());
+            var labels = sets.All(s => s.Labels is not null) ? torch.cat(sets.Select(s => s.Labels!).ToList()) : null;
+            return new ImageSet(images, labels, labels is null ? 0 : sets.Max(s => s.Classes), string.Join("+", sets.Select(s => s.Name)));
+        }
+        finally
+        {
+            foreach (var s in sets) s.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The sets evaluators fit on (the probe split, or its stratified labelled fraction) and score on
+    /// (the test split, or the probe split with a warning when the dataset has none). Reuses
+    /// <paramref name="pretraining"/> when it is the probe split; disposes what it loaded.
+    /// </summary>
+    public static EvaluationSets Evaluation(IDataset dataset, DataOptions data, ImageSet pretraining, ulong seed)
+    {
+        var owned = new List<ImageSet>();
+        var probe = data.PretrainSplits is [var only] && only == data.ProbeSplit ? pretraining : Own(dataset.Load(data.ProbeSplit));
+        if (probe.Labels is null)
+            throw new InvalidDataException($"data.probe-split: {probe.Name} has no labels to fit evaluators on; name a labelled split (splits: {string.Join(", ", dataset.Splits)})");
+        ImageSet test;
+        if (dataset.Splits.Contains(data.TestSplit)) test = Own(dataset.Load(data.TestSplit));
+        else
+        {
+            Console.Error.WriteLine($"replab: warning: dataset has no '{data.TestSplit}' split: the evaluators score on {probe.Name}, the split they fit on, so their numbers measure fit, not generalisation (set data.test-split)");
+            test = probe;
+        }
+        if (data.LabelFraction < 1) probe = Own(Subsets.Stratified(probe, data.LabelFraction, seed));
+        return new EvaluationSets(probe, test, owned);
+
+        ImageSet Own(ImageSet set)
+        {
+            owned.Add(set);
+            return set;
+        }
+    }
+
+    /// <summary>
+    /// The encoder's per-channel input mean and std, or null for <c>normalize: none</c>; checks
+    /// configured values against the images' channels (exit 2 with the key's location otherwise).
+    /// </summary>
+    public static (double[] Mean, double[] Std)? Normalization(ExperimentSpec spec, ImageSet pretraining)
+    {
+        var data = spec.Data;
+        var channels = pretraining.Shape.Channels;
+        switch (data.Normalize)
+        {
+            case InputNormalization.None:
+                return null;
+            case InputNormalization.Auto:
+                var (mean, std) = Subsets.ChannelStatistics(pretraining);
+                if (std.Any(v => v <= 0))
+                    throw new InvalidDataException($"data.normalize: auto: a channel of {pretraining.Name} is constant (std 0); set normalize: fixed with mean and std");
+                return (mean, std);
+            default:
+                foreach (var (key, values) in new[] { ("mean", data.Mean!), ("std", data.Std!) })
+                    if (values.Length != channels)
+                    {
+                        var node = spec.Config.Get($"data.{key}");
+                        throw new ConfigException([new ConfigError(node?.Location ?? spec.Config.Root.Location, $"data.{key}",
+                            $"{values.Length} values for {pretraining.Name}'s {channels} channel{(channels == 1 ? "" : "s")}: give one per channel")]);
+                    }
+                return (data.Mean!, data.Std!);
+        }
+    }
+}
+
+/// <summary>The evaluators' fit and score sets, and what must be disposed with them.</summary>
+internal sealed class EvaluationSets(ImageSet probe, ImageSet test, IReadOnlyList<ImageSet> owned) : IDisposable
+{
+    public ImageSet Probe { get; } = probe;
+    public ImageSet Test { get; } = test;
+
+    public void Dispose()
+    {
+        foreach (var s in owned) s.Dispose();
+    }
+}
+
+/// <summary>
+/// An encoder behind a per-channel input normalisation, <c>(x - mean) / std</c>, so every caller
+/// (methods, evaluators, sample grids) feeds images in [0, 1] and the encoder sees one distribution.
+/// State keys: <c>input_mean</c>, <c>input_std</c> and the wrapped encoder's under <c>encoder.</c>.
+/// </summary>
+internal sealed class NormalizedEncoder : EncoderModule
+{
+    private readonly EncoderModule encoder;
+    private readonly Tensor mean, std;  // buffers: moved in place by to(), loaded by load_state_dict
+
+    public NormalizedEncoder(EncoderModule encoder, double[] mean, double[] std)
+    {
+        this.mean = register_buffer("input_mean", torch.tensor<double>(mean, [1, mean.Length, 1, 1], ScalarType.Float32));
+        this.std = register_buffer("input_std", torch.tensor<double>(std, [1, std.Length, 1, 1], ScalarType.Float32));
+        this.encoder = register_module("encoder", encoder);
+    }
+
+    public override int Features => encoder.Features;
+
+    public override Tensor forward(Tensor input)
+    {
+        using var normalized = (input - mean) / std;
+        return encoder.forward(normalized);
+    }
+}
