@@ -161,6 +161,21 @@ public sealed class DataPlanTests : IDisposable
         s1.Should().Equal(s2, (a, e) => Math.Abs(a - e) < 1e-12);
     }
 
+    [Fact]
+    public void Colour_steps_on_grayscale_images_are_named_in_warnings()
+    {
+        var spec = Spec("{}", """
+            views:
+              - [{ plugin: random-flip }, { plugin: color-jitter }]
+              - [{ plugin: random-grayscale }, { plugin: color-jitter, saturation: 0, hue: 0 }]
+            """);
+        var gray = Runner.ChannelWarnings(spec, Repo.BuiltIns, 1).ToList();
+        gray.Should().HaveCount(2);
+        gray[0].Should().StartWith("views.0.1 (color-jitter): saturation and hue do nothing on 1-channel images");
+        gray[1].Should().StartWith("views.1.0 (random-grayscale): the images are already grayscale");
+        Runner.ChannelWarnings(spec, Repo.BuiltIns, 3).Should().BeEmpty();
+    }
+
     /// <summary>torch.rot90(x, k, dims=(2, 3)), written out: a quarter turn counter-clockwise flips W then transposes.</summary>
     private static Tensor Rot90(Tensor x, int k) => k switch
     {
