@@ -49,6 +49,10 @@ public class RunLifecycleTests() : CliHarness("replab-run-")
         lines.First().Should().Contain("\"kind\":\"start\"");
         lines.Last().Should().Contain("\"status\":\"Finished\"");
         lines.Count(l => l.Contains("loss/recon-mse")).Should().Be(12, "192/32 steps x 2 epochs, logged every step");
+        var waits = lines.Where(l => l.Contains("perf/data-wait-fraction"))
+            .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("value").GetDouble()).ToList();
+        waits.Should().HaveCount(12).And.OnlyContain(w => w >= 0 && w <= 1, "the share of training time spent waiting for batches");
+        stdout.Should().MatchRegex(@"trained 12 steps in [0-9.]+ s, [0-9]+ images/s; waiting for data [0-9.]+ s \([0-9.]+%\)");
 
         // The same run in the local MLflow store: finished, with its params, metrics and artifacts.
         var store = Path.Combine(Dir, "mlruns");

@@ -31,6 +31,14 @@ internal sealed class LoadedBatch(Tensor original, IReadOnlyList<Tensor> views, 
 internal sealed class BatchLoader(ImageSet train, long count, int batchSize, int stepsPerEpoch,
     IReadOnlyList<IReadOnlyList<IAugmentation>> pipelines, Device device, ulong seed)
 {
+    private long waitTicks;
+
+    /// <summary>
+    /// Seconds the consumer has spent waiting for a batch that was not ready yet: the time the data
+    /// path starved training (the first batch of each epoch, prepared while nothing trains, included).
+    /// </summary>
+    public double WaitSeconds => TimeSpan.FromTicks(Interlocked.Read(ref waitTicks)).TotalSeconds;
+
     /// <summary>Batches <paramref name="first"/>.. of <paramref name="epoch"/>, numbered from global step <paramref name="firstStep"/>, stopping before <paramref name="endStep"/>.</summary>
     public IEnumerable<(int index, long step, LoadedBatch batch)> Epoch(int epoch, int first, long firstStep, long endStep)
     {
@@ -42,7 +50,9 @@ internal sealed class BatchLoader(ImageSet train, long count, int batchSize, int
         {
             for (var s = first; s < last; s++)
             {
+                var waited = System.Diagnostics.Stopwatch.GetTimestamp();
                 var batch = next!.GetAwaiter().GetResult();
+                Interlocked.Add(ref waitTicks, System.Diagnostics.Stopwatch.GetElapsedTime(waited).Ticks);
                 var step = firstStep + (s - first);
                 next = s + 1 < last ? Prepare(order, s + 1, step + 1) : null;
                 yield return (s, step, batch);

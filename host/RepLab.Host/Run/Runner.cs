@@ -170,7 +170,11 @@ public sealed class Runner(ExperimentSpec spec, PluginRegistry registry, IReadOn
                     }
                     step++;
                     var rate = imagesSeen / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
-                    if (context.Recording) context.Log("perf/images-per-second", rate);
+                    if (context.Recording)
+                    {
+                        context.Log("perf/images-per-second", rate);
+                        context.Log("perf/data-wait-fraction", loader.WaitSeconds / Math.Max(clock.Elapsed.TotalSeconds, 1e-9));
+                    }
                     progress.Update(epoch, trainer.Epochs, step, totalSteps, context.StepLosses, rate);
                 }
                 foreach (var schedule in optimizers.Schedules) schedule.step();
@@ -184,6 +188,8 @@ public sealed class Runner(ExperimentSpec spec, PluginRegistry registry, IReadOn
                     foreach (var module in method.Modules.Values) module.train();
                 }
             }
+            progress.Message($"replab: trained {step - position.GlobalStep} steps in {clock.Elapsed.TotalSeconds:F1} s, {imagesSeen / Math.Max(clock.Elapsed.TotalSeconds, 1e-9):F0} images/s; " +
+                $"waiting for data {loader.WaitSeconds:F1} s ({100 * loader.WaitSeconds / Math.Max(clock.Elapsed.TotalSeconds, 1e-9):F1}%)");
             return RunStatus.Finished;
         });
     }
