@@ -8,15 +8,15 @@ namespace RepLab.Plugins.Augmentations.RandomResizedCrop;
 public sealed record RandomResizedCropOptions : PluginOptions, IValidatableObject
 {
     /// <summary>
-    /// Range [min, max] of the crop's area as a fraction of the image's area, drawn uniformly per sample
-    /// (default [0.08, 1.0], torchvision's and SimCLR's; 0 &lt; min &lt;= max &lt;= 1).
+    /// Range [min, max] of the crop's area as a fraction of the image's area, drawn uniformly per candidate
+    /// crop (default [0.08, 1.0], torchvision's and SimCLR's; 0 &lt; min &lt;= max &lt;= 1).
     /// </summary>
     [Length(2, 2)]
     public double[] Scale { get; init; } = [0.08, 1.0];
 
     /// <summary>
     /// Range [min, max] of the crop's aspect ratio, width / height; its logarithm is drawn uniformly per
-    /// sample (default [3/4, 4/3], torchvision's; 0 &lt; min &lt;= max).
+    /// candidate crop (default [3/4, 4/3], torchvision's; 0 &lt; min &lt;= max).
     /// </summary>
     [Length(2, 2)]
     public double[] Ratio { get; init; } = [3.0 / 4.0, 4.0 / 3.0];
@@ -42,22 +42,25 @@ public sealed record RandomResizedCropOptions : PluginOptions, IValidatableObjec
 
 /// <summary>
 /// The Inception-style random resized crop (Szegedy et al., 2015) used by SimCLR, BYOL and most
-/// contrastive methods, batched: each sample draws an area fraction uniformly in <c>scale</c> and a
-/// log aspect ratio uniformly in log(<c>ratio</c>), a crop of that area and aspect at a uniformly
-/// random position is cut out and resized to <c>size</c>. The whole batch is one affine_grid and one
-/// bilinear grid_sample (align_corners false, border padding). For a whole-pixel crop box this
-/// samples where torchvision's crop-then-bilinear-resize (without antialiasing) samples, except in
-/// the outer half pixel, which blends in the image pixels just outside the crop instead of repeating
-/// the crop's edge.
+/// contrastive methods, batched, with the semantics of torchvision's <c>RandomResizedCrop.get_params</c>:
+/// each sample draws up to 10 candidates, an area fraction uniform in <c>scale</c> and a log aspect
+/// ratio uniform in log(<c>ratio</c>), and takes the first whose width sqrt(area ratio) and height
+/// sqrt(area / ratio) fit in the image, at a uniformly random position; when none fits, it takes the
+/// central crop of the whole image with its aspect ratio clamped into <c>ratio</c>. The crop is resized
+/// to <c>size</c>. The whole batch is one affine_grid and one bilinear grid_sample (align_corners
+/// false, border padding). For a whole-pixel crop box this samples where torchvision's
+/// crop-then-bilinear-resize (without antialiasing) samples, except in the outer half pixel, which
+/// blends in the image pixels just outside the crop instead of repeating the crop's edge.
 /// </summary>
 /// <remarks>
-/// Differences from torchvision's <c>RandomResizedCrop</c>: torchvision retries up to 10 draws until
-/// the crop fits in the image and otherwise falls back to a central crop; here a crop that does not
-/// fit is clamped to the image instead (its width or height becomes the image's), so every sample
-/// costs exactly one draw and the batch needs no loop. A clamped crop has a smaller area and an
-/// aspect closer to 1 than drawn, which for square images stays inside both ranges. Crop boxes are
-/// continuous (sub-pixel size and position) rather than rounded to whole pixels, and downscaling
-/// is not antialiased (torchvision's tensor default is antialias=True since 0.17).
+/// As in torchvision, the crops taken are not uniform in area: large candidates fail to fit more
+/// often (on a square image at the defaults about 14% of candidates do not fit, and the crops taken
+/// cover 0.478 of the image on average where the draws average 0.54). Every sample consumes the same
+/// 23 uniforms (10 candidates of 2, the position's 2 and the <c>p</c> draw) whichever candidate it
+/// takes, so the generator's stream, and every later draw from it, does not depend on which crops
+/// fit. Differences from torchvision: crop boxes are continuous (sub-pixel size and position) rather
+/// than rounded to whole pixels, so a candidate fits when its exact width and height do; and
+/// downscaling is not antialiased (torchvision's tensor default is antialias=True since 0.17).
 /// </remarks>
 [Plugin("random-resized-crop", Summary = "crop a random area fraction and aspect ratio, resize to size (bilinear)",
     Citation = "Szegedy et al., CVPR 2015; Chen et al. (SimCLR), ICML 2020")]
@@ -77,27 +80,21 @@ public sealed class RandomResizedCropAugmentation(RandomResizedCropOptions optio
         return output.clamp_(0, 1);
     }
 
+    /// <summary>Candidate crops drawn per sample before the central fallback, as torchvision.</summary>
+    private const int Attempts = 10;
+
+    /// <summary>Uniforms per sample: area and log ratio per candidate, then x and y position, then the p draw.</summary>
+    private const int Draws = 2 * Attempts + 3;
+
     /// <summary>Per-sample affine maps [N, 2, 3] from output to input coordinates, normalised to [-1, 1].</summary>
     private double[] Thetas(Generator generator, long n, long height, long width)
     {
-        const int draws = 5;
-        var u = PerSample.Uniforms(generator, n, draws);
-        var (smin, smax) = (options.Scale[0], options.Scale[1]);
-        var (lmin, lmax) = (Math.Log(options.Ratio[0]), Math.Log(options.Ratio[1]));
+        var u = PerSample.Uniforms(generator, n, Draws);
         var theta = new double[n * 6];
         for (var i = 0; i < n; i++)
         {
-            var d = u.AsSpan(i * draws, draws);
-            double w = width, h = height, x0 = 0, y0 = 0;
-            if (d[4] < options.P)
-            {
-                var area = (smin + (smax - smin) * d[0]) * height * width;
-                var ratio = Math.Exp(lmin + (lmax - lmin) * d[1]);
-                w = Math.Min(Math.Sqrt(area * ratio), width);
-                h = Math.Min(Math.Sqrt(area / ratio), height);
-                x0 = (width - w) * d[2];
-                y0 = (height - h) * d[3];
-            }
+            var d = u.AsSpan(i * Draws, Draws);
+            var (x0, y0, w, h) = d[Draws - 1] < options.P ? Box(d, height, width) : (0.0, 0.0, (double)width, (double)height);
             // Output x in [-1, 1] (pixel edges, align_corners false) maps onto the crop's edges [x0, x0 + w].
             var t = theta.AsSpan(i * 6, 6);
             t[0] = w / width;
@@ -106,5 +103,26 @@ public sealed class RandomResizedCropAugmentation(RandomResizedCropOptions optio
             t[5] = (2 * y0 + h) / height - 1;
         }
         return theta;
+    }
+
+    /// <summary>One sample's crop box in pixels from its <see cref="Draws"/> uniforms.</summary>
+    private (double X0, double Y0, double W, double H) Box(ReadOnlySpan<double> d, long height, long width)
+    {
+        var (smin, smax) = (options.Scale[0], options.Scale[1]);
+        var (lmin, lmax) = (Math.Log(options.Ratio[0]), Math.Log(options.Ratio[1]));
+        for (var k = 0; k < Attempts; k++)
+        {
+            var area = (smin + (smax - smin) * d[2 * k]) * height * width;
+            var ratio = Math.Exp(lmin + (lmax - lmin) * d[2 * k + 1]);
+            var (w, h) = (Math.Sqrt(area * ratio), Math.Sqrt(area / ratio));
+            if (w <= width && h <= height)
+                return ((width - w) * d[2 * Attempts], (height - h) * d[2 * Attempts + 1], w, h);
+        }
+        // torchvision's fallback: the whole image, cut to the nearest allowed aspect ratio, centred.
+        var (cw, ch) = ((double)width, (double)height);
+        var inRatio = cw / ch;
+        if (inRatio < options.Ratio[0]) ch = cw / options.Ratio[0];
+        else if (inRatio > options.Ratio[1]) cw = ch * options.Ratio[1];
+        return ((width - cw) / 2, (height - ch) / 2, cw, ch);
     }
 }

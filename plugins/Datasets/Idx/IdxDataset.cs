@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.ComponentModel.DataAnnotations;
 using System.IO.Compression;
 using RepLab.Abstractions;
 using RepLab.Torch;
@@ -14,10 +15,15 @@ public sealed record IdxOptions : PluginOptions
     /// </summary>
     public string Root { get; init; } = "/usr/share/datasets/fashion-mnist";
 
-    /// <summary>Use only the first N images of each split (0: all); for quick runs and tests.</summary>
+    /// <summary>Use only the first N images of each split (0: all; default 0); for quick runs and tests.</summary>
+    [Range(0, int.MaxValue)]
     public int Limit { get; init; }
 
-    /// <summary>Number of classes (default 10).</summary>
+    /// <summary>
+    /// Number of classes: every label must lie in 0..classes - 1 (default 10; labels are bytes, so at most
+    /// 256). A set whose labels count from 1, such as EMNIST letters (1..26), needs one more.
+    /// </summary>
+    [Range(1, 256)]
     public int Classes { get; init; } = 10;
 }
 
@@ -40,9 +46,16 @@ public sealed class IdxDataset(IdxOptions options) : IDataset
             _ => throw new ArgumentException($"idx has no split '{split}' (train, test)"),
         };
         var (images, shape) = Read(Find($"{prefix}-images-idx3-ubyte"), 3);
-        var (labels, labelShape) = Read(Find($"{prefix}-labels-idx1-ubyte"), 1);
+        var labelPath = Find($"{prefix}-labels-idx1-ubyte");
+        var (labels, labelShape) = Read(labelPath, 1);
         if (labelShape[0] != shape[0])
             throw new InvalidDataException($"{options.Root}: {shape[0]} {prefix} images but {labelShape[0]} labels");
+        // Every label, not only the first limit: a file that is wrong stays wrong when the limit is lifted.
+        for (var i = 0; i < labels.Length; i++)
+            if (labels[i] >= options.Classes)
+                throw new InvalidDataException(
+                    $"{labelPath}: label {i} is {labels[i]}, outside 0..{options.Classes - 1} for classes: {options.Classes} " +
+                    "(labels are class indices from 0; for labels 1..N, such as EMNIST letters' 1..26, set classes: N + 1)");
         var n = options.Limit > 0 ? Math.Min(options.Limit, shape[0]) : shape[0];
         var pixels = torch.tensor<byte>(images.AsSpan(0, n * shape[1] * shape[2]), [n, 1, shape[1], shape[2]]);
         var labelValues = labels.AsSpan(0, n).ToArray().Select(b => (long)b).ToArray();
@@ -79,9 +92,13 @@ public sealed class IdxDataset(IdxOptions options) : IDataset
         }
         if (raw.Length < 4 || raw[0] != 0 || raw[1] != 0 || raw[2] != 0x08 || raw[3] != expectedDims)
             throw new InvalidDataException($"{path}: not an IDX file of unsigned bytes with {expectedDims} dimension(s)");
+        var header = 4 + 4 * expectedDims;
+        if (raw.Length < header)
+            throw new InvalidDataException(
+                $"{path}: truncated: the header of an IDX file with {expectedDims} dimension(s) is {header} bytes " +
+                $"(magic, then one big-endian 32-bit size per dimension), file holds {raw.Length}");
         var shape = new int[expectedDims];
         for (var i = 0; i < expectedDims; i++) shape[i] = (int)BinaryPrimitives.ReadUInt32BigEndian(raw.AsSpan(4 + 4 * i));
-        var header = 4 + 4 * expectedDims;
         var count = shape.Aggregate(1L, (a, b) => a * b);
         if (raw.Length - header < count)
             throw new InvalidDataException($"{path}: truncated: header promises {count} bytes of data, file holds {raw.Length - header}");

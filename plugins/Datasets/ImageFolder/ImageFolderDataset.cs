@@ -49,7 +49,10 @@ public sealed record ImageFolderOptions : PluginOptions
     [Range(0, int.MaxValue)]
     public int Limit { get; init; }
 
-    /// <summary>Channels: 1 (decoded as grayscale) or 3 (RGB) (default 3).</summary>
+    /// <summary>
+    /// Channels: 1 (gray: gray files keep their levels, colour files become BT.601 luma exactly as
+    /// Pillow's <c>convert("L")</c> computes it) or 3 (RGB) (default 3).
+    /// </summary>
     [Range(1, 3)]
     public int Channels { get; init; } = 3;
 
@@ -170,14 +173,17 @@ public sealed class ImageFolderDataset : IDataset
         throw new InvalidDataException($"image-folder: {path}: neither a PNG nor a JPEG file (its first bytes are not a PNG or JPEG signature)");
     }
 
+    /// <summary>Names what decoding makes of a file; a new name makes the caches written before it stale.</summary>
+    private const string Decoding = "decoding 2: colour to gray as Pillow's convert(\"L\")";
+
     /// <summary>
-    /// A hash of the class names and the relative paths and sizes of the images: a cache of another file
-    /// list is stale even if older files remain, and so is one of a file replaced by a copy that kept
-    /// an old time stamp but not the size.
+    /// A hash of the decoding, the class names and the relative paths and sizes of the images: a cache
+    /// of another file list is stale even if older files remain, and so is one of a file replaced by a
+    /// copy that kept an old time stamp but not the size.
     /// </summary>
     private static string Listing(string folder, IEnumerable<string> classes, IEnumerable<string> files)
     {
-        var text = string.Join('\n', classes) + "\n\n" + string.Join('\n', files.Select(f => $"{Path.GetRelativePath(folder, f)}\t{new FileInfo(f).Length}"));
+        var text = Decoding + "\n\n" + string.Join('\n', classes) + "\n\n" + string.Join('\n', files.Select(f => $"{Path.GetRelativePath(folder, f)}\t{new FileInfo(f).Length}"));
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
     }
 

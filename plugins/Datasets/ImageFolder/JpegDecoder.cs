@@ -7,6 +7,7 @@ internal static unsafe class JpegDecoder
 {
     private const int PixelRgb = 0, PixelGray = 6; // TJPF_RGB, TJPF_GRAY
     private const int FlagAccurateDct = 4096;     // TJFLAG_ACCURATEDCT: the slow, exact IDCT, as PIL uses
+    private const int ColorspaceGray = 2;         // TJCS_GRAY: a one-component JPEG
 
     [DllImport(NativeCodecs.TurboJpeg)]
     private static extern IntPtr tjInitDecompress();
@@ -25,7 +26,12 @@ internal static unsafe class JpegDecoder
 
     public static bool IsJpeg(ReadOnlySpan<byte> data) => data.Length >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF;
 
-    /// <summary>Decodes to interleaved 8-bit pixels, gray or RGB as <paramref name="channels"/> asks.</summary>
+    /// <summary>
+    /// Decodes to interleaved 8-bit pixels, gray or RGB as <paramref name="channels"/> asks. A gray JPEG read
+    /// as gray keeps its levels; a colour JPEG read as gray is decoded to RGB and converted by
+    /// <see cref="Luma.FromRgb"/>, as Pillow's <c>convert("L")</c> does and the PNG path does, rather than
+    /// taking the decoder's Y plane, which differs from it by rounding.
+    /// </summary>
     public static (byte[] pixels, int width, int height) Decode(ReadOnlySpan<byte> data, int channels, string path)
     {
         NativeCodecs.EnsureResolver();
@@ -35,13 +41,15 @@ internal static unsafe class JpegDecoder
         {
             fixed (byte* p = data)
             {
-                if (tjDecompressHeader3(handle, p, (nuint)data.Length, out var w, out var h, out _, out _) != 0)
+                if (tjDecompressHeader3(handle, p, (nuint)data.Length, out var w, out var h, out _, out var colorspace) != 0)
                     throw new InvalidDataException($"image-folder: {path}: not a readable JPEG (libjpeg-turbo: {Message(handle)})");
-                var pixels = new byte[(long)w * h * channels];
+                var toLuma = channels == 1 && colorspace != ColorspaceGray;
+                var decoded = toLuma ? 3 : channels;
+                var pixels = new byte[(long)w * h * decoded];
                 fixed (byte* o = pixels)
-                    if (tjDecompress2(handle, p, (nuint)data.Length, o, w, w * channels, h, channels == 1 ? PixelGray : PixelRgb, FlagAccurateDct) != 0)
+                    if (tjDecompress2(handle, p, (nuint)data.Length, o, w, w * decoded, h, decoded == 1 ? PixelGray : PixelRgb, FlagAccurateDct) != 0)
                         throw new InvalidDataException($"image-folder: {path}: not a readable JPEG (libjpeg-turbo: {Message(handle)})");
-                return (pixels, w, h);
+                return (toLuma ? Luma.FromRgb(pixels) : pixels, w, h);
             }
         }
         finally

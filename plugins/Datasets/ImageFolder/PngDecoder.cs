@@ -22,7 +22,8 @@ internal static unsafe class PngDecoder
     }
 
     private const uint PngImageVersion = 1;
-    private const uint FormatGray = 0, FormatRgb = 2; // PNG_FORMAT_GRAY, PNG_FORMAT_RGB (PNG_FORMAT_FLAG_COLOR)
+    private const uint FormatGray = 0, FormatRgb = 2; // PNG_FORMAT_GRAY, PNG_FORMAT_RGB
+    private const uint FormatFlagColor = 2;           // PNG_FORMAT_FLAG_COLOR: colour types 2, 3 (palette) and 6
 
     [DllImport(NativeCodecs.Png)]
     private static extern int png_image_begin_read_from_memory(PngImage* image, byte* memory, nuint size);
@@ -37,7 +38,12 @@ internal static unsafe class PngDecoder
 
     public static bool IsPng(ReadOnlySpan<byte> data) => data.StartsWith(Signature);
 
-    /// <summary>Decodes to interleaved 8-bit pixels (gray or RGB; alpha composited on black, 16-bit reduced).</summary>
+    /// <summary>
+    /// Decodes to interleaved 8-bit pixels (gray or RGB; alpha composited on black, 16-bit reduced). A gray
+    /// file read as gray keeps its levels; a colour file read as gray is decoded to RGB and converted by
+    /// <see cref="Luma.FromRgb"/>, as Pillow and the JPEG path do, not by libpng, whose colour-to-gray
+    /// weights apply to linear light and would give a mixed folder two different grays.
+    /// </summary>
     public static (byte[] pixels, int width, int height) Decode(ReadOnlySpan<byte> data, int channels, string path)
     {
         NativeCodecs.EnsureResolver();
@@ -51,13 +57,15 @@ internal static unsafe class PngDecoder
             {
                 if (png_image_begin_read_from_memory(image, p, (nuint)data.Length) == 0)
                     throw Error(image, path);
-                image->Format = channels == 1 ? FormatGray : FormatRgb;
+                var toLuma = channels == 1 && (image->Format & FormatFlagColor) != 0;
+                var decoded = toLuma ? 3 : channels;
+                image->Format = decoded == 1 ? FormatGray : FormatRgb;
                 int w = (int)image->Width, h = (int)image->Height;
-                var pixels = new byte[(long)w * h * channels];
+                var pixels = new byte[(long)w * h * decoded];
                 fixed (byte* o = pixels)
-                    if (png_image_finish_read(image, null, o, w * channels, null) == 0)
+                    if (png_image_finish_read(image, null, o, w * decoded, null) == 0)
                         throw Error(image, path);
-                return (pixels, w, h);
+                return (toLuma ? Luma.FromRgb(pixels) : pixels, w, h);
             }
         }
         finally

@@ -56,9 +56,9 @@ public class AugmentationPluginTests
     }
 
     [Theory]
-    // Narrow bounds where no crop needs clamping: the drawn area and aspect come back exactly.
+    // Narrow bounds where every candidate fits: the first draw's area and aspect come back exactly.
     [InlineData(0.3, 0.6, 0.75, 4.0 / 3.0)]
-    // torchvision's defaults, where large crops are clamped to the image.
+    // torchvision's defaults, where about 14% of candidates do not fit and are drawn again.
     [InlineData(0.08, 1.0, 0.75, 4.0 / 3.0)]
     public void Crop_boxes_stay_within_the_scale_and_ratio_bounds_and_inside_the_image(double smin, double smax, double rmin, double rmax)
     {
@@ -87,7 +87,7 @@ public class AugmentationPluginTests
     {
         using var scope = torch.NewDisposeScope();
         const int n = 400;
-        // Bounds where every crop fits (area * ratio and area / ratio stay below 1), so nothing is clamped;
+        // Bounds where every candidate fits (area * ratio and area / ratio stay below 1), so the first is taken;
         // size 16 keeps each crop at least as wide as the output, so boxes are recovered exactly.
         var crop = Create("random-resized-crop", ("Scale", new[] { 0.1, 0.2 }), ("Ratio", new[] { 1 / 3.0, 3.0 }), ("Size", 16));
         var boxes = Boxes(Apply(crop, Coordinates(n, 64), seed: 2));
@@ -98,6 +98,68 @@ public class AugmentationPluginTests
         var logs = boxes.Select(b => Math.Log(b.W / b.H)).ToArray();
         logs.Average().Should().BeApproximately(0, 0.1);
         logs.Count(l => l < 0).Should().BeInRange(170, 230, "half the crops are taller than wide");
+    }
+
+    [Fact]
+    public void Crops_that_do_not_fit_are_drawn_again_so_large_scales_stay_in_range()
+    {
+        using var scope = torch.NewDisposeScope();
+        const int n = 400;
+        // An area of at least 0.8 at an aspect beyond 5/4 does not fit a square; such candidates are
+        // redrawn (or the whole image is taken), never shrunk to fit, which would leave less than 0.8.
+        var crop = Create("random-resized-crop", ("Scale", new[] { 0.8, 1.0 }), ("Ratio", new[] { 0.75, 4.0 / 3.0 }), ("Size", 32));
+        var boxes = Boxes(Apply(crop, Coordinates(n, 64), seed: 14));
+        boxes.Should().OnlyContain(b => b.W * b.H >= 0.8 * 0.995 && b.W * b.H <= 1.005);
+        boxes.Should().OnlyContain(b => b.W / b.H >= 0.75 * 0.995 && b.W / b.H <= 4.0 / 3.0 * 1.005);
+        boxes.Should().OnlyContain(b => b.X0 >= -0.005 && b.Y0 >= -0.005 && b.X0 + b.W <= 1.005 && b.Y0 + b.H <= 1.005);
+    }
+
+    [Fact]
+    public void Crop_areas_follow_torchvisions_redrawing_at_the_default_bounds()
+    {
+        using var scope = torch.NewDisposeScope();
+        const int n = 2000;
+        // On a square image a candidate of area a and log aspect l fits when a <= exp(-|l|), so the first
+        // fitting candidate's area has density 1 on [0.08, 0.75] and -ln(a) / ln(4/3) on [0.75, 1],
+        // normalised: mean 0.478 (standard deviation 0.234, standard error 0.005 here). Candidates drawn
+        // uniformly would average 0.54, and shrinking the ones that do not fit to the image gives 0.533.
+        // Size 8 keeps every crop (at least 7.8 pixels of 32) about as wide as the output, so boxes come back exactly.
+        var crop = Create("random-resized-crop", ("Size", 8));
+        var areas = Boxes(Apply(crop, Coordinates(n, 32), seed: 17)).Select(b => b.W * b.H).ToArray();
+        areas.Average().Should().BeApproximately(0.478, 0.02);
+        areas.Min().Should().BeGreaterThan(0.08 * 0.99);
+    }
+
+    [Fact]
+    public void When_no_candidate_fits_the_central_crop_with_the_nearest_allowed_aspect_is_taken()
+    {
+        using var scope = torch.NewDisposeScope();
+        // 32 wide, 8 high: a square of at least 0.9 of the area (15.2 pixels a side) never fits, so every
+        // sample falls back to the whole image cut to aspect 1, the central 8 x 8 square, whatever its draws.
+        var x = Uniform([64, 3, 8, 32], 18);
+        var crop = Create("random-resized-crop", ("Scale", new[] { 0.9, 1.0 }), ("Ratio", new[] { 1.0, 1.0 }), ("Size", 8));
+        var y = Apply(crop, x, seed: 16);
+        y.shape.Should().Equal(64, 3, 8, 8);
+        // Output pixel centres land exactly on input pixel centres 12..19, so bilinear returns the pixels.
+        MaxAbsDiff(y, x.narrow(3, 12, 8)).Should().OnlyContain(d => d < 1e-5);
+    }
+
+    [Fact]
+    public void The_crop_consumes_the_same_stretch_of_the_stream_whichever_candidates_fit()
+    {
+        using var scope = torch.NewDisposeScope();
+        var x = Uniform([64, 1, 8, 32], 19);
+        double[] NextDraws(IAugmentation crop)
+        {
+            using var g = new Generator(12);
+            using var y = crop.Apply(x, g);
+            using var next = torch.rand([8], ScalarType.Float64, generator: g);
+            return next.data<double>();
+        }
+        // The first candidate always fits; none ever fits; the crop is never applied.
+        var small = NextDraws(Create("random-resized-crop", ("Scale", new[] { 0.01, 0.02 })));
+        NextDraws(Create("random-resized-crop", ("Scale", new[] { 0.9, 1.0 }), ("Ratio", new[] { 1.0, 1.0 }))).Should().Equal(small);
+        NextDraws(Create("random-resized-crop", ("P", 0.0))).Should().Equal(small);
     }
 
     [Fact]

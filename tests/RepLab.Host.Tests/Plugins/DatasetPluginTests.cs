@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.ComponentModel.DataAnnotations;
 using System.IO.Compression;
 using System.Reflection;
 using FluentAssertions;
@@ -58,6 +59,44 @@ public class DatasetPluginTests : IDisposable
         File.WriteAllBytes(Path.Combine(dir, "train-images-idx3-ubyte.gz"), [1, 2, 3, 4]);
         var notGzip = () => Create("idx", ("Root", dir)).Load("train");
         notGzip.Should().Throw<InvalidDataException>().WithMessage("*train-images-idx3-ubyte.gz*");
+    }
+
+    [Fact]
+    public void Idx_names_the_label_file_index_and_value_of_a_label_outside_the_classes()
+    {
+        WriteIdx("t10k-images-idx3-ubyte", new byte[3 * 2 * 2], [3, 2, 2]);
+        // EMNIST letters: labels 1..26.
+        WriteIdx("t10k-labels-idx1-ubyte", [1, 26, 5], [3]);
+        var labels = Path.Combine(dir, "t10k-labels-idx1-ubyte.gz");
+        var tooFew = () => Create("idx", ("Root", dir), ("Classes", 26)).Load("test");
+        tooFew.Should().Throw<InvalidDataException>().WithMessage($"{labels}: label 1 is 26, outside 0..25 for classes: 26 (*classes: N + 1)");
+        // Labels past the limit are checked too: the file is wrong whatever part of it a run reads.
+        var limited = () => Create("idx", ("Root", dir), ("Classes", 26), ("Limit", 1)).Load("test");
+        limited.Should().Throw<InvalidDataException>().WithMessage($"{labels}: label 1 is 26*");
+        using var set = Create("idx", ("Root", dir), ("Classes", 27)).Load("test");
+        set.Labels!.data<long>().Should().Equal(1, 26, 5);
+    }
+
+    [Fact]
+    public void Idx_names_a_file_cut_inside_its_header()
+    {
+        WriteIdx("train-images-idx3-ubyte", new byte[2 * 4 * 5], [2, 4, 5], truncateTo: 10);
+        WriteIdx("train-labels-idx1-ubyte", [1, 2], [2]);
+        var cut = () => Create("idx", ("Root", dir)).Load("train");
+        cut.Should().Throw<InvalidDataException>()
+            .WithMessage($"{Path.Combine(dir, "train-images-idx3-ubyte.gz")}: truncated: the header of an IDX file with 3 dimension(s) is 16 bytes (*), file holds 10");
+    }
+
+    [Theory]
+    [InlineData("Limit", -1)]
+    [InlineData("Classes", 0)]
+    [InlineData("Classes", 257)]
+    public void Idx_options_reject_out_of_range_limit_and_classes(string key, int value)
+    {
+        var options = BuiltIn.Options(PluginKind.Dataset, "idx", (key, value));
+        var results = new List<ValidationResult>();
+        Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true).Should().BeFalse();
+        results.SelectMany(r => r.MemberNames).Should().Equal(key);
     }
 
     [Fact]

@@ -373,6 +373,43 @@ public class ImageDatasetTests : IDisposable
     }
 
     [Fact]
+    public void Image_folder_reads_colour_pngs_as_gray_with_pillows_bt601_luma()
+    {
+        // Pure primaries, white, gray, black and three mixtures, with the levels Pillow's convert("L")
+        // gives them: (19595 R + 38470 G + 7471 B + 32768) >> 16. (0, 0, 250) is 28.5 in thousandths but
+        // 28.4995 in Pillow's 1/65536 steps, so it tells the two roundings apart; libpng's
+        // own conversion (linear-light weights) would make pure red 126, not 76.
+        byte[] rgb = [255, 0, 0, 0, 255, 0, 0, 0, 255, 0, 0, 250, 255, 255, 255, 128, 128, 128, 0, 0, 0, 200, 100, 50, 10, 20, 30];
+        Write("colour/x.png", Png(rgb, 3, 3, 3));
+        using var set = Create("image-folder", ("Root", dir), ("Size", 3), ("Channels", 1)).Load("train");
+        set.Images.shape.Should().Equal(1, 1, 3, 3);
+        set.Images.data<byte>().Should().Equal(76, 150, 29, 28, 255, 128, 0, 124, 18);
+    }
+
+    [Fact]
+    public void Image_folder_reads_colour_jpegs_as_gray_with_the_same_luma_as_pngs()
+    {
+        const int s = 16;
+        var rgb = new byte[s * s * 3];
+        for (var y = 0; y < s; y++)
+            for (var x = 0; x < s; x++)
+            {
+                rgb[(y * s + x) * 3] = (byte)(x * 15);
+                rgb[(y * s + x) * 3 + 1] = (byte)(255 - y * 15);
+                rgb[(y * s + x) * 3 + 2] = (byte)((x + y) * 7);
+            }
+        Write("c/img.jpg", Jpeg(rgb, s, s));
+        using var colour = Create("image-folder", ("Root", dir), ("Size", s), ("Channels", 3)).Load("train");
+        using var gray = Create("image-folder", ("Root", dir), ("Size", s), ("Channels", 1)).Load("train");
+        // Pillow converts the decoded RGB, not the file's Y plane (which differs by rounding), and so
+        // must image-folder, so that a folder of PNGs and JPEGs gets one gray.
+        var decoded = Interleaved(colour, 0);
+        var expected = Enumerable.Range(0, s * s)
+            .Select(i => (byte)((19595 * decoded[3 * i] + 38470 * decoded[3 * i + 1] + 7471 * decoded[3 * i + 2] + 32768) >> 16));
+        gray.Images.data<byte>().Should().Equal(expected);
+    }
+
+    [Fact]
     public void Image_folder_decodes_jpegs_within_jpeg_tolerance_and_resizes()
     {
         const int s = 16;
