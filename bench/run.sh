@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks: ./replab bench engine|pipeline [options] (builds first), or bash bench/run.sh ... after a build.
-#   pipeline [--runs R] [--threads N]: the SimCLR augmentation pipeline vs torchvision (see below)
+#   pipeline [--runs R] [--threads N] [--pipeline simclr|byol] [--size S] [--batch B]:
+#            two augmented views, ours vs torchvision (see below)
 #   tracking [--steps S] [--events E]: the trackers' cost per quickstart training step
 # after a Release build.
 #
@@ -22,7 +23,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-usage() { sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 what="${1:-}"
 if [ "$what" = "tracking" ]; then
@@ -31,30 +32,36 @@ if [ "$what" = "tracking" ]; then
   exec dotnet "$root/bench/RepLab.Bench/bin/Release/net10.0/RepLab.Bench.dll" tracking "$@"
 fi
 if [ "$what" = "pipeline" ]; then
-  # SimCLR's two views of 32x32 RGB images at batch 512: our batched augmentations
-  # (bench/RepLab.Bench/Pipeline.cs) vs torchvision per image in a DataLoader with 2 workers
-  # (bench/pipeline_torchvision.py), alternately, 3 runs each; medians of images/s.
+  # Two views of RGB images: our batched augmentations (bench/RepLab.Bench/Pipeline.cs) vs
+  # torchvision per image in a DataLoader with 2 workers (bench/pipeline_torchvision.py),
+  # alternately, 3 runs each; medians of images/s. Default: SimCLR's views of 32x32 images at
+  # batch 512 (the issue's benchmark); --pipeline byol --size 96 --batch 256: BYOL's on STL-10's size.
   shift
-  runs=3 threads="$(nproc)"
+  runs=3 threads="$(nproc)" pipeline=simclr size=32 batch=512
   while [ $# -gt 0 ]; do
     case "$1" in
       --runs) runs="$2"; shift 2 ;;
       --threads) threads="$2"; shift 2 ;;
+      --pipeline) pipeline="$2"; shift 2 ;;
+      --size) size="$2"; shift 2 ;;
+      --batch) batch="$2"; shift 2 ;;
       *) echo "run.sh pipeline: unknown option '$1'" >&2; exit 2 ;;
     esac
   done
   dll="$root/bench/RepLab.Bench/bin/Release/net10.0/RepLab.Bench.dll"
   export OMP_WAIT_POLICY=passive DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+  common=(--pipeline "$pipeline" --size "$size" --batch "$batch")
   ours=() tv=()
   for r in $(seq 1 "$runs"); do
-    o="$(dotnet "$dll" pipeline --threads "$threads" | sed -nE 's/^pipeline=simclr img_per_s=([0-9.]+).*/\1/p')"
-    t="$(/usr/bin/python3 "$root/bench/pipeline_torchvision.py" --workers 2 | sed -nE 's/^pipeline=simclr img_per_s=([0-9.]+).*/\1/p')"
+    o="$(dotnet "$dll" pipeline --threads "$threads" "${common[@]}" | sed -nE 's/^pipeline=[a-z]+ img_per_s=([0-9.]+).*/\1/p')"
+    t="$(/usr/bin/python3 "$root/bench/pipeline_torchvision.py" --workers 2 "${common[@]}" | sed -nE 's/^pipeline=[a-z]+ img_per_s=([0-9.]+).*/\1/p')"
     printf '  run %d ours %s img/s, torchvision %s img/s\n' "$r" "$o" "$t" >&2
     ours+=("$o") tv+=("$t")
   done
   med() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
   o="$(med "${ours[@]}")" t="$(med "${tv[@]}")"
-  line="pipeline=simclr ours_img_per_s=$o torchvision_img_per_s=$t ratio=$(awk -v o="$o" -v t="$t" 'BEGIN { printf "%.2f", o / t }')"
+  label="$pipeline"; [ "$size" = 32 ] && [ "$batch" = 512 ] || label="$pipeline-${size}px-b$batch"
+  line="pipeline=$label ours_img_per_s=$o torchvision_img_per_s=$t ratio=$(awk -v o="$o" -v t="$t" 'BEGIN { printf "%.2f", o / t }')"
   echo "$line"
   mkdir -p "$root/bench/results"
   echo "$line" >"$root/bench/results/pipeline-$(date -u +%Y%m%d-%H%M%S).txt"

@@ -3,10 +3,10 @@ using static RepLab.Torch.Native;
 namespace RepLab.Torch;
 
 /// <summary>
-/// Image operations on whole batches [N, C, H, W] with values in [0, 1], named after
-/// torchvision's functional transforms where one exists. <see cref="color_jitter_"/> has no single
-/// torchvision counterpart: it runs a fused kernel on CPU and an equivalent composition of ordinary
-/// ops elsewhere (CUDA, half precision).
+/// Image operations on whole batches [N, C, H, W] with values in [0, 1], each sample with its own
+/// parameters, named after torchvision's functional transforms where one exists. Each runs a fused
+/// kernel on contiguous CPU float32/float64 batches (engine/native/src/vision.cpp) and an equivalent
+/// composition of ordinary ops elsewhere (CUDA, half precision); tests hold the two together.
 /// </summary>
 public static class vision
 {
@@ -43,8 +43,94 @@ public static class vision
         var n = x.size(0);
         if (ops.Length != 4 * n || values.Length != 4 * n)
             throw new ArgumentException($"color_jitter_: {ops.Length} ops and {values.Length} values for {n} samples: expected {4 * n} each");
-        var fused = x.device.Type == DeviceType.CPU && (x.dtype is ScalarType.Float32 or ScalarType.Float64) && x.is_contiguous();
-        return fused ? ColorJitterFused_(x, ops, values) : ColorJitterComposed_(x, ops, values);
+        return Fusable(x) ? ColorJitterFused_(x, ops, values) : ColorJitterComposed_(x, ops, values);
+    }
+
+    private static bool Fusable(Tensor x) =>
+        x.device.Type == DeviceType.CPU && (x.dtype is ScalarType.Float32 or ScalarType.Float64) && x.is_contiguous();
+
+    /// <summary>
+    /// Per sample i the box <c>boxes[4 i ..]</c> = (x0, y0, width, height) in pixels (sub-pixel
+    /// allowed) cut out and resized to <paramref name="height"/> x <paramref name="width"/>: bilinear
+    /// with align_corners false and border padding (sampling points beyond the outer pixel centres take
+    /// the edge pixel), as <c>grid_sample</c> over the box's <c>affine_grid</c>; clamped to [0, 1].
+    /// </summary>
+    public static Tensor resized_crop(Tensor x, ReadOnlySpan<double> boxes, long height, long width)
+    {
+        if (x.dim() != 4 || !x.dtype.IsFloatingPoint())
+            throw new ArgumentException($"resized_crop: expects a float [N, C, H, W] batch, got {x.dtype} [{string.Join(", ", x.shape)}]");
+        if (boxes.Length != 4 * x.size(0))
+            throw new ArgumentException($"resized_crop: {boxes.Length} box values for {x.size(0)} samples: expected {4 * x.size(0)}");
+        return Fusable(x) ? ResizedCropFused(x, boxes, height, width) : ResizedCropComposed(x, boxes, height, width);
+    }
+
+    internal static unsafe Tensor ResizedCropFused(Tensor x, ReadOnlySpan<double> boxes, long height, long width)
+    {
+        fixed (double* b = boxes) return Tensor.Wrap(rl_resized_crop(x.H, b, height, width, out var o), o);
+    }
+
+    internal static Tensor ResizedCropComposed(Tensor x, ReadOnlySpan<double> boxes, long height, long width)
+    {
+        var (n, c, h, w) = (x.size(0), x.size(1), (double)x.size(2), (double)x.size(3));
+        // Output x in [-1, 1] (pixel edges, align_corners false) maps onto the box's edges [x0, x0 + w].
+        var theta = new double[n * 6];
+        for (var i = 0; i < n; i++)
+        {
+            var (x0, y0, bw, bh) = (boxes[4 * i], boxes[4 * i + 1], boxes[4 * i + 2], boxes[4 * i + 3]);
+            theta[6 * i] = bw / w;
+            theta[6 * i + 2] = (2 * x0 + bw) / w - 1;
+            theta[6 * i + 4] = bh / h;
+            theta[6 * i + 5] = (2 * y0 + bh) / h - 1;
+        }
+        using var scope = torch.NewDisposeScope();
+        var grid = F.affine_grid(torch.tensor<double>(theta, [n, 2, 3], x.dtype, x.device), [n, c, height, width], align_corners: false);
+        // Bilinear weights sum to 1 only up to rounding; keep the [0, 1] contract exact.
+        return F.grid_sample(x, grid, "bilinear", "border", align_corners: false).clamp_(0, 1).MoveToOuterScope();
+    }
+
+    /// <summary>
+    /// A separable blur with reflect padding: sample i, where <paramref name="apply"/> holds, is
+    /// filtered along both axes by its own 1-D kernel <c>kernels[(2 r + 1) i ..]</c> (r =
+    /// <paramref name="radius"/>, less than the image's sides); the others are copied. Clamped to [0, 1].
+    /// </summary>
+    public static Tensor gaussian_blur(Tensor x, ReadOnlySpan<double> kernels, int radius, ReadOnlySpan<bool> apply)
+    {
+        var n = x.size(0);
+        if (x.dim() != 4 || !x.dtype.IsFloatingPoint())
+            throw new ArgumentException($"gaussian_blur: expects a float [N, C, H, W] batch, got {x.dtype} [{string.Join(", ", x.shape)}]");
+        if (kernels.Length != (2 * radius + 1) * n || apply.Length != n)
+            throw new ArgumentException($"gaussian_blur: {kernels.Length} kernel values and {apply.Length} flags for {n} samples of radius {radius}: expected {(2 * radius + 1) * n} and {n}");
+        if (radius >= x.size(2) || radius >= x.size(3))
+            throw new ArgumentException($"gaussian_blur: radius {radius} needs images larger than {radius} pixels a side for reflection, got {x.size(2)}x{x.size(3)}");
+        return Fusable(x) ? GaussianBlurFused(x, kernels, radius, apply) : GaussianBlurComposed(x, kernels, radius, apply);
+    }
+
+    internal static unsafe Tensor GaussianBlurFused(Tensor x, ReadOnlySpan<double> kernels, int radius, ReadOnlySpan<bool> apply)
+    {
+        var flags = new byte[apply.Length];
+        for (var i = 0; i < flags.Length; i++) flags[i] = apply[i] ? (byte)1 : (byte)0;
+        fixed (double* k = kernels)
+        fixed (byte* a = flags)
+            return Tensor.Wrap(rl_gaussian_blur(x.H, k, radius, a, out var o), o);
+    }
+
+    /// <summary>The composition: every (sample, channel) plane is a group of two depthwise convolutions, rows then columns.</summary>
+    internal static Tensor GaussianBlurComposed(Tensor x, ReadOnlySpan<double> kernels, int radius, ReadOnlySpan<bool> apply)
+    {
+        var (n, c, h, w) = (x.size(0), x.size(1), x.size(2), x.size(3));
+        var size = 2 * radius + 1;
+        var weights = new double[n * c * size];
+        for (var i = 0; i < n; i++)
+            for (var ch = 0; ch < c; ch++) kernels.Slice((int)(i * size), size).CopyTo(weights.AsSpan((int)((i * c + ch) * size), size));
+        using var scope = torch.NewDisposeScope();
+        var rowKernels = torch.tensor<double>(weights, [n * c, 1, 1, size], x.dtype, x.device);
+        var planes = x.reshape(1, n * c, h, w);
+        var padded = F.pad(planes, [radius, radius, radius, radius], "reflect");
+        var rows = F.conv2d(padded, rowKernels, null, 1, 0, 1, n * c);
+        var both = F.conv2d(rows, rowKernels.view(n * c, 1, size, 1), null, 1, 0, 1, n * c);
+        var mask = torch.tensor<bool>(apply.ToArray(), [n, 1, 1, 1], device: x.device);
+        // The weights sum to 1 only up to rounding; keep the [0, 1] contract exact.
+        return torch.where(mask, both.view(n, c, h, w).clamp(0, 1), x).MoveToOuterScope();
     }
 
     internal static unsafe Tensor ColorJitterFused_(Tensor x, ReadOnlySpan<ColorOp> ops, ReadOnlySpan<double> values)

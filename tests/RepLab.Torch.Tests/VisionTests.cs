@@ -5,11 +5,11 @@ using ColorOp = RepLab.Torch.vision.ColorOp;
 namespace RepLab.Torch.Tests;
 
 /// <summary>
-/// <see cref="vision.color_jitter_"/>: the fused CPU kernel against the composition of ordinary ops
-/// that CUDA and half precision use, on inputs chosen for the kernel's edge cases (gray pixels,
-/// ties between the largest channels, black and white, hue shifts that wrap either way), and
-/// against colours whose turned hue is known exactly. The plugin tests compare the whole
-/// augmentation with a scalar torchvision reference.
+/// The <see cref="vision"/> kernels: each fused CPU kernel against the composition of ordinary ops
+/// that CUDA and half precision use, on inputs chosen for the edge cases (for colour jitter gray
+/// pixels, ties between the largest channels, black and white, hue shifts that wrap either way; for
+/// crops boxes at and beyond the borders; for blurs radii up to the image's side), and against
+/// results known exactly. The plugin tests compare the augmentations with scalar references.
 /// </summary>
 public class VisionTests
 {
@@ -160,5 +160,113 @@ public class VisionTests
         var strided = x.transpose(2, 3);
         var kernel = () => vision.ColorJitterFused_(strided, new ColorOp[8], new double[8]);
         kernel.Should().Throw<TorchException>().WithMessage("*contiguous*");
+    }
+
+    // ---- resized_crop ----
+
+    private static double[] RandomBoxes(int n, int h, int w, int seed)
+    {
+        var random = new Random(seed);
+        var boxes = new double[4 * n];
+        for (var i = 0; i < n; i++)
+        {
+            var bw = w * (0.1 + 0.9 * random.NextDouble());
+            var bh = h * (0.1 + 0.9 * random.NextDouble());
+            // Some boxes hang over the border (sampled with border padding), most lie inside.
+            var over = random.NextDouble() < 0.2 ? 2.0 : 0.0;
+            boxes[4 * i] = (w - bw) * random.NextDouble() - over;
+            boxes[4 * i + 1] = (h - bh) * random.NextDouble() + over;
+            (boxes[4 * i + 2], boxes[4 * i + 3]) = (bw, bh);
+        }
+        return boxes;
+    }
+
+    [Theory]
+    [InlineData(ScalarType.Float32, 12, 12, 1e-4)]
+    [InlineData(ScalarType.Float32, 20, 7, 1e-4)]
+    [InlineData(ScalarType.Float64, 9, 16, 1e-9)]
+    public void Resized_crop_kernel_and_grid_sample_agree(ScalarType dtype, long outH, long outW, double tolerance)
+    {
+        using var scope = torch.NewDisposeScope();
+        var x = Images(40, 3, dtype, 11);
+        var boxes = RandomBoxes(40, 4, 4, 12);
+        var fused = Doubles(vision.ResizedCropFused(x, boxes, outH, outW));
+        var composed = Doubles(vision.ResizedCropComposed(x, boxes, outH, outW));
+        fused.Length.Should().Be(40 * 3 * (int)(outH * outW));
+        for (var j = 0; j < fused.Length; j++) fused[j].Should().BeApproximately(composed[j], tolerance, $"element {j}");
+    }
+
+    [Fact]
+    public void Resized_crop_of_the_whole_image_at_its_size_is_exact_and_halving_averages_pixel_pairs()
+    {
+        using var scope = torch.NewDisposeScope();
+        var x = torch.rand([3, 2, 6, 8], ScalarType.Float64);
+        double[] whole = [0, 0, 8, 6, 0, 0, 8, 6, 0, 0, 8, 6];
+        vision.resized_crop(x, whole, 6, 8).data<double>().Should().Equal(x.data<double>());
+        var half = vision.resized_crop(x, whole, 3, 4).data<double>();
+        var v = x.data<double>();
+        for (var p = 0; p < 6; p++)
+            for (var i = 0; i < 3; i++)
+                for (var j = 0; j < 4; j++)
+                {
+                    double At(int r, int c) => v[p * 48 + r * 8 + c];
+                    var mean = (At(2 * i, 2 * j) + At(2 * i, 2 * j + 1) + At(2 * i + 1, 2 * j) + At(2 * i + 1, 2 * j + 1)) / 4;
+                    half[p * 12 + i * 4 + j].Should().BeApproximately(mean, 1e-12);
+                }
+        // A box's right half, at its own resolution: exactly those pixels.
+        var right = vision.resized_crop(x, [4, 0, 4, 6, 4, 0, 4, 6, 4, 0, 4, 6], 6, 4).data<double>();
+        right.Should().Equal(Enumerable.Range(0, 6 * 6 * 4).Select(k => v[k / 24 * 48 + k % 24 / 4 * 8 + 4 + k % 4]));
+    }
+
+    // ---- gaussian_blur ----
+
+    private static double[] GaussianKernels(int n, int radius, int seed)
+    {
+        var random = new Random(seed);
+        var kernels = new double[n * (2 * radius + 1)];
+        for (var i = 0; i < n; i++)
+        {
+            var sigma = 0.1 + 2 * random.NextDouble();
+            var k = Enumerable.Range(-radius, 2 * radius + 1).Select(t => Math.Exp(-t * t / (2 * sigma * sigma))).ToArray();
+            var sum = k.Sum();
+            for (var t = 0; t < k.Length; t++) kernels[i * k.Length + t] = k[t] / sum;
+        }
+        return kernels;
+    }
+
+    [Theory]
+    [InlineData(ScalarType.Float32, 1, 1e-5)]
+    [InlineData(ScalarType.Float32, 3, 1e-5)]
+    [InlineData(ScalarType.Float64, 2, 1e-12)]
+    [InlineData(ScalarType.Float64, 3, 1e-12)]
+    public void Gaussian_blur_kernel_and_grouped_convolutions_agree(ScalarType dtype, int radius, double tolerance)
+    {
+        using var scope = torch.NewDisposeScope();
+        // 4x4 images: radius 3 reflects across the whole image, the widest the padding allows.
+        var x = Images(30, 3, dtype, 13);
+        var kernels = GaussianKernels(30, radius, 14);
+        var apply = Enumerable.Range(0, 30).Select(i => i % 3 != 0).ToArray();
+        var fused = vision.GaussianBlurFused(x, kernels, radius, apply);
+        var composed = Doubles(vision.GaussianBlurComposed(x, kernels, radius, apply));
+        var f = Doubles(fused);
+        for (var j = 0; j < f.Length; j++) f[j].Should().BeApproximately(composed[j], tolerance, $"element {j}");
+        for (var i = 0; i < 30; i += 3)
+            Doubles(fused.slice(0, i, i + 1)).Should().Equal(Doubles(x.slice(0, i, i + 1)), "samples without the blur are copied");
+        var source = Doubles(x);
+        f.Zip(source).Count(p => Math.Abs(p.First - p.Second) > 1e-3).Should().BeGreaterThan(f.Length / 3, "the blurred samples changed");
+    }
+
+    [Fact]
+    public void Gaussian_blur_reflects_at_the_border_without_repeating_the_edge()
+    {
+        using var scope = torch.NewDisposeScope();
+        // One row 0, 1, 0, 0, 0 (one channel, 1x5 would be too small vertically: use 3 equal rows).
+        var x = torch.tensor<double>([0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0], [1, 1, 3, 5]);
+        double[] k = [0.25, 0.5, 0.25];
+        var y = vision.gaussian_blur(x, k, 1, [true]).data<double>();
+        // Column 0 reflects column 1 into position -1: 0.25 * 1 + 0.5 * 0 + 0.25 * 1 = 0.5.
+        y.Take(5).Should().Equal([0.5, 0.5, 0.25, 0, 0], (a, e) => Math.Abs(a - e) < 1e-12);
+        var tooWide = () => vision.gaussian_blur(x, new double[7], 3, [true]);
+        tooWide.Should().Throw<ArgumentException>().WithMessage("*radius 3 needs images larger than 3 pixels a side*");
     }
 }

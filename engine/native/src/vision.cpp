@@ -6,6 +6,7 @@
 #include <ATen/Parallel.h>
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 using rl::T;
 
@@ -98,5 +99,135 @@ int rl_color_jitter_(rl_tensor x, const double* stages, int64_t n) {
         jitter_sample(data + i * channels * pixels, channels, pixels, stages + 8 * i);
     });
   });
+  RL_END
+}
+
+namespace {
+
+// Source pixel pair and weight of bilinear sampling (align_corners false, border padding) for
+// output positions 0..out-1 over the box [start, start + extent) of an axis of `size` pixels.
+template <typename S>
+void bilinear_taps(double start, double extent, int64_t size, int64_t out, int64_t* lo, int64_t* hi, S* w) {
+  const double step = extent / static_cast<double>(out);
+  for (int64_t i = 0; i < out; i++) {
+    double s = start + (static_cast<double>(i) + 0.5) * step - 0.5;
+    s = std::min(std::max(s, 0.0), static_cast<double>(size - 1));  // border: clip the coordinate
+    const int64_t l = static_cast<int64_t>(s);                      // s >= 0: truncation is floor
+    lo[i] = l;
+    hi[i] = std::min(l + 1, size - 1);
+    w[i] = static_cast<S>(s - static_cast<double>(l));
+  }
+}
+
+template <typename S>
+void crop_sample(const S* in, S* out, int64_t channels, int64_t h, int64_t w, int64_t oh, int64_t ow, const double* box) {
+  std::vector<int64_t> x0(ow), x1(ow), y0(oh), y1(oh);
+  std::vector<S> wx(ow), wy(oh);
+  bilinear_taps<S>(box[0], box[2], w, ow, x0.data(), x1.data(), wx.data());
+  bilinear_taps<S>(box[1], box[3], h, oh, y0.data(), y1.data(), wy.data());
+  for (int64_t c = 0; c < channels; c++) {
+    const S* plane = in + c * h * w;
+    S* target = out + c * oh * ow;
+    for (int64_t i = 0; i < oh; i++) {
+      const S* r0 = plane + y0[i] * w;
+      const S* r1 = plane + y1[i] * w;
+      const S b = wy[i], a = S(1) - b;
+      for (int64_t j = 0; j < ow; j++) {
+        const S top = r0[x0[j]] + wx[j] * (r0[x1[j]] - r0[x0[j]]);
+        const S bottom = r1[x0[j]] + wx[j] * (r1[x1[j]] - r1[x0[j]]);
+        target[i * ow + j] = clamp01(a * top + b * bottom);
+      }
+    }
+  }
+}
+
+// Reflection of an index into [0, n) without repeating the edge (PyTorch's 'reflect' padding).
+inline int64_t reflect(int64_t i, int64_t n) {
+  if (i < 0) return -i;
+  if (i >= n) return 2 * (n - 1) - i;
+  return i;
+}
+
+template <typename S>
+void blur_sample(const S* in, S* out, int64_t channels, int64_t h, int64_t w, const double* kernel, int64_t radius) {
+  const int64_t size = 2 * radius + 1;
+  std::vector<S> k(size), rows(h * w);
+  for (int64_t t = 0; t < size; t++) k[t] = static_cast<S>(kernel[t]);
+  for (int64_t c = 0; c < channels; c++) {
+    const S* plane = in + c * h * w;
+    S* target = out + c * h * w;
+    // Along each row; the interior in a form the compiler vectorises, the edges reflected.
+    for (int64_t i = 0; i < h; i++) {
+      const S* src = plane + i * w;
+      S* dst = rows.data() + i * w;
+      for (int64_t j = 0; j < w; j++) dst[j] = S(0);
+      for (int64_t t = 0; t < size; t++) {
+        const S kt = k[t];
+        const int64_t shift = t - radius;
+        const int64_t from = std::max<int64_t>(0, -shift), to = std::min<int64_t>(w, w - shift);
+        for (int64_t j = from; j < to; j++) dst[j] += kt * src[j + shift];
+        for (int64_t j = 0; j < from; j++) dst[j] += kt * src[reflect(j + shift, w)];
+        for (int64_t j = std::max(to, from); j < w; j++) dst[j] += kt * src[reflect(j + shift, w)];
+      }
+    }
+    // Along each column: output row i blends whole rows i - r .. i + r (reflected).
+    for (int64_t i = 0; i < h; i++) {
+      S* dst = target + i * w;
+      for (int64_t j = 0; j < w; j++) dst[j] = S(0);
+      for (int64_t t = 0; t < size; t++) {
+        const S kt = k[t];
+        const S* src = rows.data() + reflect(i + t - radius, h) * w;
+        for (int64_t j = 0; j < w; j++) dst[j] += kt * src[j];
+      }
+      for (int64_t j = 0; j < w; j++) dst[j] = clamp01(dst[j]);
+    }
+  }
+}
+
+}  // namespace
+
+int rl_resized_crop(rl_tensor x, const double* boxes, int64_t out_h, int64_t out_w, rl_tensor* out) {
+  RL_TRY
+  const at::Tensor& t = T(x);
+  TORCH_CHECK(t.device().is_cpu(), "resized_crop: the fused kernel runs on CPU tensors only");
+  TORCH_CHECK(t.dim() == 4 && t.is_contiguous(), "resized_crop: expects a contiguous [N, C, H, W] tensor");
+  TORCH_CHECK(out_h > 0 && out_w > 0, "resized_crop: output size must be positive");
+  const int64_t n = t.size(0), channels = t.size(1), h = t.size(2), w = t.size(3);
+  at::Tensor result = at::empty({n, channels, out_h, out_w}, t.options());
+  AT_DISPATCH_FLOATING_TYPES(t.scalar_type(), "resized_crop", [&] {
+    const scalar_t* src = t.data_ptr<scalar_t>();
+    scalar_t* dst = result.data_ptr<scalar_t>();
+    at::parallel_for(0, n, 4, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; i++)
+        crop_sample(src + i * channels * h * w, dst + i * channels * out_h * out_w, channels, h, w, out_h, out_w, boxes + 4 * i);
+    });
+  });
+  *out = rl::wrap(result);
+  RL_END
+}
+
+int rl_gaussian_blur(rl_tensor x, const double* kernels, int64_t radius, const uint8_t* apply, rl_tensor* out) {
+  RL_TRY
+  const at::Tensor& t = T(x);
+  TORCH_CHECK(t.device().is_cpu(), "gaussian_blur: the fused kernel runs on CPU tensors only");
+  TORCH_CHECK(t.dim() == 4 && t.is_contiguous(), "gaussian_blur: expects a contiguous [N, C, H, W] tensor");
+  const int64_t n = t.size(0), channels = t.size(1), h = t.size(2), w = t.size(3);
+  TORCH_CHECK(radius >= 0 && radius < h && radius < w, "gaussian_blur: radius ", radius, " needs images larger than ", radius,
+              " pixels a side for reflection, got ", h, "x", w);
+  at::Tensor result = at::empty_like(t);
+  AT_DISPATCH_FLOATING_TYPES(t.scalar_type(), "gaussian_blur", [&] {
+    const scalar_t* src = t.data_ptr<scalar_t>();
+    scalar_t* dst = result.data_ptr<scalar_t>();
+    const int64_t stride = channels * h * w;
+    at::parallel_for(0, n, 4, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; i++) {
+        if (apply[i])
+          blur_sample(src + i * stride, dst + i * stride, channels, h, w, kernels + i * (2 * radius + 1), radius);
+        else
+          std::copy(src + i * stride, src + (i + 1) * stride, dst + i * stride);
+      }
+    });
+  });
+  *out = rl::wrap(result);
   RL_END
 }

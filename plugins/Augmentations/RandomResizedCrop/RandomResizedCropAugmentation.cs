@@ -47,8 +47,8 @@ public sealed record RandomResizedCropOptions : PluginOptions, IValidatableObjec
 /// ratio uniform in log(<c>ratio</c>), and takes the first whose width sqrt(area ratio) and height
 /// sqrt(area / ratio) fit in the image, at a uniformly random position; when none fits, it takes the
 /// central crop of the whole image with its aspect ratio clamped into <c>ratio</c>. The crop is resized
-/// to <c>size</c>. The whole batch is one affine_grid and one bilinear grid_sample (align_corners
-/// false, border padding). For a whole-pixel crop box this samples where torchvision's
+/// to <c>size</c> by the engine's <see cref="vision.resized_crop"/>: bilinear, align_corners false,
+/// border padding (a fused kernel on CPU, grid_sample over an affine_grid elsewhere). For a whole-pixel crop box this samples where torchvision's
 /// crop-then-bilinear-resize (without antialiasing) samples, except in the outer half pixel, which
 /// blends in the image pixels just outside the crop instead of repeating the crop's edge.
 /// </summary>
@@ -69,15 +69,19 @@ public sealed class RandomResizedCropAugmentation(RandomResizedCropOptions optio
     public Tensor Apply(Tensor batch, Generator generator)
     {
         PerSample.RequireImageBatch(batch, "random-resized-crop");
-        var (n, c, height, width) = (batch.size(0), batch.size(1), batch.size(2), batch.size(3));
+        var (n, height, width) = (batch.size(0), batch.size(2), batch.size(3));
         var (outHeight, outWidth) = options.Size > 0 ? ((long)options.Size, (long)options.Size) : (height, width);
-        using var theta = torch.tensor<double>(Thetas(generator, n, height, width), [n, 2, 3], batch.dtype, batch.device);
-        using var grid = F.affine_grid(theta, [n, c, outHeight, outWidth], align_corners: false);
         // Border padding: sample points beyond the outermost pixel centres take the edge pixel, as
         // torchvision's resize does, instead of fading towards zero.
-        var output = F.grid_sample(batch, grid, "bilinear", "border", align_corners: false);
-        // Bilinear weights sum to 1 only up to rounding; keep the [0, 1] contract exact for later steps.
-        return output.clamp_(0, 1);
+        var x = batch.is_contiguous() ? batch : batch.contiguous();
+        try
+        {
+            return vision.resized_crop(x, Boxes(generator, n, height, width), outHeight, outWidth);
+        }
+        finally
+        {
+            if (!ReferenceEquals(x, batch)) x.Dispose();
+        }
     }
 
     /// <summary>Candidate crops drawn per sample before the central fallback, as torchvision.</summary>
@@ -86,23 +90,18 @@ public sealed class RandomResizedCropAugmentation(RandomResizedCropOptions optio
     /// <summary>Uniforms per sample: area and log ratio per candidate, then x and y position, then the p draw.</summary>
     private const int Draws = 2 * Attempts + 3;
 
-    /// <summary>Per-sample affine maps [N, 2, 3] from output to input coordinates, normalised to [-1, 1].</summary>
-    private double[] Thetas(Generator generator, long n, long height, long width)
+    /// <summary>Per-sample crop boxes (x0, y0, width, height) in pixels, 4 values a sample.</summary>
+    private double[] Boxes(Generator generator, long n, long height, long width)
     {
         var u = PerSample.Uniforms(generator, n, Draws);
-        var theta = new double[n * 6];
+        var boxes = new double[n * 4];
         for (var i = 0; i < n; i++)
         {
             var d = u.AsSpan(i * Draws, Draws);
             var (x0, y0, w, h) = d[Draws - 1] < options.P ? Box(d, height, width) : (0.0, 0.0, (double)width, (double)height);
-            // Output x in [-1, 1] (pixel edges, align_corners false) maps onto the crop's edges [x0, x0 + w].
-            var t = theta.AsSpan(i * 6, 6);
-            t[0] = w / width;
-            t[2] = (2 * x0 + w) / width - 1;
-            t[4] = h / height;
-            t[5] = (2 * y0 + h) / height - 1;
+            (boxes[4 * i], boxes[4 * i + 1], boxes[4 * i + 2], boxes[4 * i + 3]) = (x0, y0, w, h);
         }
-        return theta;
+        return boxes;
     }
 
     /// <summary>One sample's crop box in pixels from its <see cref="Draws"/> uniforms.</summary>
