@@ -45,11 +45,12 @@ public sealed class IdxDataset(IdxOptions options) : IDataset
             "test" => "t10k",
             _ => throw new ArgumentException($"idx has no split '{split}' (train, test)"),
         };
-        var (images, shape) = Read(Find($"{prefix}-images-idx3-ubyte"), 3);
+        var imagePath = Find($"{prefix}-images-idx3-ubyte");
+        var (images, shape) = Read(imagePath, 3);
         var labelPath = Find($"{prefix}-labels-idx1-ubyte");
         var (labels, labelShape) = Read(labelPath, 1);
         if (labelShape[0] != shape[0])
-            throw new InvalidDataException($"{options.Root}: {shape[0]} {prefix} images but {labelShape[0]} labels");
+            throw new InvalidDataException($"{labelPath}: holds {labelShape[0]:N0} labels but {imagePath} holds {shape[0]:N0} images (IDX: one label per image)");
         // Every label, not only the first limit: a file that is wrong stays wrong when the limit is lifted.
         for (var i = 0; i < labels.Length; i++)
             if (labels[i] >= options.Classes)
@@ -98,7 +99,13 @@ public sealed class IdxDataset(IdxOptions options) : IDataset
                 $"{path}: truncated: the header of an IDX file with {expectedDims} dimension(s) is {header} bytes " +
                 $"(magic, then one big-endian 32-bit size per dimension), file holds {raw.Length}");
         var shape = new int[expectedDims];
-        for (var i = 0; i < expectedDims; i++) shape[i] = (int)BinaryPrimitives.ReadUInt32BigEndian(raw.AsSpan(4 + 4 * i));
+        for (var i = 0; i < expectedDims; i++)
+        {
+            var size = BinaryPrimitives.ReadUInt32BigEndian(raw.AsSpan(4 + 4 * i));
+            if (size > int.MaxValue)
+                throw new InvalidDataException($"{path}: dimension {i} of the IDX header is {size:N0}, more than this reader's {int.MaxValue:N0} (a damaged header?)");
+            shape[i] = (int)size;
+        }
         var count = shape.Aggregate(1L, (a, b) => a * b);
         if (raw.Length - header < count)
             throw new InvalidDataException($"{path}: truncated: header promises {count} bytes of data, file holds {raw.Length - header}");

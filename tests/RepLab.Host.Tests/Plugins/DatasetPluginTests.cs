@@ -87,6 +87,19 @@ public class DatasetPluginTests : IDisposable
             .WithMessage($"{Path.Combine(dir, "train-images-idx3-ubyte.gz")}: truncated: the header of an IDX file with 3 dimension(s) is 16 bytes (*), file holds 10");
     }
 
+    [Fact]
+    public void Idx_names_both_files_when_their_counts_differ_and_refuses_a_damaged_size()
+    {
+        WriteIdx("train-images-idx3-ubyte", new byte[3 * 2 * 2], [3, 2, 2]);
+        WriteIdx("train-labels-idx1-ubyte", [1, 2], [2]);
+        var mismatch = () => Create("idx", ("Root", dir)).Load("train");
+        mismatch.Should().Throw<InvalidDataException>().WithMessage(
+            $"{Path.Combine(dir, "train-labels-idx1-ubyte.gz")}: holds 2 labels but {Path.Combine(dir, "train-images-idx3-ubyte.gz")} holds 3 images*");
+        WriteIdx("train-labels-idx1-ubyte", [], [-5]);
+        var huge = () => Create("idx", ("Root", dir)).Load("train");
+        huge.Should().Throw<InvalidDataException>().WithMessage("*train-labels-idx1-ubyte.gz: dimension 0 of the IDX header is 4,294,967,291*damaged header*");
+    }
+
     [Theory]
     [InlineData("Limit", -1)]
     [InlineData("Classes", 0)]
