@@ -133,6 +133,54 @@ public static class vision
         return torch.where(mask, both.view(n, c, h, w).clamp(0, 1), x).MoveToOuterScope();
     }
 
+    /// <summary>Operations of <see cref="SampleMap"/>: the codes of <c>rl_sample_map</c>.</summary>
+    internal enum MapOp { FlipLeftRight = 0, FlipTopBottom = 1, Grayscale = 2, Solarize = 3 }
+
+    /// <summary>Samples where <paramref name="apply"/> holds mirrored left-right (torchvision's hflip), the others copied; a new tensor.</summary>
+    public static Tensor hflip(Tensor x, ReadOnlySpan<bool> apply) => SampleMap(x, MapOp.FlipLeftRight, 0, apply);
+
+    /// <summary>Samples where <paramref name="apply"/> holds mirrored top-bottom (torchvision's vflip), the others copied; a new tensor.</summary>
+    public static Tensor vflip(Tensor x, ReadOnlySpan<bool> apply) => SampleMap(x, MapOp.FlipTopBottom, 0, apply);
+
+    /// <summary>RGB samples where <paramref name="apply"/> holds turned gray, the BT.601 luma in all three channels; a new tensor.</summary>
+    public static Tensor grayscale(Tensor x, ReadOnlySpan<bool> apply) => SampleMap(x, MapOp.Grayscale, 0, apply);
+
+    /// <summary>Samples where <paramref name="apply"/> holds solarized: values at or above <paramref name="threshold"/> become 1 - x; a new tensor.</summary>
+    public static Tensor solarize(Tensor x, double threshold, ReadOnlySpan<bool> apply) => SampleMap(x, MapOp.Solarize, threshold, apply);
+
+    private static Tensor SampleMap(Tensor x, MapOp op, double param, ReadOnlySpan<bool> apply)
+    {
+        if (x.dim() != 4 || !x.dtype.IsFloatingPoint())
+            throw new ArgumentException($"{op}: expects a float [N, C, H, W] batch, got {x.dtype} [{string.Join(", ", x.shape)}]");
+        if (apply.Length != x.size(0))
+            throw new ArgumentException($"{op}: {apply.Length} flags for {x.size(0)} samples");
+        if (op == MapOp.Grayscale && x.size(1) != 3)
+            throw new ArgumentException($"grayscale: needs RGB (3 channels), got {x.size(1)}");
+        return Fusable(x) ? SampleMapFused(x, op, param, apply) : SampleMapComposed(x, op, param, apply);
+    }
+
+    internal static unsafe Tensor SampleMapFused(Tensor x, MapOp op, double param, ReadOnlySpan<bool> apply)
+    {
+        var flags = new byte[apply.Length];
+        for (var i = 0; i < flags.Length; i++) flags[i] = apply[i] ? (byte)1 : (byte)0;
+        fixed (byte* a = flags) return Tensor.Wrap(rl_sample_map(x.H, (int)op, param, a, out var o), o);
+    }
+
+    /// <summary>The composition: the whole batch mapped, then a per-sample select.</summary>
+    internal static Tensor SampleMapComposed(Tensor x, MapOp op, double param, ReadOnlySpan<bool> apply)
+    {
+        using var scope = torch.NewDisposeScope();
+        var mask = torch.tensor<bool>(apply.ToArray(), [x.size(0), 1, 1, 1], device: x.device);
+        var mapped = op switch
+        {
+            MapOp.FlipLeftRight => x.flip(3),
+            MapOp.FlipTopBottom => x.flip(2),
+            MapOp.Grayscale => rgb_to_grayscale(x).expand_as(x),
+            _ => torch.where(x >= param, 1 - x, x),
+        };
+        return torch.where(mask, mapped, x).MoveToOuterScope();
+    }
+
     internal static unsafe Tensor ColorJitterFused_(Tensor x, ReadOnlySpan<ColorOp> ops, ReadOnlySpan<double> values)
     {
         var stages = new double[2 * ops.Length];

@@ -269,4 +269,55 @@ public class VisionTests
         var tooWide = () => vision.gaussian_blur(x, new double[7], 3, [true]);
         tooWide.Should().Throw<ArgumentException>().WithMessage("*radius 3 needs images larger than 3 pixels a side*");
     }
+
+    // ---- per-sample maps: flips, grayscale, solarize ----
+
+    public static TheoryData<string, ScalarType> Maps => new()
+    {
+        { "hflip", ScalarType.Float32 }, { "vflip", ScalarType.Float64 }, { "grayscale", ScalarType.Float32 },
+        { "grayscale", ScalarType.Float64 }, { "solarize", ScalarType.Float32 }, { "solarize", ScalarType.Float64 },
+    };
+
+    private static vision.MapOp Op(string name) => name switch
+    {
+        "hflip" => vision.MapOp.FlipLeftRight,
+        "vflip" => vision.MapOp.FlipTopBottom,
+        "grayscale" => vision.MapOp.Grayscale,
+        _ => vision.MapOp.Solarize,
+    };
+
+    [Theory]
+    [MemberData(nameof(Maps))]
+    public void Per_sample_map_kernels_and_compositions_agree_and_leave_other_samples_alone(string name, ScalarType dtype)
+    {
+        using var scope = torch.NewDisposeScope();
+        // 5x7: odd and unequal sides, so a flip of the wrong axis or an off-by-one shows.
+        using var g = new Generator(21);
+        var x = torch.rand([24, 3, 5, 7], dtype, generator: g);
+        var apply = Enumerable.Range(0, 24).Select(i => i % 4 != 1).ToArray();
+        var fused = vision.SampleMapFused(x, Op(name), 0.6, apply);
+        var composed = vision.SampleMapComposed(x, Op(name), 0.6, apply);
+        var (f, c, source) = (Doubles(fused), Doubles(composed), Doubles(x));
+        for (var j = 0; j < f.Length; j++) f[j].Should().BeApproximately(c[j], dtype == ScalarType.Float32 ? 1e-6 : 1e-14, $"element {j}");
+        for (var i = 0; i < 24; i++)
+        {
+            var changed = Enumerable.Range(i * 105, 105).Any(j => f[j] != source[j]);
+            changed.Should().Be(apply[i], $"sample {i} {(apply[i] ? "is" : "is not")} mapped");
+        }
+    }
+
+    [Fact]
+    public void Per_sample_maps_do_what_their_names_say()
+    {
+        using var scope = torch.NewDisposeScope();
+        var x = torch.tensor<double>([0.1, 0.2, 0.3, 0.7, 0.8, 0.9], [1, 1, 2, 3]);
+        vision.hflip(x, [true]).data<double>().Should().Equal(0.3, 0.2, 0.1, 0.9, 0.8, 0.7);
+        vision.vflip(x, [true]).data<double>().Should().Equal(0.7, 0.8, 0.9, 0.1, 0.2, 0.3);
+        vision.solarize(x, 0.75, [true]).data<double>().Should().Equal([0.1, 0.2, 0.3, 0.7, 0.2, 0.1], (a, e) => Math.Abs(a - e) < 1e-15);
+        var rgb = torch.tensor<double>([1, 0, 0, 1, 0, 0], [1, 3, 1, 2]);
+        // Pixel 0 pure red, pixel 1 pure green: their lumas 0.299 and 0.587 in every channel.
+        vision.grayscale(rgb, [true]).data<double>().Should().Equal([0.299, 0.587, 0.299, 0.587, 0.299, 0.587], (a, e) => Math.Abs(a - e) < 1e-15);
+        var gray = () => vision.grayscale(torch.rand([1, 1, 2, 2]), [true]);
+        gray.Should().Throw<ArgumentException>().WithMessage("*3 channels*");
+    }
 }

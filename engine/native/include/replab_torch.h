@@ -219,6 +219,9 @@ RL_API int rl_color_jitter_(rl_tensor x, const double* stages, int64_t n);
 RL_API int rl_resized_crop(rl_tensor x, const double* boxes, int64_t out_h, int64_t out_w, rl_tensor* out);
 /* Separable blur with reflect padding, per sample i the 1-D kernel kernels[(2 r + 1) i ..] along
  * both axes where apply[i] != 0 (a copy elsewhere); clamped to [0, 1]. */
+/* Per sample where apply[i] != 0, a new tensor: op 0 flip left-right, 1 flip top-bottom,
+ * 2 BT.601 luma in all 3 channels, 3 solarize (1 - x where x >= param); other samples copied. */
+RL_API int rl_sample_map(rl_tensor x, int op, double param, const uint8_t* apply, rl_tensor* out);
 RL_API int rl_gaussian_blur(rl_tensor x, const double* kernels, int64_t radius, const uint8_t* apply, rl_tensor* out);
 
 /* ---- autograd ---- */

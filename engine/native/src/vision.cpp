@@ -231,3 +231,62 @@ int rl_gaussian_blur(rl_tensor x, const double* kernels, int64_t radius, const u
   *out = rl::wrap(result);
   RL_END
 }
+
+namespace {
+
+// One sample [C, H, W] of a per-sample map: op 0 flips left-right, 1 top-bottom, 2 puts the
+// BT.601 luma in every channel (RGB), 3 inverts values at or above `param` (solarize).
+template <typename S>
+void map_sample(const S* in, S* out, int64_t channels, int64_t h, int64_t w, int op, double param) {
+  const int64_t plane = h * w;
+  switch (op) {
+    case 0:
+      for (int64_t r = 0; r < channels * h; r++) {
+        const S* src = in + r * w;
+        S* dst = out + r * w;
+        for (int64_t j = 0; j < w; j++) dst[j] = src[w - 1 - j];
+      }
+      break;
+    case 1:
+      for (int64_t c = 0; c < channels; c++)
+        for (int64_t i = 0; i < h; i++) std::copy(in + c * plane + (h - 1 - i) * w, in + c * plane + (h - i) * w, out + c * plane + i * w);
+      break;
+    case 2:
+      for (int64_t p = 0; p < plane; p++) {
+        const S l = luma(in[p], in[plane + p], in[2 * plane + p]);
+        out[p] = out[plane + p] = out[2 * plane + p] = l;
+      }
+      break;
+    default: {
+      const S t = static_cast<S>(param);
+      for (int64_t i = 0; i < channels * plane; i++) out[i] = in[i] >= t ? S(1) - in[i] : in[i];
+    }
+  }
+}
+
+}  // namespace
+
+int rl_sample_map(rl_tensor x, int op, double param, const uint8_t* apply, rl_tensor* out) {
+  RL_TRY
+  const at::Tensor& t = T(x);
+  TORCH_CHECK(t.device().is_cpu(), "sample_map: the fused kernel runs on CPU tensors only");
+  TORCH_CHECK(t.dim() == 4 && t.is_contiguous(), "sample_map: expects a contiguous [N, C, H, W] tensor");
+  TORCH_CHECK(op >= 0 && op <= 3, "sample_map: unknown op ", op);
+  TORCH_CHECK(op != 2 || t.size(1) == 3, "sample_map: grayscale needs 3 channels, got ", t.size(1));
+  const int64_t n = t.size(0), channels = t.size(1), h = t.size(2), w = t.size(3), stride = channels * h * w;
+  at::Tensor result = at::empty_like(t);
+  AT_DISPATCH_FLOATING_TYPES(t.scalar_type(), "sample_map", [&] {
+    const scalar_t* src = t.data_ptr<scalar_t>();
+    scalar_t* dst = result.data_ptr<scalar_t>();
+    at::parallel_for(0, n, 8, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; i++) {
+        if (apply[i])
+          map_sample(src + i * stride, dst + i * stride, channels, h, w, op, param);
+        else
+          std::copy(src + i * stride, src + (i + 1) * stride, dst + i * stride);
+      }
+    });
+  });
+  *out = rl::wrap(result);
+  RL_END
+}

@@ -27,8 +27,6 @@ public sealed class RandomFlipAugmentation(RandomFlipOptions options) : IAugment
         PerSample.RequireImageBatch(batch, "random-flip");
         var n = batch.size(0);
         var flip = PerSample.Uniforms(generator, n, 1).Select(u => u < options.P).ToArray();
-        using var mask = torch.tensor<bool>(flip, [n, 1, 1, 1], device: batch.device);
-        using var mirrored = batch.flip(options.Vertical ? 2 : 3);
-        return torch.where(mask, mirrored, batch);
+        return options.Vertical ? vision.vflip(batch, flip) : vision.hflip(batch, flip);
     }
 }

@@ -31,10 +31,7 @@ public sealed class RandomGrayscaleAugmentation(RandomGrayscaleOptions options) 
         // Drawn before the channel check below so one-channel batches consume the stream like RGB ones.
         var gray = PerSample.Uniforms(generator, n, 1).Select(u => u < options.P).ToArray();
         if (batch.size(1) == 1) return batch.clone();
-        using var mask = torch.tensor<bool>(gray, [n, 1, 1, 1], device: batch.device);
-        using var luma = vision.rgb_to_grayscale(batch);
-        using var expanded = luma.expand_as(batch);
-        return torch.where(mask, expanded, batch);
+        return vision.grayscale(batch, gray);
     }
 }
 

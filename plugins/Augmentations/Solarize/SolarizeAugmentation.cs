@@ -29,10 +29,6 @@ public sealed class SolarizeAugmentation(SolarizeOptions options) : IAugmentatio
         PerSample.RequireImageBatch(batch, "solarize");
         var n = batch.size(0);
         var solarized = PerSample.Uniforms(generator, n, 1).Select(u => u < options.P).ToArray();
-        using var sample = torch.tensor<bool>(solarized, [n, 1, 1, 1], device: batch.device);
-        using var bright = batch >= options.Threshold;
-        using var mask = bright & sample;
-        using var inverted = 1 - batch;
-        return torch.where(mask, inverted, batch);
+        return vision.solarize(batch, options.Threshold, solarized);
     }
 }
