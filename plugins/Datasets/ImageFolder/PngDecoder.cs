@@ -22,7 +22,7 @@ internal static unsafe class PngDecoder
     }
 
     private const uint PngImageVersion = 1;
-    private const uint FormatGray = 0, FormatRgb = 2; // PNG_FORMAT_GRAY, PNG_FORMAT_RGB
+    private const uint FormatGrayAlpha = 1, FormatRgba = 3; // PNG_FORMAT_GA, PNG_FORMAT_RGBA
     private const uint FormatFlagColor = 2;           // PNG_FORMAT_FLAG_COLOR: colour types 2, 3 (palette) and 6
 
     [DllImport(NativeCodecs.Png)]
@@ -39,7 +39,10 @@ internal static unsafe class PngDecoder
     public static bool IsPng(ReadOnlySpan<byte> data) => data.StartsWith(Signature);
 
     /// <summary>
-    /// Decodes to interleaved 8-bit pixels (gray or RGB; alpha composited on black, 16-bit reduced). A gray
+    /// Decodes to interleaved 8-bit pixels, gray or RGB, 16-bit reduced. Alpha is dropped, as Pillow's
+    /// <c>convert("RGB")</c> and <c>convert("L")</c> (torchvision's image loader) drop it: libpng decodes
+    /// with alpha (8-bit colour not premultiplied) and the alpha bytes are left out, where asking libpng
+    /// for a format without alpha would composite the image onto black. A gray
     /// file read as gray keeps its levels; a colour file read as gray is decoded to RGB and converted by
     /// <see cref="Luma.FromRgb"/>, as Pillow and the JPEG path do, not by libpng, whose colour-to-gray
     /// weights apply to linear light and would give a mixed folder two different grays.
@@ -59,12 +62,15 @@ internal static unsafe class PngDecoder
                     throw Error(image, path);
                 var toLuma = channels == 1 && (image->Format & FormatFlagColor) != 0;
                 var decoded = toLuma ? 3 : channels;
-                image->Format = decoded == 1 ? FormatGray : FormatRgb;
+                image->Format = decoded == 1 ? FormatGrayAlpha : FormatRgba;
                 int w = (int)image->Width, h = (int)image->Height;
-                var pixels = new byte[(long)w * h * decoded];
-                fixed (byte* o = pixels)
-                    if (png_image_finish_read(image, null, o, w * decoded, null) == 0)
+                var withAlpha = new byte[(long)w * h * (decoded + 1)];
+                fixed (byte* o = withAlpha)
+                    if (png_image_finish_read(image, null, o, w * (decoded + 1), null) == 0)
                         throw Error(image, path);
+                var pixels = new byte[(long)w * h * decoded];
+                for (long i = 0; i < (long)w * h; i++)
+                    withAlpha.AsSpan((int)(i * (decoded + 1)), decoded).CopyTo(pixels.AsSpan((int)(i * decoded), decoded));
                 return (toLuma ? Luma.FromRgb(pixels) : pixels, w, h);
             }
         }

@@ -278,7 +278,7 @@ public class ImageDatasetTests : IDisposable
         BinaryPrimitives.WriteUInt32BigEndian(ihdr, (uint)width);
         BinaryPrimitives.WriteUInt32BigEndian(ihdr.AsSpan(4), (uint)height);
         ihdr[8] = 8;
-        ihdr[9] = (byte)(channels == 1 ? 0 : 2);
+        ihdr[9] = channels switch { 1 => 0, 2 => 4, 3 => 2, _ => 6 };  // gray, gray+alpha, RGB, RGBA
         var png = new MemoryStream();
         png.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
         void Chunk(string type, byte[] data)
@@ -407,6 +407,22 @@ public class ImageDatasetTests : IDisposable
         var expected = Enumerable.Range(0, s * s)
             .Select(i => (byte)((19595 * decoded[3 * i] + 38470 * decoded[3 * i + 1] + 7471 * decoded[3 * i + 2] + 32768) >> 16));
         gray.Images.data<byte>().Should().Equal(expected);
+    }
+
+    [Fact]
+    public void Image_folder_drops_alpha_as_pillow_does_instead_of_compositing()
+    {
+        // Half-transparent pixels: Pillow's convert("RGB") (torchvision's loader) keeps the colour
+        // and drops the alpha; compositing onto black would halve them.
+        byte[] rgba = [200, 100, 50, 128, 10, 20, 30, 0, 255, 255, 255, 255, 0, 0, 0, 64];
+        Write("a/rgba.png", Png(rgba, 2, 2, 4));
+        using var rgb = Create("image-folder", ("Root", dir), ("Size", 2), ("Channels", 3)).Load("train");
+        Interleaved(rgb, 0).Should().Equal(200, 100, 50, 10, 20, 30, 255, 255, 255, 0, 0, 0);
+        var grayAlpha = Path.Combine(dir, "ga");
+        Directory.CreateDirectory(Path.Combine(grayAlpha, "c"));
+        File.WriteAllBytes(Path.Combine(grayAlpha, "c", "x.png"), Png([90, 10, 180, 255, 7, 0, 33, 128], 2, 2, 2));
+        using var gray = Create("image-folder", ("Root", grayAlpha), ("Size", 2), ("Channels", 1)).Load("train");
+        gray.Images.data<byte>().Should().Equal(90, 180, 7, 33);
     }
 
     [Fact]
