@@ -386,19 +386,21 @@ public class ImageDatasetTests : IDisposable
         set.Images.data<byte>().Should().Equal(76, 150, 29, 28, 255, 128, 0, 124, 18);
     }
 
+    /// <summary>An interleaved RGB image s x s whose pixel (x, y) is <paramref name="colour"/>(x, y): smooth ones survive JPEG closely.</summary>
+    private static byte[] Smooth(int s, Func<int, int, (int R, int G, int B)> colour)
+    {
+        var rgb = new byte[s * s * 3];
+        for (var y = 0; y < s; y++)
+            for (var x = 0; x < s; x++)
+                (rgb[(y * s + x) * 3], rgb[(y * s + x) * 3 + 1], rgb[(y * s + x) * 3 + 2]) = ((byte)colour(x, y).R, (byte)colour(x, y).G, (byte)colour(x, y).B);
+        return rgb;
+    }
+
     [Fact]
     public void Image_folder_reads_colour_jpegs_as_gray_with_the_same_luma_as_pngs()
     {
         const int s = 16;
-        var rgb = new byte[s * s * 3];
-        for (var y = 0; y < s; y++)
-            for (var x = 0; x < s; x++)
-            {
-                rgb[(y * s + x) * 3] = (byte)(x * 15);
-                rgb[(y * s + x) * 3 + 1] = (byte)(255 - y * 15);
-                rgb[(y * s + x) * 3 + 2] = (byte)((x + y) * 7);
-            }
-        Write("c/img.jpg", Jpeg(rgb, s, s));
+        Write("c/img.jpg", Jpeg(Smooth(s, (x, y) => (x * 15, 255 - y * 15, (x + y) * 7)), s, s));
         using var colour = Create("image-folder", ("Root", dir), ("Size", s), ("Channels", 3)).Load("train");
         using var gray = Create("image-folder", ("Root", dir), ("Size", s), ("Channels", 1)).Load("train");
         // Pillow converts the decoded RGB, not the file's Y plane (which differs by rounding), and so
@@ -429,15 +431,8 @@ public class ImageDatasetTests : IDisposable
     public void Image_folder_decodes_jpegs_within_jpeg_tolerance_and_resizes()
     {
         const int s = 16;
-        var rgb = new byte[s * s * 3];
-        for (var y = 0; y < s; y++)
-            for (var x = 0; x < s; x++)
-            {
-                // Smooth and asymmetric: red follows x, green follows y, so a transposition fails the check.
-                rgb[(y * s + x) * 3] = (byte)(x * 15);
-                rgb[(y * s + x) * 3 + 1] = (byte)(y * 15);
-                rgb[(y * s + x) * 3 + 2] = 128;
-            }
+        // Smooth and asymmetric: red follows x, green follows y, so a transposition fails the check.
+        var rgb = Smooth(s, (x, y) => (x * 15, y * 15, 128));
         Write("c/img.jpg", Jpeg(rgb, s, s));
         using var set = Create("image-folder", ("Root", dir), ("Size", s)).Load("train");
         var got = Interleaved(set, 0);
