@@ -13,8 +13,8 @@ internal static class DataPlan
     /// <summary>The pretraining splits, concatenated; labels only if every split has them.</summary>
     public static ImageSet Pretraining(IDataset dataset, DataOptions data)
     {
-        if (data.PretrainSplits is [var only]) return dataset.Load(only);
-        var sets = data.PretrainSplits.Select(dataset.Load).ToList();
+        if (data.PretrainSplits is [var only]) return Load(dataset, only);
+        var sets = data.PretrainSplits.Select(split => Load(dataset, split)).ToList();
         try
         {
             var shapes = sets.Select(s => s.Shape).Distinct().ToList();
@@ -31,6 +31,15 @@ internal static class DataPlan
         }
     }
 
+    /// <summary>One split, with a line saying what was loaded and how long it took (decoding a large folder takes a while).</summary>
+    private static ImageSet Load(IDataset dataset, string split)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var set = dataset.Load(split);
+        Console.WriteLine($"replab: loaded {set.Name}: {set.Count:N0} images of {set.Shape}{(set.Labels is null ? ", no labels" : $", {set.Classes} classes")} in {clock.Elapsed.TotalSeconds:F1} s");
+        return set;
+    }
+
     /// <summary>
     /// The sets evaluators fit on (the probe split, or its stratified labelled fraction) and score on
     /// (the test split, or the probe split with a warning when the dataset has none). Reuses
@@ -39,11 +48,11 @@ internal static class DataPlan
     public static EvaluationSets Evaluation(IDataset dataset, DataOptions data, ImageSet pretraining, ulong seed)
     {
         var owned = new List<ImageSet>();
-        var probe = data.PretrainSplits is [var only] && only == data.ProbeSplit ? pretraining : Own(dataset.Load(data.ProbeSplit));
+        var probe = data.PretrainSplits is [var only] && only == data.ProbeSplit ? pretraining : Own(Load(dataset, data.ProbeSplit));
         if (probe.Labels is null)
             throw new InvalidDataException($"data.probe-split: {probe.Name} has no labels to fit evaluators on; name a labelled split (splits: {string.Join(", ", dataset.Splits)})");
         ImageSet test;
-        if (dataset.Splits.Contains(data.TestSplit)) test = Own(dataset.Load(data.TestSplit));
+        if (dataset.Splits.Contains(data.TestSplit)) test = Own(Load(dataset, data.TestSplit));
         else
         {
             Console.Error.WriteLine($"replab: warning: dataset has no '{data.TestSplit}' split: the evaluators score on {probe.Name}, the split they fit on, so their numbers measure fit, not generalisation (set data.test-split)");
