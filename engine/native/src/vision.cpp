@@ -10,6 +10,15 @@
 
 using rl::T;
 
+// Each per-sample kernel is compiled twice, for AVX2 and for the x86-64 baseline, and the loader
+// picks the one the CPU runs (GCC's target_clones, an ifunc). AVX2 without FMA: no contraction,
+// so both clones round alike and results do not depend on the machine.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define RL_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define RL_CLONES
+#endif
+
 namespace {
 
 template <typename S>
@@ -30,7 +39,7 @@ inline S luma(S r, S g, S b) { return S(0.299) * r + S(0.587) * g + S(0.114) * b
 // One sample, channels x pixels, in place: the stages in order, each (op, value)
 // with op 0 brightness, 1 contrast, 2 saturation, 3 hue, anything else nothing.
 template <typename S>
-void jitter_sample(S* __restrict x, int64_t channels, int64_t pixels, const double* stages) {
+RL_CLONES void jitter_sample(S* __restrict x, int64_t channels, int64_t pixels, const double* stages) {
   S* r = x;
   S* g = x + pixels;
   S* b = x + 2 * pixels;
@@ -120,7 +129,7 @@ void bilinear_taps(double start, double extent, int64_t size, int64_t out, int64
 }
 
 template <typename S>
-void crop_sample(const S* in, S* out, int64_t channels, int64_t h, int64_t w, int64_t oh, int64_t ow, const double* box) {
+RL_CLONES void crop_sample(const S* in, S* out, int64_t channels, int64_t h, int64_t w, int64_t oh, int64_t ow, const double* box) {
   std::vector<int64_t> x0(ow), x1(ow), y0(oh), y1(oh);
   std::vector<S> wx(ow), wy(oh);
   bilinear_taps<S>(box[0], box[2], w, ow, x0.data(), x1.data(), wx.data());
@@ -149,7 +158,7 @@ inline int64_t reflect(int64_t i, int64_t n) {
 }
 
 template <typename S>
-void blur_sample(const S* in, S* out, int64_t channels, int64_t h, int64_t w, const double* kernel, int64_t radius) {
+RL_CLONES void blur_sample(const S* in, S* out, int64_t channels, int64_t h, int64_t w, const double* kernel, int64_t radius) {
   const int64_t size = 2 * radius + 1;
   std::vector<S> k(size), rows(h * w);
   for (int64_t t = 0; t < size; t++) k[t] = static_cast<S>(kernel[t]);
@@ -237,7 +246,7 @@ namespace {
 // One sample [C, H, W] of a per-sample map: op 0 flips left-right, 1 top-bottom, 2 puts the
 // BT.601 luma in every channel (RGB), 3 inverts values at or above `param` (solarize).
 template <typename S>
-void map_sample(const S* in, S* out, int64_t channels, int64_t h, int64_t w, int op, double param) {
+RL_CLONES void map_sample(const S* in, S* out, int64_t channels, int64_t h, int64_t w, int op, double param) {
   const int64_t plane = h * w;
   switch (op) {
     case 0:
