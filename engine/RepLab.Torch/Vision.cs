@@ -30,7 +30,8 @@ public static class vision
     /// <c>values[4 i + k]</c>, each result clamped to [0, 1]: brightness <c>f x</c>; contrast
     /// <c>f x + (1 - f) mean(luma)</c>; saturation <c>f x + (1 - f) luma</c>; hue turns the HSV hue by
     /// the value, in fractions of the circle (H as torchvision's <c>_rgb2hsv</c>). Saturation and hue
-    /// need colour and leave one-channel samples alone. Returns <paramref name="x"/>.
+    /// need colour and leave one-channel samples alone. A stage that changes nothing (factor 1, shift
+    /// 0, no op) leaves its sample's values as they are, unclamped. Returns <paramref name="x"/>.
     /// </summary>
     /// <remarks>
     /// On a contiguous CPU float32/float64 batch this is one native pass per sample and stage;
@@ -61,6 +62,10 @@ public static class vision
             throw new ArgumentException($"resized_crop: expects a float [N, C, H, W] batch, got {x.dtype} [{string.Join(", ", x.shape)}]");
         if (boxes.Length != 4 * x.size(0))
             throw new ArgumentException($"resized_crop: {boxes.Length} box values for {x.size(0)} samples: expected {4 * x.size(0)}");
+        if (x.size(2) == 0 || x.size(3) == 0 || height <= 0 || width <= 0)
+            throw new ArgumentException($"resized_crop: cannot resize [{string.Join(", ", x.shape)}] to {height}x{width}");
+        foreach (var v in boxes)
+            if (!double.IsFinite(v)) throw new ArgumentException($"resized_crop: box values must be finite, got {v}");
         return Fusable(x) ? ResizedCropFused(x, boxes, height, width) : ResizedCropComposed(x, boxes, height, width);
     }
 
@@ -231,7 +236,10 @@ public static class vision
                 var factor = torch.tensor<double>(f, [n, 1, 1, 1], x.dtype, x.device);
                 var luma = rgb_to_grayscale(x);
                 var offset = luma.mean([1, 2, 3], keepdim: true).mul_(torch.tensor<double>(contrast, [n, 1, 1, 1], x.dtype, x.device));
-                x.mul_(factor).addcmul_(luma, torch.tensor<double>(saturation, [n, 1, 1, 1], x.dtype, x.device)).add_(offset).clamp_(0, 1);
+                var blended = (x * factor).addcmul_(luma, torch.tensor<double>(saturation, [n, 1, 1, 1], x.dtype, x.device)).add_(offset).clamp_(0, 1);
+                // Only the samples this stage touches: the kernel leaves the others (even out of [0, 1]) alone.
+                var touched = torch.tensor<bool>(f.Select(v => v != 1).ToArray(), [n, 1, 1, 1], device: x.device);
+                x.copy_(torch.where(touched, blended, x));
             }
             if (hued.Count > 0)
             {

@@ -16,12 +16,12 @@ public sealed class DataPlanTests : IDisposable
     private readonly string dir = Directory.CreateTempSubdirectory("replab-data-").FullName;
     public void Dispose() => Directory.Delete(dir, recursive: true);
 
-    private ExperimentSpec Spec(string data, string views = "")
+    private ExperimentSpec Spec(string data, string views = "", int seed = 5)
     {
         var path = Path.Combine(dir, $"{Guid.NewGuid():N}.yaml");
         File.WriteAllText(path, $$"""
             name: d
-            seed: 5
+            seed: {{seed}}
             dataset: { plugin: synthetic, train-size: 60, test-size: 20, channels: 3, size: 8 }
             encoder: { plugin: conv-small, features: 8 }
             evaluation: [{ plugin: knn, k: 3 }]
@@ -58,7 +58,7 @@ public sealed class DataPlanTests : IDisposable
         var plain = Spec("{}");
         var dataset = Synthetic(plain);
         using var train = DataPlan.Pretraining(dataset, plain.Data);
-        using (var sets = DataPlan.Evaluation(dataset, plain.Data, train, 5))
+        using (var sets = DataPlan.Evaluation(dataset, plain, train))
         {
             sets.Probe.Should().BeSameAs(train);
             sets.Test.Name.Should().Be("synthetic/test");
@@ -67,15 +67,16 @@ public sealed class DataPlanTests : IDisposable
 
         var unlabeledOnly = Spec("{ pretrain-splits: [unlabeled] }");
         using var unlabeled = DataPlan.Pretraining(dataset, unlabeledOnly.Data);
-        using (var sets = DataPlan.Evaluation(dataset, unlabeledOnly.Data, unlabeled, 5))
+        using (var sets = DataPlan.Evaluation(dataset, unlabeledOnly, unlabeled))
         {
             sets.Probe.Name.Should().Be("synthetic/train");
             sets.Probe.Labels.Should().NotBeNull();
         }
 
         var probeUnlabeled = Spec("{ probe-split: unlabeled }");
-        var act = () => DataPlan.Evaluation(dataset, probeUnlabeled.Data, train, 5);
-        act.Should().Throw<InvalidDataException>().WithMessage("data.probe-split: synthetic/unlabeled has no labels*");
+        var act = () => DataPlan.Evaluation(dataset, probeUnlabeled, train);
+        act.Should().Throw<ConfigException>().Which.Errors.Single().ToString()
+            .Should().Contain(":6:").And.Contain("data.probe-split: synthetic/unlabeled has no labels");
     }
 
     [Fact]
@@ -84,9 +85,9 @@ public sealed class DataPlanTests : IDisposable
         var spec = Spec("{ label-fraction: 0.25 }");
         var dataset = Synthetic(spec);
         using var train = DataPlan.Pretraining(dataset, spec.Data);
-        using var a = DataPlan.Evaluation(dataset, spec.Data, train, 5);
-        using var b = DataPlan.Evaluation(dataset, spec.Data, train, 5);
-        using var c = DataPlan.Evaluation(dataset, spec.Data, train, 6);
+        using var a = DataPlan.Evaluation(dataset, spec, train);
+        using var b = DataPlan.Evaluation(dataset, spec, train);
+        using var c = DataPlan.Evaluation(dataset, Spec("{ label-fraction: 0.25 }", seed: 6), train);
         a.Probe.Count.Should().BeInRange(12, 20, "a quarter of 60, at least one per class");
         var perClass = a.Probe.Labels!.data<long>().GroupBy(l => l).Select(g => g.Count()).ToArray();
         perClass.Max().Should().BeLessThanOrEqualTo(perClass.Min() + 2, "stratified");
@@ -108,7 +109,7 @@ public sealed class DataPlanTests : IDisposable
         var spec = Spec("{}");
         var dataset = new TrainOnly(Synthetic(spec));
         using var train = DataPlan.Pretraining(dataset, spec.Data);
-        using var sets = DataPlan.Evaluation(dataset, spec.Data, train, 5);
+        using var sets = DataPlan.Evaluation(dataset, spec, train);
         sets.Test.Should().BeSameAs(sets.Probe);
     }
 

@@ -85,6 +85,34 @@ public class RunLifecycleTests() : CliHarness("replab-run-")
     }
 
     [Fact]
+    public void Resuming_a_checkpoint_of_another_view_stream_version_warns()
+    {
+        var exp = Experiment();
+        var runs = Path.Combine(Dir, "runs");
+        Cli("run", exp, "--runs-dir", runs, "--stop-after-steps", "2").code.Should().Be(130);
+        // As a checkpoint from before view_streams was recorded: the key removed.
+        var path = Path.Combine(RunFolder(runs), "checkpoints", "last.safetensors");
+        var (tensors, meta) = Safetensors.Load(path);
+        meta.Remove("view_streams").Should().BeTrue();
+        Safetensors.Save(path, tensors, meta);
+        foreach (var t in tensors.Values) t.Dispose();
+        var (code, _, stderr) = Cli("run", exp, "--runs-dir", runs, "--resume");
+        code.Should().Be(0, stderr);
+        stderr.Should().Contain("drew augmented views differently (view streams 1, now 2)");
+    }
+
+    [Fact]
+    public void An_unlabelled_probe_split_is_refused_before_training_not_after()
+    {
+        var runs = Path.Combine(Dir, "runs");
+        var (code, stdout, stderr) = Cli("run", Experiment("data: { probe-split: unlabeled }"), "--runs-dir", runs);
+        code.Should().Be(2, stderr);
+        stderr.Should().Contain("exp.yaml:9:").And.Contain("data.probe-split: synthetic/unlabeled has no labels");
+        stdout.Should().NotContain("step 1/", "nothing was trained");
+        File.ReadAllLines(Path.Combine(RunFolder(runs), "metrics.jsonl")).Should().NotContain(l => l.Contains("loss/"));
+    }
+
+    [Fact]
     public void End_to_end_on_a_slice_of_fashion_mnist()
     {
         var path = Path.Combine(Dir, "fmnist.yaml");
@@ -122,6 +150,7 @@ public class RunLifecycleTests() : CliHarness("replab-run-")
         var (code, stdout, stderr) = Cli("run", exp, "--runs-dir", interrupted, "--resume");
         code.Should().Be(0, stderr);
         stdout.Should().Contain("resumed from").And.Contain("step 4");
+        stderr.Should().NotContain("drew augmented views differently", "the checkpoint is of this version");
 
         var a = Weights(straight);
         var b = Weights(interrupted);

@@ -138,6 +138,21 @@ public class VisionTests
     }
 
     [Fact]
+    public void Samples_a_stage_does_not_change_keep_values_outside_the_unit_interval_on_both_paths()
+    {
+        using var scope = torch.NewDisposeScope();
+        // Standardised input (a normalize step before the jitter): -0.5 and 1.5 are legitimate values.
+        var x = torch.tensor<double>([-0.5, 1.5, -0.5, 1.5, -0.5, 1.5], [3, 1, 1, 2]);
+        ColorOp[] ops = [ColorOp.Brightness, ColorOp.None, ColorOp.None, ColorOp.None,
+                         ColorOp.None, ColorOp.None, ColorOp.None, ColorOp.None,
+                         ColorOp.Brightness, ColorOp.Contrast, ColorOp.None, ColorOp.None];
+        double[] values = [0.8, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0];
+        double[] expected = [0, 1, -0.5, 1.5, -0.5, 1.5];
+        vision.ColorJitterFused_(x.clone(), ops, values).data<double>().Should().Equal(expected, "sample 0 is scaled and clamped, 1 and 2 untouched");
+        vision.ColorJitterComposed_(x.clone(), ops, values).data<double>().Should().Equal(expected);
+    }
+
+    [Fact]
     public void Contrast_blends_with_the_mean_luma_and_saturation_with_each_pixels_luma()
     {
         using var scope = torch.NewDisposeScope();
@@ -218,6 +233,19 @@ public class VisionTests
         // A box's right half, at its own resolution: exactly those pixels.
         var right = vision.resized_crop(x, [4, 0, 4, 6, 4, 0, 4, 6, 4, 0, 4, 6], 6, 4).data<double>();
         right.Should().Equal(Enumerable.Range(0, 6 * 6 * 4).Select(k => v[k / 24 * 48 + k % 24 / 4 * 8 + 4 + k % 4]));
+    }
+
+    [Fact]
+    public void Resized_crop_refuses_boxes_that_are_not_finite_and_empty_images()
+    {
+        using var scope = torch.NewDisposeScope();
+        var x = torch.rand([1, 1, 4, 4]);
+        var nan = () => vision.resized_crop(x, [0, double.NaN, 2, 2], 4, 4);
+        nan.Should().Throw<ArgumentException>().WithMessage("*finite*");
+        var kernel = () => vision.ResizedCropFused(x, [0, double.PositiveInfinity, 2, 2], 4, 4);
+        kernel.Should().Throw<TorchException>().WithMessage("*box value 1 of sample 0 is not finite*");
+        var empty = () => vision.resized_crop(torch.rand([1, 1, 0, 4]), [0, 0, 1, 1], 4, 4);
+        empty.Should().Throw<ArgumentException>().WithMessage("*cannot resize*");
     }
 
     // ---- gaussian_blur ----

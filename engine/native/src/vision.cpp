@@ -47,6 +47,8 @@ RL_CLONES void jitter_sample(S* __restrict x, int64_t channels, int64_t pixels, 
   for (int k = 0; k < 4; k++) {
     const int op = static_cast<int>(stages[2 * k]);
     const S f = static_cast<S>(stages[2 * k + 1]);
+    // A blend with factor 1 changes nothing: skipped, so the sample keeps its bits (unclamped too).
+    if (op <= 2 && f == S(1)) continue;
     if (op == 0) {
       for (int64_t i = 0; i < size; i++) x[i] = clamp01(f * x[i]);
     } else if (op == 1) {
@@ -202,6 +204,9 @@ int rl_resized_crop(rl_tensor x, const double* boxes, int64_t out_h, int64_t out
   TORCH_CHECK(t.dim() == 4 && t.is_contiguous(), "resized_crop: expects a contiguous [N, C, H, W] tensor");
   TORCH_CHECK(out_h > 0 && out_w > 0, "resized_crop: output size must be positive");
   const int64_t n = t.size(0), channels = t.size(1), h = t.size(2), w = t.size(3);
+  TORCH_CHECK(h > 0 && w > 0, "resized_crop: the images are empty (", h, "x", w, ")");
+  for (int64_t i = 0; i < 4 * n; i++)
+    TORCH_CHECK(std::isfinite(boxes[i]), "resized_crop: box value ", i % 4, " of sample ", i / 4, " is not finite");
   at::Tensor result = at::empty({n, channels, out_h, out_w}, t.options());
   AT_DISPATCH_FLOATING_TYPES(t.scalar_type(), "resized_crop", [&] {
     const scalar_t* src = t.data_ptr<scalar_t>();

@@ -12,6 +12,13 @@ internal sealed record TrainingPosition(int Epoch, int StepInEpoch, long GlobalS
 /// </summary>
 internal static class Checkpoint
 {
+    /// <summary>
+    /// The version of how views are drawn: the per-view seeds (<see cref="Runner.ViewSeed"/>) and the
+    /// built-in augmentations' per-sample draws. Bump it when either changes: a checkpoint of another
+    /// version still resumes, with a warning that its views differ from the uninterrupted run's.
+    /// </summary>
+    internal const int ViewStreams = 2;
+
     public static void Save(string path, IReadOnlyDictionary<string, Module> modules, IReadOnlyDictionary<string, optim.Optimizer> optimizers,
         IReadOnlyList<optim.lr_scheduler.LRScheduler> schedules, TrainingPosition position)
     {
@@ -23,6 +30,7 @@ internal static class Checkpoint
             ["step_in_epoch"] = position.StepInEpoch.ToString(),
             ["global_step"] = position.GlobalStep.ToString(),
             ["format"] = "replab-checkpoint-1",
+            ["view_streams"] = ViewStreams.ToString(),
         };
         foreach (var (name, m) in modules)
             foreach (var (k, t) in m.state_dict()) tensors[$"module.{name}.{k}"] = t;
@@ -58,6 +66,9 @@ internal static class Checkpoint
             }
             for (var i = 0; i < schedules.Count; i++) schedules[i].set_epoch(long.Parse(meta[$"schedule.{i}.last_epoch"]));
             torch.set_rng_state(tensors["rng.torch"]);
+            if (!meta.TryGetValue("view_streams", out var streams) || streams != ViewStreams.ToString())
+                Console.Error.WriteLine($"replab: warning: {path} was written by a RepLab that drew augmented views differently " +
+                    $"(view streams {streams ?? "1"}, now {ViewStreams}): the resumed run goes on with different views than an uninterrupted one would");
             return new TrainingPosition(int.Parse(meta["epoch"]), int.Parse(meta["step_in_epoch"]), long.Parse(meta["global_step"]));
         }
         catch (KeyNotFoundException e)

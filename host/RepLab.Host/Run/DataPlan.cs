@@ -45,12 +45,18 @@ internal static class DataPlan
     /// (the test split, or the probe split with a warning when the dataset has none). Reuses
     /// <paramref name="pretraining"/> when it is the probe split; disposes what it loaded.
     /// </summary>
-    public static EvaluationSets Evaluation(IDataset dataset, DataOptions data, ImageSet pretraining, ulong seed)
+    public static EvaluationSets Evaluation(IDataset dataset, ExperimentSpec spec, ImageSet pretraining)
     {
+        var (data, seed) = (spec.Data, spec.Seed);
         var owned = new List<ImageSet>();
         var probe = data.PretrainSplits is [var only] && only == data.ProbeSplit ? pretraining : Own(Load(dataset, data.ProbeSplit));
         if (probe.Labels is null)
-            throw new InvalidDataException($"data.probe-split: {probe.Name} has no labels to fit evaluators on; name a labelled split (splits: {string.Join(", ", dataset.Splits)})");
+        {
+            foreach (var set in owned) set.Dispose();
+            var node = spec.Config.Get("data.probe-split");
+            throw new ConfigException([new ConfigError(node?.Location ?? spec.Config.Root.Location, "data.probe-split",
+                $"{probe.Name} has no labels to fit evaluators on; name a labelled split (splits: {string.Join(", ", dataset.Splits)})")]);
+        }
         ImageSet test;
         if (dataset.Splits.Contains(data.TestSplit)) test = Own(Load(dataset, data.TestSplit));
         else

@@ -73,15 +73,17 @@ public sealed class Runner(ExperimentSpec spec, PluginRegistry registry, IReadOn
             torch.manual_seed(spec.Seed);
             var dataset = registry.Create<IDataset>(spec.Dataset.Descriptor.Name, spec.Dataset.Options);
             using var train = DataPlan.Pretraining(dataset, spec.Data);
+            // Loaded (and checked: the probe split needs labels) before training, not after it.
+            using var evaluationSets = spec.Evaluation.Count > 0 ? DataPlan.Evaluation(dataset, spec, train) : null;
             using var encoder = BuildEncoder(train, trackers);
             encoder.to(device);
             var status = RunStatus.Finished;
             if (spec.Method is not null)
-                status = Train(dataset, train, encoder, device, context, checkpointPath, resumed, request);
+                status = Train(train, evaluationSets, encoder, device, context, checkpointPath, resumed, request);
             var metrics = new Dictionary<string, double>();
             if (status == RunStatus.Finished && spec.Evaluation.Count > 0)
             {
-                metrics = Evaluate(dataset, train, encoder, context);
+                metrics = Evaluate(evaluationSets!, encoder, context);
                 File.WriteAllText(Path.Combine(dir, "evaluation.json"), JsonSerializer.Serialize(metrics, new JsonSerializerOptions { WriteIndented = true }));
                 Emit(trackers, new ArtifactLogged(DateTimeOffset.UtcNow, Path.Combine(dir, "evaluation.json"), "evaluation.json"));
             }
@@ -115,7 +117,7 @@ public sealed class Runner(ExperimentSpec spec, PluginRegistry registry, IReadOn
         return new NormalizedEncoder(encoder, mean, std);
     }
 
-    private RunStatus Train(IDataset dataset, ImageSet train, EncoderModule encoder, Device device, RunContext context, string checkpointPath, bool resume, RunRequest request)
+    private RunStatus Train(ImageSet train, EvaluationSets? evaluationSets, EncoderModule encoder, Device device, RunContext context, string checkpointPath, bool resume, RunRequest request)
     {
         var trainer = spec.Trainer;
         var method = registry.Create<IMethod>(spec.Method!.Descriptor.Name, spec.Method.Options);
@@ -184,7 +186,7 @@ public sealed class Runner(ExperimentSpec spec, PluginRegistry registry, IReadOn
                 context.Log("epoch", epoch + 1);
                 if (trainer.EvalEvery > 0 && (epoch + 1) % trainer.EvalEvery == 0 && !done && spec.Evaluation.Count > 0)
                 {
-                    Evaluate(dataset, train, encoder, context);
+                    Evaluate(evaluationSets!, encoder, context);
                     foreach (var module in method.Modules.Values) module.train();
                 }
             }
@@ -212,10 +214,9 @@ public sealed class Runner(ExperimentSpec spec, PluginRegistry registry, IReadOn
         }
     }
 
-    private Dictionary<string, double> Evaluate(IDataset dataset, ImageSet pretraining, EncoderModule encoder, RunContext context)
+    private Dictionary<string, double> Evaluate(EvaluationSets sets, EncoderModule encoder, RunContext context)
     {
         var metrics = new Dictionary<string, double>();
-        using var sets = DataPlan.Evaluation(dataset, spec.Data, pretraining, spec.Seed);
         using var data = new EvaluationData(sets.Probe, sets.Test);
         foreach (var choice in spec.Evaluation)
         {

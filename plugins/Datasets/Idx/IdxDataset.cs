@@ -106,7 +106,10 @@ public sealed class IdxDataset(IdxOptions options) : IDataset
                 throw new InvalidDataException($"{path}: dimension {i} of the IDX header is {size:N0}, more than this reader's {int.MaxValue:N0} (a damaged header?)");
             shape[i] = (int)size;
         }
-        var count = shape.Aggregate(1L, (a, b) => a * b);
+        // The running product stops growing once it passes the file's size, so it cannot overflow.
+        var count = 1L;
+        foreach (var size in shape)
+            if ((count *= size) > raw.Length) break;
         if (raw.Length - header < count)
             throw new InvalidDataException($"{path}: truncated: header promises {count} bytes of data, file holds {raw.Length - header}");
         return (raw[header..(int)(header + count)], shape);

@@ -18,14 +18,18 @@ internal static class NativeCodecs
         [TurboJpeg] = (["libturbojpeg.so.0", "libturbojpeg.so", "libturbojpeg.0.dylib", "libturbojpeg.dylib"], "libturbojpeg0"),
     };
 
-    private static int registered;
-
-    /// <summary>Installs the resolver once for this assembly (the runtime allows only one).</summary>
-    public static void EnsureResolver()
+    private static readonly Lazy<bool> registration = new(() =>
     {
-        if (Interlocked.Exchange(ref registered, 1) == 1) return;
         NativeLibrary.SetDllImportResolver(typeof(NativeCodecs).Assembly, Resolve);
-    }
+        return true;
+    }, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>
+    /// Installs the resolver once for this assembly (the runtime allows only one). Every caller,
+    /// whichever thread, returns only after it is installed: decoding runs on several threads, and
+    /// one that got ahead would look the logical names up unresolved.
+    /// </summary>
+    public static void EnsureResolver() => _ = registration.Value;
 
     private static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? path)
     {

@@ -98,6 +98,10 @@ public class DatasetPluginTests : IDisposable
         WriteIdx("train-labels-idx1-ubyte", [], [-5]);
         var huge = () => Create("idx", ("Root", dir)).Load("train");
         huge.Should().Throw<InvalidDataException>().WithMessage("*train-labels-idx1-ubyte.gz: dimension 0 of the IDX header is 4,294,967,291*damaged header*");
+        // Sizes each within range whose product overflows a long: still a truncation, not a crash.
+        WriteIdx("train-images-idx3-ubyte", new byte[8], [1 << 21, 1 << 21, 1 << 21]);
+        var overflow = () => Create("idx", ("Root", dir)).Load("train");
+        overflow.Should().Throw<InvalidDataException>().WithMessage("*train-images-idx3-ubyte.gz: truncated: header promises*");
     }
 
     [Theory]
