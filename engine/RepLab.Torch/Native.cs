@@ -44,7 +44,11 @@ internal static unsafe partial class Native
         }
     }
 
+    // A library's module initializer, deliberately: the OpenMP and malloc settings must be in place
+    // before libtorch is loaded, whichever of the engine's types is touched first.
+#pragma warning disable CA2255
     [ModuleInitializer]
+#pragma warning restore CA2255
     internal static void Initialize()
     {
         TuneMalloc();

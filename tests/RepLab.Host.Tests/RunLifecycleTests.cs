@@ -193,7 +193,7 @@ public class RunLifecycleTests() : CliHarness("replab-run-")
     }
 
     [Fact]
-    public void Sigint_to_a_child_run_checkpoints_and_exits_cleanly()
+    public async Task Sigint_to_a_child_run_checkpoints_and_exits_cleanly()
     {
         var exp = Experiment(epochs: 200);
         var runs = Path.Combine(Dir, "runs");
@@ -210,7 +210,7 @@ public class RunLifecycleTests() : CliHarness("replab-run-")
         Process.Start("kill", ["-INT", child.Id.ToString()])!.WaitForExit();
         child.WaitForExit(30_000).Should().BeTrue("the run stops after the current step");
         child.ExitCode.Should().Be(130);
-        output.Result.Should().Contain("continue with --resume");
+        (await output).Should().Contain("continue with --resume");
         var (tensors, meta) = Safetensors.Load(Path.Combine(RunFolder(runs), "checkpoints", "last.safetensors"));
         tensors.Keys.Should().Contain(k => k.StartsWith("module.encoder."));
         long.Parse(meta["global_step"]).Should().BeGreaterThanOrEqualTo(3);

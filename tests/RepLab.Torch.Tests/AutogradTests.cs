@@ -50,11 +50,15 @@ public class AutogradTests
             torch.is_grad_enabled().Should().BeFalse();
             (x * 2).requires_grad.Should().BeFalse();
             // Grad mode is thread-local: another OS thread still records.
-            var other = Task.Factory.StartNew(() =>
+            // A thread of its own (not a task, whose continuation could move this test's thread).
+            var other = false;
+            var thread = new Thread(() =>
             {
                 using var s = torch.NewDisposeScope();
-                return (x * 2).requires_grad;
-            }, TaskCreationOptions.LongRunning).Result;
+                other = (x * 2).requires_grad;
+            });
+            thread.Start();
+            thread.Join();
             other.Should().BeTrue();
         }
         torch.is_grad_enabled().Should().BeTrue();

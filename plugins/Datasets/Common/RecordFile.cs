@@ -10,6 +10,9 @@ internal static class RecordFile
     /// Number of <paramref name="recordBytes"/>-byte records in <paramref name="path"/>; throws
     /// when it is missing, empty or not a whole number of records.
     /// </summary>
+    /// <param name="path">The file.</param>
+    /// <param name="recordBytes">Bytes per record.</param>
+    /// <param name="plugin">The dataset plugin's name, which starts every error.</param>
     /// <param name="format">What the file should be, for the error, e.g. "CIFAR-10 binary version: 10,000 records of ...".</param>
     /// <param name="hint">Where to get it, appended to the missing-file error.</param>
     public static long Count(string path, int recordBytes, string plugin, string format, string hint)

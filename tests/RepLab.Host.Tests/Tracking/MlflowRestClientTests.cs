@@ -29,13 +29,13 @@ public class MlflowRestClientTests : IDisposable
     }
 
     [Fact]
-    public void The_stand_in_refuses_posts_without_json_content_type()
+    public async Task The_stand_in_refuses_posts_without_json_content_type()
     {
         // Proves the stand-in's check can fail, so the test above means something.
         using var http = new HttpClient();
-        var r = http.PostAsync(new Uri(server.Uri, "/api/2.0/mlflow/experiments/create"), new StringContent("{\"name\":\"x\"}", System.Text.Encoding.UTF8, "text/plain")).Result;
+        var r = await http.PostAsync(new Uri(server.Uri, "/api/2.0/mlflow/experiments/create"), new StringContent("{\"name\":\"x\"}", System.Text.Encoding.UTF8, "text/plain"));
         r.StatusCode.Should().Be(HttpStatusCode.BadRequest);
-        r.Content.ReadAsStringAsync().Result.Should().Contain("\"error_code\":\"INVALID_PARAMETER_VALUE\"");
+        (await r.Content.ReadAsStringAsync()).Should().Contain("\"error_code\":\"INVALID_PARAMETER_VALUE\"");
     }
 
     [Fact]
