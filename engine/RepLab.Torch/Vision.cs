@@ -55,8 +55,11 @@ public static class vision
     /// allowed) cut out and resized to <paramref name="height"/> x <paramref name="width"/>: bilinear
     /// with align_corners false and border padding (sampling points beyond the outer pixel centres take
     /// the edge pixel), as <c>grid_sample</c> over the box's <c>affine_grid</c>; clamped to [0, 1].
+    /// With <paramref name="antialias"/>, an axis the box shrinks takes the triangle filter widened to
+    /// the scale, normalised over the pixels in the image, as PyTorch's <c>interpolate(antialias=True)</c>
+    /// and PIL do: every source pixel counts instead of two.
     /// </summary>
-    public static Tensor resized_crop(Tensor x, ReadOnlySpan<double> boxes, long height, long width)
+    public static Tensor resized_crop(Tensor x, ReadOnlySpan<double> boxes, long height, long width, bool antialias = false)
     {
         if (x.dim() != 4 || !x.dtype.IsFloatingPoint())
             throw new ArgumentException($"resized_crop: expects a float [N, C, H, W] batch, got {x.dtype} [{string.Join(", ", x.shape)}]");
@@ -66,17 +69,27 @@ public static class vision
             throw new ArgumentException($"resized_crop: cannot resize [{string.Join(", ", x.shape)}] to {height}x{width}");
         foreach (var v in boxes)
             if (!double.IsFinite(v)) throw new ArgumentException($"resized_crop: box values must be finite, got {v}");
-        return Fusable(x) ? ResizedCropFused(x, boxes, height, width) : ResizedCropComposed(x, boxes, height, width);
+        return Fusable(x) ? ResizedCropFused(x, boxes, height, width, antialias) : ResizedCropComposed(x, boxes, height, width, antialias);
     }
 
-    internal static unsafe Tensor ResizedCropFused(Tensor x, ReadOnlySpan<double> boxes, long height, long width)
+    internal static unsafe Tensor ResizedCropFused(Tensor x, ReadOnlySpan<double> boxes, long height, long width, bool antialias = false)
     {
-        fixed (double* b = boxes) return Tensor.Wrap(rl_resized_crop(x.H, b, height, width, out var o), o);
+        fixed (double* b = boxes) return Tensor.Wrap(rl_resized_crop(x.H, b, height, width, antialias ? 1 : 0, out var o), o);
     }
 
-    internal static Tensor ResizedCropComposed(Tensor x, ReadOnlySpan<double> boxes, long height, long width)
+    internal static Tensor ResizedCropComposed(Tensor x, ReadOnlySpan<double> boxes, long height, long width, bool antialias = false)
     {
-        var (n, c, h, w) = (x.size(0), x.size(1), (double)x.size(2), (double)x.size(3));
+        var (n, c, h, w) = (x.size(0), x.size(1), x.size(2), x.size(3));
+        using var scope = torch.NewDisposeScope();
+        var shrinks = false;
+        for (var i = 0; i < n && antialias; i++) shrinks |= boxes[4 * (int)i + 2] > width || boxes[4 * (int)i + 3] > height;
+        if (shrinks)
+        {
+            // Separable resampling as two batched products: [N, 1, oh, H] @ [N, C, H, W] @ [N, 1, W, ow].
+            var rows = torch.tensor<double>(ResampleMatrices(boxes, 1, h, height), [n, 1, height, h], x.dtype, x.device);
+            var columns = torch.tensor<double>(ResampleMatrices(boxes, 0, w, width), [n, 1, width, w], x.dtype, x.device);
+            return rows.matmul(x).matmul(columns.transpose(2, 3)).clamp_(0, 1).MoveToOuterScope();
+        }
         // Output x in [-1, 1] (pixel edges, align_corners false) maps onto the box's edges [x0, x0 + w].
         var theta = new double[n * 6];
         for (var i = 0; i < n; i++)
@@ -87,10 +100,45 @@ public static class vision
             theta[6 * i + 4] = bh / h;
             theta[6 * i + 5] = (2 * y0 + bh) / h - 1;
         }
-        using var scope = torch.NewDisposeScope();
         var grid = F.affine_grid(torch.tensor<double>(theta, [n, 2, 3], x.dtype, x.device), [n, c, height, width], align_corners: false);
         // Bilinear weights sum to 1 only up to rounding; keep the [0, 1] contract exact.
         return F.grid_sample(x, grid, "bilinear", "border", align_corners: false).clamp_(0, 1).MoveToOuterScope();
+    }
+
+    /// <summary>
+    /// Per sample, the [output, size] weights of one axis (<paramref name="axis"/> 0: x, 1: y) of an
+    /// antialiased resized crop: the widened triangle filter where the box shrinks the axis, bilinear
+    /// with the coordinate clipped to the image where it does not (the fused kernel's taps, as a matrix).
+    /// </summary>
+    private static double[] ResampleMatrices(ReadOnlySpan<double> boxes, int axis, long size, long output)
+    {
+        var n = boxes.Length / 4;
+        var m = new double[n * output * size];
+        for (var i = 0; i < n; i++)
+        {
+            var (start, extent) = (boxes[4 * i + axis], boxes[4 * i + 2 + axis]);
+            var scale = extent / output;
+            var row = m.AsSpan((int)(i * output * size), (int)(output * size));
+            for (var o = 0; o < output; o++)
+            {
+                var weights = row.Slice((int)(o * size), (int)size);
+                if (scale <= 1)
+                {
+                    var s = Math.Clamp(start + (o + 0.5) * scale - 0.5, 0, size - 1);
+                    var lo = (long)Math.Floor(s);
+                    weights[(int)lo] += 1 - (s - lo);
+                    weights[(int)Math.Min(lo + 1, size - 1)] += s - lo;
+                    continue;
+                }
+                var center = start + (o + 0.5) * scale;
+                var (first, last) = (Math.Max((long)Math.Floor(center - scale + 0.5), 0), Math.Min((long)Math.Floor(center + scale + 0.5), size));
+                var total = 0.0;
+                for (var j = first; j < last; j++) total += weights[(int)j] = Math.Max(0, 1 - Math.Abs((j + 0.5 - center) / scale));
+                if (total <= 0) weights[(int)Math.Clamp((long)Math.Floor(center), 0, size - 1)] = 1;
+                else for (var j = first; j < last; j++) weights[(int)j] /= total;
+            }
+        }
+        return m;
     }
 
     /// <summary>

@@ -235,6 +235,38 @@ public class VisionTests
         right.Should().Equal(Enumerable.Range(0, 6 * 6 * 4).Select(k => v[k / 24 * 48 + k % 24 / 4 * 8 + 4 + k % 4]));
     }
 
+    [Theory]
+    [InlineData(ScalarType.Float32, 5, 3, 1e-5)]
+    [InlineData(ScalarType.Float64, 4, 7, 1e-12)]
+    [InlineData(ScalarType.Float64, 2, 2, 1e-12)]
+    public void Antialiased_resized_crop_kernel_and_batched_products_agree(ScalarType dtype, long outH, long outW, double tolerance)
+    {
+        using var scope = torch.NewDisposeScope();
+        // 16x16 images and boxes of 1.6 to 16 pixels: most shrink (some only along one axis), some grow, some hang over the border.
+        using var g = new Generator(31);
+        var x = torch.rand([40, 3, 16, 16], dtype, generator: g);
+        var boxes = RandomBoxes(40, 16, 16, 32);
+        ShouldAgree(Doubles(vision.ResizedCropFused(x, boxes, outH, outW, antialias: true)),
+            Doubles(vision.ResizedCropComposed(x, boxes, outH, outW, antialias: true)), tolerance);
+    }
+
+    [Fact]
+    public void Antialiased_crop_of_the_whole_image_is_pytorchs_antialiased_interpolate_and_growing_crops_do_not_change()
+    {
+        using var scope = torch.NewDisposeScope();
+        using var g = new Generator(33);
+        var x = torch.rand([2, 3, 12, 9], ScalarType.Float64, generator: g);
+        double[] whole = [0, 0, 9, 12, 0, 0, 9, 12];
+        // F.interpolate's antialias is checked against PyTorch goldens; a whole-image crop must equal it.
+        var reference = F.interpolate(x, size: [5, 4], mode: "bilinear", antialias: true);
+        ShouldAgree(Doubles(vision.resized_crop(x, whole, 5, 4, antialias: true)), Doubles(reference.clamp(0, 1)), 1e-12);
+        var plain = Doubles(vision.resized_crop(x, whole, 5, 4));
+        plain.Zip(Doubles(reference)).Max(p => Math.Abs(p.First - p.Second)).Should().BeGreaterThan(0.01, "without antialias a shrink samples two pixels per axis");
+        // A box smaller than the output: antialias changes nothing.
+        double[] small = [1.5, 2, 4, 5, 0, 0, 3, 3];
+        vision.resized_crop(x, small, 8, 8, antialias: true).data<double>().Should().Equal(vision.resized_crop(x, small, 8, 8).data<double>());
+    }
+
     [Fact]
     public void Resized_crop_refuses_boxes_that_are_not_finite_and_empty_images()
     {

@@ -152,6 +152,80 @@ RL_CLONES void crop_sample(const S* in, S* out, int64_t channels, int64_t h, int
   }
 }
 
+// The taps of one axis for output positions 0..out-1 over the box [start, start + extent) of an
+// axis of `size` pixels: k (index, weight) pairs an output, zero-weight padded. A box wider than the
+// output (shrinking) with `antialias` takes the triangle filter widened to the scale, normalised over
+// the pixels in the image (PIL's and PyTorch's antialias=True); otherwise bilinear with the
+// coordinate clipped to the image (border padding), as bilinear_taps.
+template <typename S>
+int64_t resample_taps(double start, double extent, int64_t size, int64_t out, bool antialias, std::vector<int64_t>& idx, std::vector<S>& wt) {
+  const double scale = extent / static_cast<double>(out);
+  if (!antialias || scale <= 1) {
+    std::vector<int64_t> lo(out), hi(out);
+    std::vector<S> w(out);
+    bilinear_taps<S>(start, extent, size, out, lo.data(), hi.data(), w.data());
+    idx.assign(2 * out, 0);
+    wt.assign(2 * out, S(0));
+    for (int64_t i = 0; i < out; i++) {
+      idx[2 * i] = lo[i];
+      idx[2 * i + 1] = hi[i];
+      wt[2 * i] = S(1) - w[i];
+      wt[2 * i + 1] = w[i];
+    }
+    return 2;
+  }
+  const double support = scale;
+  const int64_t k = 2 * static_cast<int64_t>(std::ceil(support)) + 1;
+  idx.assign(k * out, 0);
+  wt.assign(k * out, S(0));
+  std::vector<double> taps(k);
+  for (int64_t i = 0; i < out; i++) {
+    const double center = start + (static_cast<double>(i) + 0.5) * scale;
+    const int64_t lo = std::max<int64_t>(static_cast<int64_t>(std::floor(center - support + 0.5)), 0);
+    const int64_t hi = std::min<int64_t>(static_cast<int64_t>(std::floor(center + support + 0.5)), size);
+    double total = 0;
+    int64_t n = 0;
+    for (int64_t j = lo; j < hi && n < k; j++, n++) total += taps[n] = std::max(0.0, 1 - std::abs((static_cast<double>(j) + 0.5 - center) / support));
+    if (total <= 0) {  // a box wholly outside the image: its nearest pixel
+      idx[k * i] = std::min<int64_t>(std::max<int64_t>(static_cast<int64_t>(std::floor(center)), 0), size - 1);
+      wt[k * i] = S(1);
+      continue;
+    }
+    for (int64_t t = 0; t < n; t++) {
+      idx[k * i + t] = lo + t;
+      wt[k * i + t] = static_cast<S>(taps[t] / total);
+    }
+  }
+  return k;
+}
+
+// One sample resampled by per-axis taps: rows first (whole rows blended, vectorised), then columns.
+template <typename S>
+RL_CLONES void resample_sample(const S* in, S* out, int64_t channels, int64_t h, int64_t w, int64_t oh, int64_t ow,
+                               const int64_t* iy, const S* wy, int64_t ky, const int64_t* ix, const S* wx, int64_t kx) {
+  std::vector<S> rows(oh * w);
+  for (int64_t c = 0; c < channels; c++) {
+    const S* plane = in + c * h * w;
+    for (int64_t i = 0; i < oh; i++) {
+      S* row = rows.data() + i * w;
+      for (int64_t j = 0; j < w; j++) row[j] = S(0);
+      for (int64_t t = 0; t < ky; t++) {
+        const S weight = wy[i * ky + t];
+        if (weight == S(0)) continue;
+        const S* src = plane + iy[i * ky + t] * w;
+        for (int64_t j = 0; j < w; j++) row[j] += weight * src[j];
+      }
+    }
+    S* target = out + c * oh * ow;
+    for (int64_t i = 0; i < oh; i++)
+      for (int64_t j = 0; j < ow; j++) {
+        S acc = S(0);
+        for (int64_t t = 0; t < kx; t++) acc += wx[j * kx + t] * rows[i * w + ix[j * kx + t]];
+        target[i * ow + j] = clamp01(acc);
+      }
+  }
+}
+
 // Reflection of an index into [0, n) without repeating the edge (PyTorch's 'reflect' padding).
 inline int64_t reflect(int64_t i, int64_t n) {
   if (i < 0) return -i;
@@ -197,7 +271,7 @@ RL_CLONES void blur_sample(const S* in, S* out, int64_t channels, int64_t h, int
 
 }  // namespace
 
-int rl_resized_crop(rl_tensor x, const double* boxes, int64_t out_h, int64_t out_w, rl_tensor* out) {
+int rl_resized_crop(rl_tensor x, const double* boxes, int64_t out_h, int64_t out_w, int antialias, rl_tensor* out) {
   RL_TRY
   const at::Tensor& t = T(x);
   TORCH_CHECK(t.device().is_cpu(), "resized_crop: the fused kernel runs on CPU tensors only");
@@ -212,8 +286,20 @@ int rl_resized_crop(rl_tensor x, const double* boxes, int64_t out_h, int64_t out
     const scalar_t* src = t.data_ptr<scalar_t>();
     scalar_t* dst = result.data_ptr<scalar_t>();
     at::parallel_for(0, n, 4, [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; i++)
-        crop_sample(src + i * channels * h * w, dst + i * channels * out_h * out_w, channels, h, w, out_h, out_w, boxes + 4 * i);
+      std::vector<int64_t> iy, ix;
+      std::vector<scalar_t> wy, wx;
+      for (int64_t i = begin; i < end; i++) {
+        const double* box = boxes + 4 * i;
+        const scalar_t* sample = src + i * channels * h * w;
+        scalar_t* target = dst + i * channels * out_h * out_w;
+        if (antialias && (box[2] > out_w || box[3] > out_h)) {
+          const int64_t ky = resample_taps<scalar_t>(box[1], box[3], h, out_h, true, iy, wy);
+          const int64_t kx = resample_taps<scalar_t>(box[0], box[2], w, out_w, true, ix, wx);
+          resample_sample(sample, target, channels, h, w, out_h, out_w, iy.data(), wy.data(), ky, ix.data(), wx.data(), kx);
+        } else {
+          crop_sample(sample, target, channels, h, w, out_h, out_w, box);
+        }
+      }
     });
   });
   *out = rl::wrap(result);

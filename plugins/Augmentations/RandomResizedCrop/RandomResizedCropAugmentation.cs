@@ -32,6 +32,13 @@ public sealed record RandomResizedCropOptions : PluginOptions, IValidatableObjec
     [Range(0.0, 1.0)]
     public double P { get; init; } = 1.0;
 
+    /// <summary>
+    /// Filter over every pixel of a crop larger than the output instead of sampling two per axis
+    /// (default true: torchvision's tensor default since 0.17, and what PIL does). Crops no larger
+    /// than the output, the common case for small images, are the same either way.
+    /// </summary>
+    public bool Antialias { get; init; } = true;
+
     /// <inheritdoc />
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
@@ -48,9 +55,10 @@ public sealed record RandomResizedCropOptions : PluginOptions, IValidatableObjec
 /// sqrt(area / ratio) fit in the image, at a uniformly random position; when none fits, it takes the
 /// central crop of the whole image with its aspect ratio clamped into <c>ratio</c>. The crop is resized
 /// to <c>size</c> by the engine's <see cref="vision.resized_crop"/>: bilinear, align_corners false,
-/// border padding (a fused kernel on CPU, grid_sample over an affine_grid elsewhere). For a whole-pixel crop box this samples where torchvision's
-/// crop-then-bilinear-resize (without antialiasing) samples, except in the outer half pixel, which
-/// blends in the image pixels just outside the crop instead of repeating the crop's edge.
+/// border padding, and antialiased where the crop is larger than the output (as torchvision's tensor
+/// default, antialias=True, and PIL). For a whole-pixel crop box this samples where torchvision's
+/// crop-then-resize samples, except in the outer half pixel, which blends in the image pixels just
+/// outside the crop instead of repeating the crop's edge.
 /// </summary>
 /// <remarks>
 /// As in torchvision, the crops taken are not uniform in area: large candidates fail to fit more
@@ -59,8 +67,7 @@ public sealed record RandomResizedCropOptions : PluginOptions, IValidatableObjec
 /// 23 uniforms (10 candidates of 2, the position's 2 and the <c>p</c> draw) whichever candidate it
 /// takes, so the generator's stream, and every later draw from it, does not depend on which crops
 /// fit. Differences from torchvision: crop boxes are continuous (sub-pixel size and position) rather
-/// than rounded to whole pixels, so a candidate fits when its exact width and height do; and
-/// downscaling is not antialiased (torchvision's tensor default is antialias=True since 0.17).
+/// than rounded to whole pixels, so a candidate fits when its exact width and height do.
 /// </remarks>
 [Plugin("random-resized-crop", Summary = "crop a random area fraction and aspect ratio, resize to size (bilinear)",
     Citation = "Szegedy et al., CVPR 2015; Chen et al. (SimCLR), ICML 2020")]
@@ -76,7 +83,7 @@ public sealed class RandomResizedCropAugmentation(RandomResizedCropOptions optio
         var x = batch.is_contiguous() ? batch : batch.contiguous();
         try
         {
-            return vision.resized_crop(x, Boxes(generator, n, height, width), outHeight, outWidth);
+            return vision.resized_crop(x, Boxes(generator, n, height, width), outHeight, outWidth, options.Antialias);
         }
         finally
         {
