@@ -17,6 +17,21 @@ internal static class PerSample
         return u.data<double>();
     }
 
+    /// <summary>Candidate draws per sample of the crop and erasing augmentations, as torchvision's.</summary>
+    public const int Attempts = 10;
+
+    /// <summary>
+    /// Candidate <paramref name="k"/> of torchvision's RandomResizedCrop and RandomErasing, from its
+    /// two uniforms <c>d[2 k]</c> and <c>d[2 k + 1]</c>: an area (in pixels of
+    /// <paramref name="imageArea"/>) whose fraction is uniform in <paramref name="scale"/>, and an aspect
+    /// ratio whose logarithm is uniform in log(<paramref name="ratio"/>).
+    /// </summary>
+    public static (double Area, double Ratio) Candidate(ReadOnlySpan<double> d, int k, double[] scale, double[] ratio, double imageArea)
+    {
+        var (lmin, lmax) = (Math.Log(ratio[0]), Math.Log(ratio[1]));
+        return ((scale[0] + (scale[1] - scale[0]) * d[2 * k]) * imageArea, Math.Exp(lmin + (lmax - lmin) * d[2 * k + 1]));
+    }
+
     /// <summary>Checks the batch is [N, C, H, W] floating point, the contract of every augmentation.</summary>
     public static void RequireImageBatch(Tensor batch, string plugin)
     {

@@ -45,10 +45,9 @@ public sealed record RandomErasingOptions : PluginOptions, IValidatableObject
 /// The whole batch is one mask comparison and one <c>where</c>.
 /// </summary>
 /// <remarks>
-/// torchvision retries up to 10 draws until the rectangle fits and otherwise erases nothing; here a
-/// side longer than the image is clamped to the image's side instead, so every sample costs exactly
-/// one draw. A clamped rectangle is smaller than drawn (but, for square images and the default
-/// ratio, still above the minimum area).
+/// As torchvision, a sample draws up to 10 candidates and erases the first whose whole-pixel sides
+/// are smaller than the image's, and nothing when none is; every sample consumes the same 23
+/// uniforms whichever candidate it takes, so later draws do not depend on which fit.
 /// </remarks>
 [Plugin("random-erasing", Summary = "erase a random rectangle (area fraction, aspect ratio) per sample with probability p",
     Citation = "Zhong et al., AAAI 2020; DeVries and Taylor (cutout), 2017")]
@@ -58,25 +57,28 @@ public sealed class RandomErasingAugmentation(RandomErasingOptions options) : IA
     {
         PerSample.RequireImageBatch(batch, "random-erasing");
         var (n, height, width) = (batch.size(0), batch.size(2), batch.size(3));
-        const int draws = 5;
+        // Per sample: 10 candidates of 2 uniforms, the position's 2, the p draw: the same 23 whatever fits.
+        const int draws = 2 * PerSample.Attempts + 3;
         var u = PerSample.Uniforms(generator, n, draws);
-        var (smin, smax) = (options.Scale[0], options.Scale[1]);
-        var (lmin, lmax) = (Math.Log(options.Ratio[0]), Math.Log(options.Ratio[1]));
         // Per sample: first and one-past-last row and column; an empty range erases nothing.
         var rows = new long[n * 2];
         var cols = new long[n * 2];
         for (var i = 0; i < n; i++)
         {
             var d = u.AsSpan(i * draws, draws);
-            if (d[4] >= options.P) continue;
-            var area = (smin + (smax - smin) * d[0]) * height * width;
-            var ratio = Math.Exp(lmin + (lmax - lmin) * d[1]);
-            var h = Math.Min((long)Math.Round(Math.Sqrt(area * ratio)), height);
-            var w = Math.Min((long)Math.Round(Math.Sqrt(area / ratio)), width);
-            var top = Math.Min((long)(d[2] * (height - h + 1)), height - h);
-            var left = Math.Min((long)(d[3] * (width - w + 1)), width - w);
-            (rows[2 * i], rows[2 * i + 1]) = (top, top + h);
-            (cols[2 * i], cols[2 * i + 1]) = (left, left + w);
+            if (d[draws - 1] >= options.P) continue;
+            for (var k = 0; k < PerSample.Attempts; k++)
+            {
+                // Aspect is height / width, and sides are whole pixels smaller than the image's, as torchvision's.
+                var (area, ratio) = PerSample.Candidate(d, k, options.Scale, options.Ratio, height * width);
+                var (h, w) = ((long)Math.Round(Math.Sqrt(area * ratio)), (long)Math.Round(Math.Sqrt(area / ratio)));
+                if (h >= height || w >= width) continue;
+                var top = Math.Min((long)(d[2 * PerSample.Attempts] * (height - h + 1)), height - h);
+                var left = Math.Min((long)(d[2 * PerSample.Attempts + 1] * (width - w + 1)), width - w);
+                (rows[2 * i], rows[2 * i + 1]) = (top, top + h);
+                (cols[2 * i], cols[2 * i + 1]) = (left, left + w);
+                break;
+            }
         }
 
         using var scope = torch.NewDisposeScope();

@@ -92,7 +92,7 @@ public sealed class RandomResizedCropAugmentation(RandomResizedCropOptions optio
     }
 
     /// <summary>Candidate crops drawn per sample before the central fallback, as torchvision.</summary>
-    private const int Attempts = 10;
+    private const int Attempts = PerSample.Attempts;
 
     /// <summary>Uniforms per sample: area and log ratio per candidate, then x and y position, then the p draw.</summary>
     private const int Draws = 2 * Attempts + 3;
@@ -114,12 +114,9 @@ public sealed class RandomResizedCropAugmentation(RandomResizedCropOptions optio
     /// <summary>One sample's crop box in pixels from its <see cref="Draws"/> uniforms.</summary>
     private (double X0, double Y0, double W, double H) Box(ReadOnlySpan<double> d, long height, long width)
     {
-        var (smin, smax) = (options.Scale[0], options.Scale[1]);
-        var (lmin, lmax) = (Math.Log(options.Ratio[0]), Math.Log(options.Ratio[1]));
         for (var k = 0; k < Attempts; k++)
         {
-            var area = (smin + (smax - smin) * d[2 * k]) * height * width;
-            var ratio = Math.Exp(lmin + (lmax - lmin) * d[2 * k + 1]);
+            var (area, ratio) = PerSample.Candidate(d, k, options.Scale, options.Ratio, height * width);
             var (w, h) = (Math.Sqrt(area * ratio), Math.Sqrt(area / ratio));
             if (w <= width && h <= height)
                 return ((width - w) * d[2 * Attempts], (height - h) * d[2 * Attempts + 1], w, h);
