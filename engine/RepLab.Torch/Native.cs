@@ -230,7 +230,7 @@ internal static unsafe partial class Native
     [DllImport(Lib)] internal static extern int rl_affine_grid(TensorHandle theta, long* size, int ndim, int alignCorners, out IntPtr o);
     [DllImport(Lib)] internal static extern int rl_grid_sample(TensorHandle x, TensorHandle grid, int mode, int padding, int alignCorners, out IntPtr o);
     [DllImport(Lib)] internal static extern int rl_color_jitter_(TensorHandle x, double* stages, long n);
-    [DllImport(Lib)] internal static extern int rl_resized_crop(TensorHandle x, double* boxes, long outH, long outW, int antialias, out IntPtr o);
+    [DllImport(Lib)] internal static extern int rl_resample(TensorHandle x, long* iy, double* wy, long ky, long* ix, double* wx, long kx, long outH, long outW, out IntPtr o);
     [DllImport(Lib)] internal static extern int rl_sample_map(TensorHandle x, int op, double param, byte* apply, out IntPtr o);
     [DllImport(Lib)] internal static extern int rl_gaussian_blur(TensorHandle x, double* kernels, long radius, byte* apply, out IntPtr o);
     [DllImport(Lib)] internal static extern int rl_pad(TensorHandle x, long* pads, int n, int mode, double value, out IntPtr o);

@@ -59,6 +59,10 @@ public static class vision
     /// the scale, normalised over the pixels in the image, as PyTorch's <c>interpolate(antialias=True)</c>
     /// and PIL do: every source pixel counts instead of two.
     /// </summary>
+    /// <remarks>
+    /// The taps (which source pixels each output pixel blends, with which weights) are computed here,
+    /// once; a fused kernel applies them on CPU, two batched matrix products elsewhere.
+    /// </remarks>
     public static Tensor resized_crop(Tensor x, ReadOnlySpan<double> boxes, long height, long width, bool antialias = false)
     {
         if (x.dim() != 4 || !x.dtype.IsFloatingPoint())
@@ -69,76 +73,80 @@ public static class vision
             throw new ArgumentException($"resized_crop: cannot resize [{string.Join(", ", x.shape)}] to {height}x{width}");
         foreach (var v in boxes)
             if (!double.IsFinite(v)) throw new ArgumentException($"resized_crop: box values must be finite, got {v}");
-        return Fusable(x) ? ResizedCropFused(x, boxes, height, width, antialias) : ResizedCropComposed(x, boxes, height, width, antialias);
+        var rows = Taps(boxes, 1, x.size(2), height, antialias);
+        var columns = Taps(boxes, 0, x.size(3), width, antialias);
+        return Fusable(x) ? ResampleFused(x, rows, columns) : ResampleComposed(x, rows, columns);
     }
 
-    internal static unsafe Tensor ResizedCropFused(Tensor x, ReadOnlySpan<double> boxes, long height, long width, bool antialias = false)
-    {
-        fixed (double* b = boxes) return Tensor.Wrap(rl_resized_crop(x.H, b, height, width, antialias ? 1 : 0, out var o), o);
-    }
-
-    internal static Tensor ResizedCropComposed(Tensor x, ReadOnlySpan<double> boxes, long height, long width, bool antialias = false)
-    {
-        var (n, c, h, w) = (x.size(0), x.size(1), x.size(2), x.size(3));
-        using var scope = torch.NewDisposeScope();
-        var shrinks = false;
-        for (var i = 0; i < n && antialias; i++) shrinks |= boxes[4 * (int)i + 2] > width || boxes[4 * (int)i + 3] > height;
-        if (shrinks)
-        {
-            // Separable resampling as two batched products: [N, 1, oh, H] @ [N, C, H, W] @ [N, 1, W, ow].
-            var rows = torch.tensor<double>(ResampleMatrices(boxes, 1, h, height), [n, 1, height, h], x.dtype, x.device);
-            var columns = torch.tensor<double>(ResampleMatrices(boxes, 0, w, width), [n, 1, width, w], x.dtype, x.device);
-            return rows.matmul(x).matmul(columns.transpose(2, 3)).clamp_(0, 1).MoveToOuterScope();
-        }
-        // Output x in [-1, 1] (pixel edges, align_corners false) maps onto the box's edges [x0, x0 + w].
-        var theta = new double[n * 6];
-        for (var i = 0; i < n; i++)
-        {
-            var (x0, y0, bw, bh) = (boxes[4 * i], boxes[4 * i + 1], boxes[4 * i + 2], boxes[4 * i + 3]);
-            theta[6 * i] = bw / w;
-            theta[6 * i + 2] = (2 * x0 + bw) / w - 1;
-            theta[6 * i + 4] = bh / h;
-            theta[6 * i + 5] = (2 * y0 + bh) / h - 1;
-        }
-        var grid = F.affine_grid(torch.tensor<double>(theta, [n, 2, 3], x.dtype, x.device), [n, c, height, width], align_corners: false);
-        // Bilinear weights sum to 1 only up to rounding; keep the [0, 1] contract exact.
-        return F.grid_sample(x, grid, "bilinear", "border", align_corners: false).clamp_(0, 1).MoveToOuterScope();
-    }
+    /// <summary>One axis's taps for a batch: output o of sample i blends source pixels <c>Index[(i output + o) K + t]</c> with <c>Weight[...]</c>.</summary>
+    internal sealed record AxisTaps(long[] Index, double[] Weight, int K, long Output, long Size);
 
     /// <summary>
-    /// Per sample, the [output, size] weights of one axis (<paramref name="axis"/> 0: x, 1: y) of an
-    /// antialiased resized crop: the widened triangle filter where the box shrinks the axis, bilinear
-    /// with the coordinate clipped to the image where it does not (the fused kernel's taps, as a matrix).
+    /// The taps of one axis (<paramref name="axis"/> 0: x, 1: y) of every sample's box: bilinear with
+    /// the coordinate clipped to the image (2 taps), or, where <paramref name="antialias"/> and the box
+    /// shrinks the axis, the triangle filter widened to the scale over the pixels in the image
+    /// (PyTorch's <c>_upsample_bilinear2d_aa</c>, PIL's reduce). Unused taps weigh 0.
     /// </summary>
-    private static double[] ResampleMatrices(ReadOnlySpan<double> boxes, int axis, long size, long output)
+    internal static AxisTaps Taps(ReadOnlySpan<double> boxes, int axis, long size, long output, bool antialias)
     {
         var n = boxes.Length / 4;
-        var m = new double[n * output * size];
+        var k = 2;
+        for (var i = 0; i < n && antialias; i++)
+            if (boxes[4 * i + 2 + axis] / output is var scale && scale > 1) k = Math.Max(k, 2 * (int)Math.Ceiling(scale) + 1);
+        var (index, weight) = (new long[n * output * k], new double[n * output * k]);
         for (var i = 0; i < n; i++)
         {
-            var (start, extent) = (boxes[4 * i + axis], boxes[4 * i + 2 + axis]);
-            var scale = extent / output;
-            var row = m.AsSpan((int)(i * output * size), (int)(output * size));
+            var (start, scale) = (boxes[4 * i + axis], boxes[4 * i + 2 + axis] / output);
             for (var o = 0; o < output; o++)
             {
-                var weights = row.Slice((int)(o * size), (int)size);
-                if (scale <= 1)
+                var at = (int)((i * output + o) * k);
+                if (!antialias || scale <= 1)
                 {
                     var s = Math.Clamp(start + (o + 0.5) * scale - 0.5, 0, size - 1);
                     var lo = (long)Math.Floor(s);
-                    weights[(int)lo] += 1 - (s - lo);
-                    weights[(int)Math.Min(lo + 1, size - 1)] += s - lo;
+                    (index[at], index[at + 1]) = (lo, Math.Min(lo + 1, size - 1));
+                    (weight[at], weight[at + 1]) = (1 - (s - lo), s - lo);
                     continue;
                 }
                 var center = start + (o + 0.5) * scale;
                 var (first, last) = (Math.Max((long)Math.Floor(center - scale + 0.5), 0), Math.Min((long)Math.Floor(center + scale + 0.5), size));
                 var total = 0.0;
-                for (var j = first; j < last; j++) total += weights[(int)j] = Math.Max(0, 1 - Math.Abs((j + 0.5 - center) / scale));
-                if (total <= 0) weights[(int)Math.Clamp((long)Math.Floor(center), 0, size - 1)] = 1;
-                else for (var j = first; j < last; j++) weights[(int)j] /= total;
+                for (var j = first; j < last && j - first < k; j++)
+                {
+                    (index[at + j - first], weight[at + j - first]) = (j, Math.Max(0, 1 - Math.Abs((j + 0.5 - center) / scale)));
+                    total += weight[at + j - first];
+                }
+                if (total <= 0)
+                {
+                    // A box wholly outside the image: its nearest pixel.
+                    (index[at], weight[at]) = (Math.Clamp((long)Math.Floor(center), 0, size - 1), 1);
+                    continue;
+                }
+                for (var t = 0; t < k; t++) weight[at + t] /= total;
             }
         }
-        return m;
+        return new AxisTaps(index, weight, k, output, size);
+    }
+
+    internal static unsafe Tensor ResampleFused(Tensor x, AxisTaps rows, AxisTaps columns)
+    {
+        fixed (long* iy = rows.Index)
+        fixed (double* wy = rows.Weight)
+        fixed (long* ix = columns.Index)
+        fixed (double* wx = columns.Weight)
+            return Tensor.Wrap(rl_resample(x.H, iy, wy, rows.K, ix, wx, columns.K, rows.Output, columns.Output, out var o), o);
+    }
+
+    /// <summary>The composition: each axis's taps scattered into [N, 1, output, size] matrices, then [rows] @ x @ [columns]^T.</summary>
+    internal static Tensor ResampleComposed(Tensor x, AxisTaps rows, AxisTaps columns)
+    {
+        using var scope = torch.NewDisposeScope();
+        var n = x.size(0);
+        Tensor Matrix(AxisTaps taps) =>
+            torch.zeros([n, 1, taps.Output, taps.Size], x.dtype, x.device).scatter_add_(3,
+                torch.tensor<long>(taps.Index, [n, 1, taps.Output, taps.K], device: x.device),
+                torch.tensor<double>(taps.Weight, [n, 1, taps.Output, taps.K], x.dtype, x.device));
+        return Matrix(rows).matmul(x).matmul(Matrix(columns).transpose(2, 3)).clamp_(0, 1).MoveToOuterScope();
     }
 
     /// <summary>

@@ -198,19 +198,37 @@ public class VisionTests
         return boxes;
     }
 
+    /// <summary>The crop both ways: the taps applied by the fused kernel and by the batched products.</summary>
+    private static (double[] Fused, double[] Composed) BothWays(Tensor x, double[] boxes, long outH, long outW, bool antialias)
+    {
+        var rows = vision.Taps(boxes, 1, x.size(2), outH, antialias);
+        var columns = vision.Taps(boxes, 0, x.size(3), outW, antialias);
+        return (Doubles(vision.ResampleFused(x, rows, columns)), Doubles(vision.ResampleComposed(x, rows, columns)));
+    }
+
     [Theory]
     [InlineData(ScalarType.Float32, 12, 12, 1e-4)]
     [InlineData(ScalarType.Float32, 20, 7, 1e-4)]
     [InlineData(ScalarType.Float64, 9, 16, 1e-9)]
-    public void Resized_crop_kernel_and_grid_sample_agree(ScalarType dtype, long outH, long outW, double tolerance)
+    public void Resized_crop_is_grid_sample_over_the_boxs_affine_grid_on_both_paths(ScalarType dtype, long outH, long outW, double tolerance)
     {
         using var scope = torch.NewDisposeScope();
         var x = Images(40, 3, dtype, 11);
         var boxes = RandomBoxes(40, 4, 4, 12);
-        var fused = Doubles(vision.ResizedCropFused(x, boxes, outH, outW));
-        var composed = Doubles(vision.ResizedCropComposed(x, boxes, outH, outW));
+        // The reference, computed independently of the taps: output x in [-1, 1] (pixel edges,
+        // align_corners false) maps onto the box's edges, bilinear with border padding.
+        var theta = new double[40 * 6];
+        for (var i = 0; i < 40; i++)
+        {
+            var (x0, y0, bw, bh) = (boxes[4 * i], boxes[4 * i + 1], boxes[4 * i + 2], boxes[4 * i + 3]);
+            (theta[6 * i], theta[6 * i + 2], theta[6 * i + 4], theta[6 * i + 5]) = (bw / 4, (2 * x0 + bw) / 4 - 1, bh / 4, (2 * y0 + bh) / 4 - 1);
+        }
+        var grid = F.affine_grid(torch.tensor<double>(theta, [40, 2, 3], dtype), [40, 3, outH, outW], align_corners: false);
+        var reference = Doubles(F.grid_sample(x, grid, "bilinear", "border", align_corners: false).clamp(0, 1));
+        var (fused, composed) = BothWays(x, boxes, outH, outW, antialias: false);
         fused.Length.Should().Be(40 * 3 * (int)(outH * outW));
-        ShouldAgree(fused, composed, tolerance);
+        ShouldAgree(fused, reference, tolerance);
+        ShouldAgree(composed, reference, tolerance);
     }
 
     [Fact]
@@ -239,15 +257,15 @@ public class VisionTests
     [InlineData(ScalarType.Float32, 5, 3, 1e-5)]
     [InlineData(ScalarType.Float64, 4, 7, 1e-12)]
     [InlineData(ScalarType.Float64, 2, 2, 1e-12)]
-    public void Antialiased_resized_crop_kernel_and_batched_products_agree(ScalarType dtype, long outH, long outW, double tolerance)
+    public void Antialiased_taps_give_the_same_crop_through_the_kernel_and_the_batched_products(ScalarType dtype, long outH, long outW, double tolerance)
     {
         using var scope = torch.NewDisposeScope();
         // 16x16 images and boxes of 1.6 to 16 pixels: most shrink (some only along one axis), some grow, some hang over the border.
         using var g = new Generator(31);
         var x = torch.rand([40, 3, 16, 16], dtype, generator: g);
         var boxes = RandomBoxes(40, 16, 16, 32);
-        ShouldAgree(Doubles(vision.ResizedCropFused(x, boxes, outH, outW, antialias: true)),
-            Doubles(vision.ResizedCropComposed(x, boxes, outH, outW, antialias: true)), tolerance);
+        var (fused, composed) = BothWays(x, boxes, outH, outW, antialias: true);
+        ShouldAgree(fused, composed, tolerance);
     }
 
     [Fact]
@@ -268,14 +286,17 @@ public class VisionTests
     }
 
     [Fact]
-    public void Resized_crop_refuses_boxes_that_are_not_finite_and_empty_images()
+    public void Resized_crop_refuses_boxes_that_are_not_finite_empty_images_and_taps_outside_the_image()
     {
         using var scope = torch.NewDisposeScope();
         var x = torch.rand([1, 1, 4, 4]);
         var nan = () => vision.resized_crop(x, [0, double.NaN, 2, 2], 4, 4);
         nan.Should().Throw<ArgumentException>().WithMessage("*finite*");
-        var kernel = () => vision.ResizedCropFused(x, [0, double.PositiveInfinity, 2, 2], 4, 4);
-        kernel.Should().Throw<TorchException>().WithMessage("*box value 1 of sample 0 is not finite*");
+        // The kernel checks its taps: one outside the image is an error, not a stray read.
+        var outside = new vision.AxisTaps([0, 9, 0, 1, 0, 1, 0, 1], new double[8], 2, 4, 4);
+        var rows = vision.Taps([0, 0, 4, 4], 1, 4, 4, false);
+        var kernel = () => vision.ResampleFused(x, rows, outside);
+        kernel.Should().Throw<TorchException>().WithMessage("*column tap 9 outside 0..3*");
         var empty = () => vision.resized_crop(torch.rand([1, 1, 0, 4]), [0, 0, 1, 1], 4, 4);
         empty.Should().Throw<ArgumentException>().WithMessage("*cannot resize*");
     }

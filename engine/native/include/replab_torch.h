@@ -214,12 +214,11 @@ RL_API int rl_kl_div(rl_tensor x, rl_tensor y, int reduction, int log_target, rl
 /* In place, per sample i: 4 stages stages[8 i + 2 k] = op (0 brightness, 1 contrast,
  * 2 saturation, 3 hue, other: none), stages[8 i + 2 k + 1] = its factor (hue: the shift). */
 RL_API int rl_color_jitter_(rl_tensor x, const double* stages, int64_t n);
-/* Per sample i the box boxes[4 i ..] = (x0, y0, width, height) in pixels, resized bilinearly
- * (align_corners false, border padding) to out_h x out_w; with antialias, a box larger than the
- * output takes the widened triangle filter (PyTorch's antialias=True); clamped to [0, 1]. */
-RL_API int rl_resized_crop(rl_tensor x, const double* boxes, int64_t out_h, int64_t out_w, int antialias, rl_tensor* out);
-/* Separable blur with reflect padding, per sample i the 1-D kernel kernels[(2 r + 1) i ..] along
- * both axes where apply[i] != 0 (a copy elsewhere); clamped to [0, 1]. */
+/* Separable resampling to out_h x out_w with per-sample taps: output row r of sample i blends
+ * source rows iy[(i out_h + r) ky + t] with weights wy[...] (t < ky), then columns likewise with
+ * ix, wx, kx; clamped to [0, 1]. The taps (bilinear, antialiased) are computed by the caller. */
+RL_API int rl_resample(rl_tensor x, const int64_t* iy, const double* wy, int64_t ky, const int64_t* ix, const double* wx, int64_t kx,
+                       int64_t out_h, int64_t out_w, rl_tensor* out);
 /* Per sample where apply[i] != 0, a new tensor: op 0 flip left-right, 1 flip top-bottom,
  * 2 BT.601 luma in all 3 channels, 3 solarize (1 - x where x >= param); other samples copied. */
 RL_API int rl_sample_map(rl_tensor x, int op, double param, const uint8_t* apply, rl_tensor* out);

@@ -115,91 +115,8 @@ int rl_color_jitter_(rl_tensor x, const double* stages, int64_t n) {
 
 namespace {
 
-// Source pixel pair and weight of bilinear sampling (align_corners false, border padding) for
-// output positions 0..out-1 over the box [start, start + extent) of an axis of `size` pixels.
-template <typename S>
-void bilinear_taps(double start, double extent, int64_t size, int64_t out, int64_t* lo, int64_t* hi, S* w) {
-  const double step = extent / static_cast<double>(out);
-  for (int64_t i = 0; i < out; i++) {
-    double s = start + (static_cast<double>(i) + 0.5) * step - 0.5;
-    s = std::min(std::max(s, 0.0), static_cast<double>(size - 1));  // border: clip the coordinate
-    const int64_t l = static_cast<int64_t>(s);                      // s >= 0: truncation is floor
-    lo[i] = l;
-    hi[i] = std::min(l + 1, size - 1);
-    w[i] = static_cast<S>(s - static_cast<double>(l));
-  }
-}
-
-template <typename S>
-RL_CLONES void crop_sample(const S* in, S* out, int64_t channels, int64_t h, int64_t w, int64_t oh, int64_t ow, const double* box) {
-  std::vector<int64_t> x0(ow), x1(ow), y0(oh), y1(oh);
-  std::vector<S> wx(ow), wy(oh);
-  bilinear_taps<S>(box[0], box[2], w, ow, x0.data(), x1.data(), wx.data());
-  bilinear_taps<S>(box[1], box[3], h, oh, y0.data(), y1.data(), wy.data());
-  for (int64_t c = 0; c < channels; c++) {
-    const S* plane = in + c * h * w;
-    S* target = out + c * oh * ow;
-    for (int64_t i = 0; i < oh; i++) {
-      const S* r0 = plane + y0[i] * w;
-      const S* r1 = plane + y1[i] * w;
-      const S b = wy[i], a = S(1) - b;
-      for (int64_t j = 0; j < ow; j++) {
-        const S top = r0[x0[j]] + wx[j] * (r0[x1[j]] - r0[x0[j]]);
-        const S bottom = r1[x0[j]] + wx[j] * (r1[x1[j]] - r1[x0[j]]);
-        target[i * ow + j] = clamp01(a * top + b * bottom);
-      }
-    }
-  }
-}
-
-// The taps of one axis for output positions 0..out-1 over the box [start, start + extent) of an
-// axis of `size` pixels: k (index, weight) pairs an output, zero-weight padded. A box wider than the
-// output (shrinking) with `antialias` takes the triangle filter widened to the scale, normalised over
-// the pixels in the image (PIL's and PyTorch's antialias=True); otherwise bilinear with the
-// coordinate clipped to the image (border padding), as bilinear_taps.
-template <typename S>
-int64_t resample_taps(double start, double extent, int64_t size, int64_t out, bool antialias, std::vector<int64_t>& idx, std::vector<S>& wt) {
-  const double scale = extent / static_cast<double>(out);
-  if (!antialias || scale <= 1) {
-    std::vector<int64_t> lo(out), hi(out);
-    std::vector<S> w(out);
-    bilinear_taps<S>(start, extent, size, out, lo.data(), hi.data(), w.data());
-    idx.assign(2 * out, 0);
-    wt.assign(2 * out, S(0));
-    for (int64_t i = 0; i < out; i++) {
-      idx[2 * i] = lo[i];
-      idx[2 * i + 1] = hi[i];
-      wt[2 * i] = S(1) - w[i];
-      wt[2 * i + 1] = w[i];
-    }
-    return 2;
-  }
-  const double support = scale;
-  const int64_t k = 2 * static_cast<int64_t>(std::ceil(support)) + 1;
-  idx.assign(k * out, 0);
-  wt.assign(k * out, S(0));
-  std::vector<double> taps(k);
-  for (int64_t i = 0; i < out; i++) {
-    const double center = start + (static_cast<double>(i) + 0.5) * scale;
-    const int64_t lo = std::max<int64_t>(static_cast<int64_t>(std::floor(center - support + 0.5)), 0);
-    const int64_t hi = std::min<int64_t>(static_cast<int64_t>(std::floor(center + support + 0.5)), size);
-    double total = 0;
-    int64_t n = 0;
-    for (int64_t j = lo; j < hi && n < k; j++, n++) total += taps[n] = std::max(0.0, 1 - std::abs((static_cast<double>(j) + 0.5 - center) / support));
-    if (total <= 0) {  // a box wholly outside the image: its nearest pixel
-      idx[k * i] = std::min<int64_t>(std::max<int64_t>(static_cast<int64_t>(std::floor(center)), 0), size - 1);
-      wt[k * i] = S(1);
-      continue;
-    }
-    for (int64_t t = 0; t < n; t++) {
-      idx[k * i + t] = lo + t;
-      wt[k * i + t] = static_cast<S>(taps[t] / total);
-    }
-  }
-  return k;
-}
-
-// One sample resampled by per-axis taps: rows first (whole rows blended, vectorised), then columns.
+// One sample resampled by per-axis taps (output i of an axis blends source pixels idx[k i + t] with
+// weights wt[k i + t]): rows first (whole rows blended, vectorised), then columns.
 template <typename S>
 RL_CLONES void resample_sample(const S* in, S* out, int64_t channels, int64_t h, int64_t w, int64_t oh, int64_t ow,
                                const int64_t* iy, const S* wy, int64_t ky, const int64_t* ix, const S* wx, int64_t kx) {
@@ -271,34 +188,27 @@ RL_CLONES void blur_sample(const S* in, S* out, int64_t channels, int64_t h, int
 
 }  // namespace
 
-int rl_resized_crop(rl_tensor x, const double* boxes, int64_t out_h, int64_t out_w, int antialias, rl_tensor* out) {
+int rl_resample(rl_tensor x, const int64_t* iy, const double* wy, int64_t ky, const int64_t* ix, const double* wx, int64_t kx,
+                int64_t out_h, int64_t out_w, rl_tensor* out) {
   RL_TRY
   const at::Tensor& t = T(x);
-  TORCH_CHECK(t.device().is_cpu(), "resized_crop: the fused kernel runs on CPU tensors only");
-  TORCH_CHECK(t.dim() == 4 && t.is_contiguous(), "resized_crop: expects a contiguous [N, C, H, W] tensor");
-  TORCH_CHECK(out_h > 0 && out_w > 0, "resized_crop: output size must be positive");
+  TORCH_CHECK(t.device().is_cpu(), "resample: the fused kernel runs on CPU tensors only");
+  TORCH_CHECK(t.dim() == 4 && t.is_contiguous(), "resample: expects a contiguous [N, C, H, W] tensor");
+  TORCH_CHECK(out_h > 0 && out_w > 0 && ky > 0 && kx > 0, "resample: output size and taps must be positive");
   const int64_t n = t.size(0), channels = t.size(1), h = t.size(2), w = t.size(3);
-  TORCH_CHECK(h > 0 && w > 0, "resized_crop: the images are empty (", h, "x", w, ")");
-  for (int64_t i = 0; i < 4 * n; i++)
-    TORCH_CHECK(std::isfinite(boxes[i]), "resized_crop: box value ", i % 4, " of sample ", i / 4, " is not finite");
+  for (int64_t i = 0; i < n * out_h * ky; i++) TORCH_CHECK(iy[i] >= 0 && iy[i] < h, "resample: row tap ", iy[i], " outside 0..", h - 1);
+  for (int64_t i = 0; i < n * out_w * kx; i++) TORCH_CHECK(ix[i] >= 0 && ix[i] < w, "resample: column tap ", ix[i], " outside 0..", w - 1);
   at::Tensor result = at::empty({n, channels, out_h, out_w}, t.options());
-  AT_DISPATCH_FLOATING_TYPES(t.scalar_type(), "resized_crop", [&] {
+  AT_DISPATCH_FLOATING_TYPES(t.scalar_type(), "resample", [&] {
     const scalar_t* src = t.data_ptr<scalar_t>();
     scalar_t* dst = result.data_ptr<scalar_t>();
     at::parallel_for(0, n, 4, [&](int64_t begin, int64_t end) {
-      std::vector<int64_t> iy, ix;
-      std::vector<scalar_t> wy, wx;
+      std::vector<scalar_t> rows(out_h * ky), cols(out_w * kx);
       for (int64_t i = begin; i < end; i++) {
-        const double* box = boxes + 4 * i;
-        const scalar_t* sample = src + i * channels * h * w;
-        scalar_t* target = dst + i * channels * out_h * out_w;
-        if (antialias && (box[2] > out_w || box[3] > out_h)) {
-          const int64_t ky = resample_taps<scalar_t>(box[1], box[3], h, out_h, true, iy, wy);
-          const int64_t kx = resample_taps<scalar_t>(box[0], box[2], w, out_w, true, ix, wx);
-          resample_sample(sample, target, channels, h, w, out_h, out_w, iy.data(), wy.data(), ky, ix.data(), wx.data(), kx);
-        } else {
-          crop_sample(sample, target, channels, h, w, out_h, out_w, box);
-        }
+        std::copy(wy + i * out_h * ky, wy + (i + 1) * out_h * ky, rows.begin());
+        std::copy(wx + i * out_w * kx, wx + (i + 1) * out_w * kx, cols.begin());
+        resample_sample(src + i * channels * h * w, dst + i * channels * out_h * out_w, channels, h, w, out_h, out_w,
+                        iy + i * out_h * ky, rows.data(), ky, ix + i * out_w * kx, cols.data(), kx);
       }
     });
   });
