@@ -39,6 +39,13 @@ internal static class PerSample
             throw new ArgumentException($"{plugin} expects a float batch [N, C, H, W], got {batch.dtype} [{string.Join(", ", batch.shape)}]");
     }
 
+    /// <summary>Colour operations are defined for gray (1 channel) and RGB (3 channels) images only.</summary>
+    public static void RequireGrayOrRgb(Tensor batch, string plugin)
+    {
+        if (batch.size(1) is not (1 or 3))
+            throw new ArgumentException($"{plugin} expects 1 (gray) or 3 (RGB) channels, got {batch.size(1)}");
+    }
+
     /// <summary>
     /// Checks a positive interval option [min, max] (0 &lt; min &lt;= max, and max &lt;= 1 for fractions);
     /// null when it holds. The two-entry length is checked by the options' Length attributes.

@@ -115,29 +115,3 @@ internal sealed class EvaluationSets(ImageSet probe, ImageSet test, IReadOnlyLis
         foreach (var s in owned) s.Dispose();
     }
 }
-
-/// <summary>
-/// An encoder behind a per-channel input normalisation, <c>(x - mean) / std</c>, so every caller
-/// (methods, evaluators, sample grids) feeds images in [0, 1] and the encoder sees one distribution.
-/// State keys: <c>input_mean</c>, <c>input_std</c> and the wrapped encoder's under <c>encoder.</c>.
-/// </summary>
-internal sealed class NormalizedEncoder : EncoderModule
-{
-    private readonly EncoderModule encoder;
-    private readonly Tensor mean, std;  // buffers: moved in place by to(), loaded by load_state_dict
-
-    public NormalizedEncoder(EncoderModule encoder, double[] mean, double[] std)
-    {
-        this.mean = register_buffer("input_mean", torch.tensor<double>(mean, [1, mean.Length, 1, 1], ScalarType.Float32));
-        this.std = register_buffer("input_std", torch.tensor<double>(std, [1, std.Length, 1, 1], ScalarType.Float32));
-        this.encoder = register_module("encoder", encoder);
-    }
-
-    public override int Features => encoder.Features;
-
-    public override Tensor forward(Tensor input)
-    {
-        using var normalized = (input - mean) / std;
-        return encoder.forward(normalized);
-    }
-}

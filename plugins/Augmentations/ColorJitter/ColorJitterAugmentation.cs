@@ -1,6 +1,5 @@
 using System.ComponentModel.DataAnnotations;
 using RepLab.Abstractions;
-using RepLab.Plugins.Augmentations.RandomGrayscale;
 using RepLab.Torch;
 
 namespace RepLab.Plugins.Augmentations.ColorJitter;
@@ -69,7 +68,7 @@ public sealed class ColorJitterAugmentation(ColorJitterOptions options) : IAugme
     public Tensor Apply(Tensor batch, Generator generator)
     {
         PerSample.RequireImageBatch(batch, "color-jitter");
-        Luma.RequireGrayOrRgb(batch, "color-jitter");
+        PerSample.RequireGrayOrRgb(batch, "color-jitter");
         var n = (int)batch.size(0);
         var u = PerSample.Uniforms(generator, n, Draws);
         var ops = new vision.ColorOp[4 * n];

@@ -26,22 +26,11 @@ public sealed class RandomGrayscaleAugmentation(RandomGrayscaleOptions options) 
     public Tensor Apply(Tensor batch, Generator generator)
     {
         PerSample.RequireImageBatch(batch, "random-grayscale");
-        Luma.RequireGrayOrRgb(batch, "random-grayscale");
+        PerSample.RequireGrayOrRgb(batch, "random-grayscale");
         var n = batch.size(0);
         // Drawn before the channel check below so one-channel batches consume the stream like RGB ones.
         var gray = PerSample.Uniforms(generator, n, 1).Select(u => u < options.P).ToArray();
         if (batch.size(1) == 1) return batch.clone();
         return vision.grayscale(batch, gray);
-    }
-}
-
-/// <summary>The channel contract shared by the colour augmentations.</summary>
-internal static class Luma
-{
-    /// <summary>Colour operations are defined for gray (1 channel) and RGB (3 channels) images only.</summary>
-    public static void RequireGrayOrRgb(Tensor batch, string plugin)
-    {
-        if (batch.size(1) is not (1 or 3))
-            throw new ArgumentException($"{plugin} expects 1 (gray) or 3 (RGB) channels, got {batch.size(1)}");
     }
 }
