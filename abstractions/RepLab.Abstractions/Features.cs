@@ -8,30 +8,30 @@ public static class Features
     /// <summary>
     /// Runs <paramref name="encoder"/> in eval mode without gradient over every image of
     /// <paramref name="set"/> (scaled to [0, 1]) and returns float features [N, F] on
-    /// <paramref name="device"/>. The encoder's training mode is restored afterwards.
+    /// <paramref name="device"/>. Every submodule's training mode is restored exactly afterwards.
     /// </summary>
     public static Tensor Extract(EncoderModule encoder, ImageSet set, Device device, int batchSize = 512)
     {
-        var wasTraining = encoder.training;
-        encoder.eval();
-        try
+        using var modes = ModuleModes.Eval(encoder);
+        using var ng = torch.no_grad();
+        var parts = new List<Tensor>();
+        for (long start = 0; start < set.Count; start += batchSize)
         {
-            using var ng = torch.no_grad();
-            var parts = new List<Tensor>();
-            for (long start = 0; start < set.Count; start += batchSize)
-            {
-                using var scope = torch.NewDisposeScope();
-                var x = set.Images.slice(0, start, Math.Min(start + batchSize, set.Count)).to(device, ScalarType.Float32) / 255.0;
-                parts.Add(encoder.forward(x).MoveToOuterScope());
-            }
-            var all = torch.cat(parts);
-            foreach (var p in parts) p.Dispose();
-            return all;
+            using var scope = torch.NewDisposeScope();
+            var x = set.Images.slice(0, start, Math.Min(start + batchSize, set.Count)).to(device, ScalarType.Float32) / 255.0;
+            parts.Add(encoder.forward(x).MoveToOuterScope());
         }
-        finally
-        {
-            encoder.train(wasTraining);
-        }
+        var all = torch.cat(parts);
+        foreach (var p in parts) p.Dispose();
+        return all;
+    }
+
+    /// <summary>Features of a float batch in [0, 1] under <paramref name="encoder"/> in eval mode, without gradient; modes restored (an online probe's input).</summary>
+    public static Tensor Of(EncoderModule encoder, Tensor batch)
+    {
+        using var modes = ModuleModes.Eval(encoder);
+        using var ng = torch.no_grad();
+        return encoder.forward(batch);
     }
 
     /// <summary>A fingerprint of every parameter, buffer and gradient, to prove an evaluation left the encoder untouched and sent it no gradient.</summary>

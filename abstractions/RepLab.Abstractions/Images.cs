@@ -87,23 +87,3 @@ public static class Images
         return c ^ 0xFFFFFFFFu;
     }
 }
-
-/// <summary>
-/// Optional for methods: images worth looking at (reconstructions, generated samples) as a float
-/// batch in [0, 1]; the host saves them as a PNG grid artifact at the end of each epoch.
-/// </summary>
-public interface ISamplesImages
-{
-    /// <summary>Returns images to show for <paramref name="batch"/> (e.g. originals above reconstructions), and the grid's columns.</summary>
-    (Tensor images, int columns) Samples(Tensor batch);
-}
-
-/// <summary>
-/// Optional for augmentations: a warning when the pipeline makes no sense for the data (a hue
-/// shift on grayscale images); the host prints it once when the run starts.
-/// </summary>
-public interface IChannelAware
-{
-    /// <summary>A warning for images of <paramref name="channels"/> channels, or null.</summary>
-    string? WarningFor(int channels);
-}

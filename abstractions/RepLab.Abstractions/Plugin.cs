@@ -17,6 +17,9 @@ public enum PluginKind
 
     /// <summary>A protocol that scores a frozen encoder (<see cref="IEvaluator"/>).</summary>
     Evaluator,
+
+    /// <summary>Code that runs during training at step and epoch ends (<see cref="ITrainingCallback"/>).</summary>
+    Callback,
 }
 
 /// <summary>
@@ -61,8 +64,9 @@ public static class PluginKinds
         [typeof(IDataset)] = PluginKind.Dataset,
         [typeof(IAugmentation)] = PluginKind.Augmentation,
         [typeof(IEvaluator)] = PluginKind.Evaluator,
+        [typeof(ITrainingCallback)] = PluginKind.Callback,
     };
 
-    /// <summary>The YAML spelling of a kind: method, encoder, dataset, augmentation, evaluator.</summary>
+    /// <summary>The YAML spelling of a kind: method, encoder, dataset, augmentation, evaluator, callback.</summary>
     public static string Yaml(this PluginKind kind) => kind.ToString().ToLowerInvariant();
 }

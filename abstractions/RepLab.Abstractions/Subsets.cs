@@ -8,15 +8,36 @@ public static class Subsets
     /// <summary>
     /// A seeded, stratified subset: <paramref name="fraction"/> of each class (at least one image per
     /// class), for few-label protocols such as 1% or 10% of the labels. The same seed gives the same
-    /// subset; the result owns copies of the chosen images and labels.
+    /// subset; the result owns copies of the chosen images and labels. Unlabelled images (-1) are left out.
     /// </summary>
     public static ImageSet Stratified(ImageSet set, double fraction, ulong seed)
     {
+        var labels = set.Labels ?? throw new ArgumentException($"{set.Name} has no labels to stratify by");
+        using var index = torch.tensor<long>(StratifiedIndices(labels, fraction, seed));
+        return new ImageSet(set.Images.index_select(0, index), labels.index_select(0, index), set.Classes,
+            $"{set.Name}[{fraction:P0} per class, seed {seed}]");
+    }
+
+    /// <summary>
+    /// <paramref name="labels"/> with all but a seeded, stratified <paramref name="fraction"/> of each
+    /// class replaced by -1 (unknown): the labels a method trained on a few labels may see
+    /// (<c>data.train-label-fraction</c>). The same seed and labels give the same choice as <see cref="Stratified"/>.
+    /// </summary>
+    public static Tensor KeepFraction(Tensor labels, double fraction, ulong seed)
+    {
+        var kept = StratifiedIndices(labels, fraction, seed).ToHashSet();
+        var values = labels.data<long>().Select((l, i) => kept.Contains(i) ? l : ImageSet.Unlabelled).ToArray();
+        return torch.tensor<long>(values);
+    }
+
+    /// <summary>Sorted indices of a seeded <paramref name="fraction"/> of each class (at least one each); -1 labels are never chosen.</summary>
+    private static long[] StratifiedIndices(Tensor labels, double fraction, ulong seed)
+    {
         if (fraction is <= 0 or > 1) throw new ArgumentOutOfRangeException(nameof(fraction), $"fraction must be in (0, 1], got {fraction}");
-        var labels = set.Labels?.data<long>() ?? throw new ArgumentException($"{set.Name} has no labels to stratify by");
+        var values = labels.data<long>();
         var chosen = new List<long>();
         var rng = new Random((int)(seed % int.MaxValue));
-        foreach (var group in Enumerable.Range(0, labels.Length).GroupBy(i => labels[i]).OrderBy(g => g.Key))
+        foreach (var group in Enumerable.Range(0, values.Length).Where(i => values[i] >= 0).GroupBy(i => values[i]).OrderBy(g => g.Key))
         {
             var members = group.ToArray();
             rng.Shuffle(members);
@@ -24,9 +45,7 @@ public static class Subsets
             chosen.AddRange(members.Take(take).Select(i => (long)i));
         }
         chosen.Sort();
-        using var index = torch.tensor<long>(chosen.ToArray());
-        return new ImageSet(set.Images.index_select(0, index), set.Labels!.index_select(0, index), set.Classes,
-            $"{set.Name}[{fraction:P0} per class, seed {seed}]");
+        return chosen.ToArray();
     }
 
     /// <summary>

@@ -17,15 +17,12 @@ namespace RepLab.Bench;
 
 internal static class TrackingCost
 {
-    private sealed class AdamFactory : IOptimizerFactory
-    {
-        public optim.Optimizer Create(string group, IEnumerable<Tensor> parameters, OptimizerDefaults defaults) => new optim.Adam(parameters, lr: 1e-3);
-    }
-
     private sealed class NoContext : IRunContext
     {
         public Device Device => Device.CPU;
         public ulong Seed => 0;
+        public TrainingPlan Plan { get; } = new(1, 1, 1, 128);
+        public bool IsRecordingStep => true;
         public long GlobalStep => 0;
         public int Epoch => 0;
         public void Log(string key, double value) { }
@@ -46,13 +43,16 @@ internal static class TrackingCost
         var shape = new ImageShape(1, 28, 28);
         using var encoder = new ConvSmallEncoder(new ConvSmallOptions()).Build(shape);
         var method = new AutoencoderMethod(new AutoencoderOptions());
-        method.Build(new MethodSetup(encoder, shape, Device.CPU, new AdamFactory()));
+        var plan = new TrainingPlan(1, 1, 1, 128);
+        method.Build(new MethodSetup(encoder, new EncoderFactory(new ConvSmallEncoder(new ConvSmallOptions()), shape, null, Device.CPU), shape, 0, Device.CPU, plan,
+            OptimizerFactory.Defaults("autoencoder", method.Needs, plan)));
         using var x = torch.rand([128, 1, 28, 28]);
+        using var indices = torch.arange(128);
         var context = new NoContext();
         void Step()
         {
             using var scope = torch.NewDisposeScope();
-            method.Step(new TrainBatch([], x, null), context);
+            method.Step(new TrainBatch([], x, null, indices, []), context);
         }
         for (var i = 0; i < 3; i++) Step();
         var steps = Opt("steps", 30);

@@ -100,6 +100,8 @@ internal static unsafe partial class Native
     [DllImport(Lib)] internal static extern int rl_cuda_is_available();
     [DllImport(Lib)] internal static extern int rl_cuda_device_count();
     [DllImport(Lib)] internal static extern int rl_cuda_synchronize(int index);
+    [DllImport(Lib)] internal static extern int rl_cuda_get_rng_state(int index, out IntPtr o);
+    [DllImport(Lib)] internal static extern int rl_cuda_set_rng_state(int index, TensorHandle state);
 
     // ---- lifecycle and properties ----
     [DllImport(Lib)] internal static extern void rl_free(IntPtr t);

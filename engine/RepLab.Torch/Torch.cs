@@ -44,6 +44,12 @@ public static partial class torch
         public static int device_count() => rl_cuda_device_count();
 
         public static void synchronize(int index = 0) => Check(rl_cuda_synchronize(index));
+
+        /// <summary>The state of CUDA device <paramref name="index"/>'s default generator (PyTorch's <c>torch.cuda.get_rng_state</c>).</summary>
+        public static Tensor get_rng_state(int index = 0) => Tensor.Wrap(rl_cuda_get_rng_state(index, out var o), o);
+
+        /// <summary>Restores CUDA device <paramref name="index"/>'s default generator.</summary>
+        public static void set_rng_state(Tensor state, int index = 0) => Check(rl_cuda_set_rng_state(index, state.H));
     }
 
     /// <summary>Opens a dispose scope on this thread; disposing it frees the tensors made inside.</summary>

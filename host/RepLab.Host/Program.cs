@@ -41,10 +41,12 @@ public static class Program
             return 0;
         }));
 
-        var plugins = new Command("plugins", "List every plugin with its options, types, defaults and docs");
+        var pluginsOf = new Argument<FileInfo?>("experiment") { Description = "Also list the plugins this experiment's plugins: loads", Arity = ArgumentArity.ZeroOrOne };
+        var plugins = new Command("plugins", "List every plugin with its options, types, defaults and docs") { pluginsOf };
         plugins.SetAction(r => Guard(r.GetValue(verbose), () =>
         {
-            using var registry = LoadPlugins(quiet: false);
+            var folders = r.GetValue(pluginsOf) is { } experiment ? ExperimentSpec.PluginFolders(ExperimentLoader.Load(experiment.FullName, [])) : [];
+            using var registry = LoadPlugins(quiet: false, folders);
             PluginListing.Write(registry);
             return 0;
         }));
@@ -131,21 +133,22 @@ internal static class PluginListing
 {
     public static void Write(PluginRegistry registry)
     {
+        var console = Cli.Terminal.Now();
         foreach (var kind in Enum.GetValues<PluginKind>())
         {
             var plugins = registry.Catalog.Plugins.Where(p => p.Kind == kind).OrderBy(p => p.Name, StringComparer.Ordinal).ToList();
             if (plugins.Count == 0) continue;
-            AnsiConsole.MarkupLine($"[bold]{kind.Yaml()}[/]");
+            console.MarkupLine($"[bold]{kind.Yaml()}[/]");
             foreach (var p in plugins)
             {
                 var cite = string.IsNullOrEmpty(p.Attribute.Citation) ? "" : $" [dim]({Markup.Escape(p.Attribute.Citation)})[/]";
-                AnsiConsole.MarkupLine($"  [green]{p.Name}[/] {Markup.Escape(p.Attribute.Summary)}{cite} [dim]v{p.Version}[/]");
+                console.MarkupLine($"  [green]{p.Name}[/] {Markup.Escape(p.Attribute.Summary)}{cite} [dim]v{p.Version}[/]");
                 var options = OptionsDescriber.Describe(p.OptionsType);
                 if (options.Count == 0) continue;
                 var table = new Table().Border(TableBorder.Simple).AddColumns("option", "type", "default", "meaning");
                 foreach (var o in options)
                     table.AddRow(Markup.Escape(o.Key), Markup.Escape(o.Type), Markup.Escape(o.Default), Markup.Escape(o.Doc));
-                AnsiConsole.Write(new Padder(table).Padding(4, 0, 0, 0));
+                console.Write(new Padder(table).Padding(4, 0, 0, 0));
             }
         }
     }

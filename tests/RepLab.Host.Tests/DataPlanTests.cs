@@ -34,7 +34,7 @@ public sealed class DataPlanTests : IDisposable
     private static IDataset Synthetic(ExperimentSpec spec) => Repo.BuiltIns.Create<IDataset>("synthetic", spec.Dataset.Options);
 
     [Fact]
-    public void Pretraining_splits_are_concatenated_in_order_and_keep_labels_only_if_all_have_them()
+    public void Pretraining_splits_are_concatenated_in_order_and_keep_the_labels_they_have()
     {
         var spec = Spec("{ pretrain-splits: [unlabeled, train] }");
         var dataset = Synthetic(spec);
@@ -42,7 +42,9 @@ public sealed class DataPlanTests : IDisposable
         using var unlabeled = dataset.Load("unlabeled");
         using var train = dataset.Load("train");
         both.Count.Should().Be(120);
-        both.Labels.Should().BeNull("the unlabeled split has none");
+        both.Labels!.slice(0, 0, 60).data<long>().Should().OnlyContain(l => l == ImageSet.Unlabelled, "the unlabeled split has none");
+        both.Labels.slice(0, 60, 120).data<long>().Should().Equal(train.Labels!.data<long>(), "the train split keeps its labels");
+        both.Classes.Should().Be(train.Classes);
         both.Name.Should().Be("synthetic/unlabeled+synthetic/train");
         both.Images.slice(0, 0, 60).data<byte>().Should().Equal(unlabeled.Images.data<byte>());
         both.Images.slice(0, 60, 120).data<byte>().Should().Equal(train.Images.data<byte>());
@@ -170,11 +172,11 @@ public sealed class DataPlanTests : IDisposable
               - [{ plugin: random-flip }, { plugin: color-jitter }]
               - [{ plugin: random-grayscale }, { plugin: color-jitter, saturation: 0, hue: 0 }]
             """);
-        var gray = Runner.ChannelWarnings(spec, Repo.BuiltIns, 1).ToList();
+        var gray = Runner.ViewWarnings(spec, Repo.BuiltIns, 1).ToList();
         gray.Should().HaveCount(2);
         gray[0].Should().StartWith("views.0.1 (color-jitter): saturation and hue do nothing on 1-channel images");
         gray[1].Should().StartWith("views.1.0 (random-grayscale): the images are already grayscale");
-        Runner.ChannelWarnings(spec, Repo.BuiltIns, 3).Should().BeEmpty();
+        Runner.ViewWarnings(spec, Repo.BuiltIns, 3).Should().BeEmpty();
     }
 
     /// <summary>torch.rot90(x, k, dims=(2, 3)), written out: a quarter turn counter-clockwise flips W then transposes.</summary>
@@ -195,17 +197,18 @@ public sealed class DataPlanTests : IDisposable
               - [{ plugin: random-flip }]
             """);
         using var train = DataPlan.Pretraining(Synthetic(spec), spec.Data);
-        var pipelines = spec.Views.Select(v => v.Select(a => Repo.BuiltIns.Create<IAugmentation>(a.Descriptor.Name, a.Options)).ToList()).ToList();
-        var loader = new BatchLoader(train, train.Count, 16, 1, pipelines, Device.CPU, spec.Seed);
-        var (_, _, batch) = loader.Epoch(0, 0, 0, 1).Single();
-        using (batch)
+        var pipelines = Runner.Pipelines(spec, Repo.BuiltIns);
+        var loader = new BatchLoader(train, train.Labels, train.Count, 16, 1, pipelines, Device.CPU, spec.Seed);
+        var (_, _, loaded) = loader.Epoch(0, 0, 0, 1).Single();
+        using (loaded)
         {
+            var batch = loaded.Batch;
             batch.ViewLabels[1].Should().BeNull("the second view has no labelling step");
             var labels = batch.ViewLabels[0]!.data<long>();
             labels.Should().OnlyContain(k => k >= 0 && k < 4).And.HaveCountGreaterThan(1);
             labels.Distinct().Should().HaveCountGreaterThan(1, "each sample draws its own rotation");
             // The label is the rotation: turning each view back by it gives the flipped image, same draws.
-            using var g = new Generator(Runner.ViewSeed(spec.Seed, 0, 0));
+            using var g = new Generator(SeedStreams.View(spec.Seed, 0, 0));
             using var flipped = pipelines[0][0].Apply(batch.Original, g);
             for (var i = 0; i < 16; i++)
             {

@@ -3,7 +3,7 @@ using RepLab.Torch;
 
 namespace RepLab.Host.Tests;
 
-/// <summary>A run context for plugin tests: CPU, a fixed seed, and every logged value recorded.</summary>
+/// <summary>A run context for exercising a plugin alone: records the last value of every key logged.</summary>
 public sealed class RecordingRunContext : IRunContext
 {
     public Dictionary<string, double> Logged { get; } = [];
@@ -12,7 +12,11 @@ public sealed class RecordingRunContext : IRunContext
 
     public ulong Seed => 0;
 
-    public long GlobalStep => 0;
+    public TrainingPlan Plan { get; init; } = new(1, 4, 4, 16);
+
+    public bool IsRecordingStep => true;
+
+    public long GlobalStep { get; set; }
 
     public int Epoch => 0;
 

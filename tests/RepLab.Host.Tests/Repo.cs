@@ -25,4 +25,20 @@ public static class Repo
 
     /// <summary>One registry of the built-in plugins, shared by the tests (plugin contexts are never unloaded).</summary>
     public static RepLab.Host.Plugins.PluginRegistry BuiltIns => builtIns.Value;
+
+    /// <summary>The SDK fixtures: third-party-style plugin folders, one assembly each.</summary>
+    public static IReadOnlyList<string> SdkFixtures { get; } =
+    [
+        "SdkEma", "SdkPlan", "SdkRepresentation", "SdkFeatureMaps", "SdkGroups", "SdkFewLabels", "SdkFrozenStage", "SdkStepLogging", "SdkOnlineProbe", "SdkNoise",
+    ];
+
+    private static readonly Lazy<RepLab.Host.Plugins.PluginRegistry> allPlugins = new(() =>
+    {
+        var catalog = new RepLab.Host.Plugins.PluginCatalog().AddFolder(BuiltInPlugins);
+        foreach (var f in SdkFixtures) catalog.AddFolder(Fixture(f));
+        return new RepLab.Host.Plugins.PluginRegistry(catalog);
+    });
+
+    /// <summary>The built-in plugins and the SDK fixtures, as the conformance tests see them.</summary>
+    public static RepLab.Host.Plugins.PluginRegistry AllPlugins => allPlugins.Value;
 }

@@ -43,7 +43,7 @@ public class RunLifecycleTests() : CliHarness("replab-run-")
         File.ReadAllText(Path.Combine(folder, "config.yaml")).Should().Contain("plugin: autoencoder");
         File.Exists(Path.Combine(folder, "artifacts", "encoder.safetensors")).Should().BeTrue();
         File.ReadAllText(Path.Combine(folder, "evaluation.json")).Should().Contain("eval/knn/top1");
-        var png = File.ReadAllBytes(Path.Combine(folder, "artifacts", "samples", "epoch-002.png"));
+        var png = File.ReadAllBytes(Path.Combine(folder, "artifacts", "samples", "reconstructions", "epoch-002.png"));
         png.Take(8).Should().Equal(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }, "reconstruction grids are PNG files");
         var lines = File.ReadAllLines(Path.Combine(folder, "metrics.jsonl"));
         lines.First().Should().Contain("\"kind\":\"start\"");
@@ -64,7 +64,7 @@ public class RunLifecycleTests() : CliHarness("replab-run-")
         File.ReadAllText(Path.Combine(run, "metrics", "eval", "knn", "top1")).Split(' ')[1].Should().Be(
             System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "evaluation.json"))).RootElement.GetProperty("eval/knn/top1").GetDouble().ToString("R", System.Globalization.CultureInfo.InvariantCulture));
         File.Exists(Path.Combine(run, "artifacts", "encoder.safetensors")).Should().BeTrue();
-        File.Exists(Path.Combine(run, "artifacts", "samples", "epoch-002.png")).Should().BeTrue();
+        File.Exists(Path.Combine(run, "artifacts", "samples", "reconstructions", "epoch-002.png")).Should().BeTrue();
     }
 
     [Fact]

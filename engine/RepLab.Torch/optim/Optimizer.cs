@@ -54,6 +54,13 @@ public static partial class optim
         /// <summary>Steps taken so far.</summary>
         public long step_count { get; private set; }
 
+        /// <summary>
+        /// A schedule counted in optimizer steps: before every <see cref="step"/> it sets each group's
+        /// lr for the current step count, in closed form, so it follows this optimizer's own steps
+        /// (a GAN's two optimizers, a phase that trains one group) and resumes with the step count.
+        /// </summary>
+        public lr_scheduler.LRScheduler? per_step_schedule { get; set; }
+
         /// <summary>Clears every gradient (set to none, PyTorch 2's default).</summary>
         public void zero_grad()
         {
@@ -66,6 +73,7 @@ public static partial class optim
         {
             using var scope = torch.NewDisposeScope();
             using var ng = torch.no_grad();
+            per_step_schedule?.set_epoch(step_count);
             foreach (var group in param_groups)
                 foreach (var p in group.Params)
                 {

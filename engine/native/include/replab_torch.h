@@ -40,6 +40,8 @@ RL_API int rl_cuda_is_available(void);
 RL_API int rl_cuda_device_count(void);
 RL_API int rl_cuda_synchronize(int index);
 RL_API int rl_cuda_manual_seed_all(uint64_t seed);
+RL_API int rl_cuda_get_rng_state(int index, rl_tensor* out);
+RL_API int rl_cuda_set_rng_state(int index, rl_tensor state);
 
 /* ---- tensor lifecycle and properties ---- */
 RL_API void rl_free(rl_tensor t);

@@ -79,5 +79,21 @@ int rl_cuda_synchronize(int index) {
 int rl_cuda_manual_seed_all(uint64_t seed) {
   RL_TRY torch::cuda::manual_seed_all(seed); RL_END
 }
+// The CUDA generators are reached through ATen's device-generic context, so a CPU-only build
+// compiles this too (and reports an error if called without CUDA).
+int rl_cuda_get_rng_state(int index, rl_tensor* out) {
+  RL_TRY
+  auto g = at::globalContext().defaultGenerator(c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index)));
+  std::lock_guard<std::mutex> lock(g.mutex());
+  *out = rl::wrap(g.get_state());
+  RL_END
+}
+int rl_cuda_set_rng_state(int index, rl_tensor state) {
+  RL_TRY
+  auto g = at::globalContext().defaultGenerator(c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index)));
+  std::lock_guard<std::mutex> lock(g.mutex());
+  g.set_state(state->t);
+  RL_END
+}
 
 }  // extern "C"

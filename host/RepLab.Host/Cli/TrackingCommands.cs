@@ -84,16 +84,7 @@ internal static class TrackingCommands
                 run.RunId[..Math.Min(8, run.RunId.Length)], status, start.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture), duration,
                 Markup.Escape(string.Join(' ', parameters)), Markup.Escape(string.Join(' ', metrics)));
         }
-        // Bound to Console.Out now (not when AnsiConsole was first used), so redirections apply; wide
-        // when redirected, so that `replab runs | grep` sees one line per run.
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(Console.Out),
-            Ansi = Console.IsOutputRedirected ? AnsiSupport.No : AnsiSupport.Detect,
-            ColorSystem = Console.IsOutputRedirected ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
-        });
-        if (Console.IsOutputRedirected) console.Profile.Width = 250;
-        console.Write(table);
+        Terminal.Now().Write(table);
     }
 
     private static int Guard(bool verbose, Func<int> action)

@@ -3,21 +3,20 @@ using RepLab.Torch;
 
 namespace RepLab.Host.Run;
 
-/// <summary>One prepared training batch: the images on the device in [0, 1], each view, the labels. Owned by the consumer.</summary>
-internal sealed class LoadedBatch(Tensor original, IReadOnlyList<Tensor> views, IReadOnlyList<Tensor?> viewLabels, Tensor? labels, long count) : IDisposable
+/// <summary>One prepared training batch on the device, owned by the consumer: disposing frees its tensors.</summary>
+internal sealed class LoadedBatch(TrainBatch batch) : IDisposable
 {
-    public Tensor Original { get; } = original;
-    public IReadOnlyList<Tensor> Views { get; } = views;
-    public IReadOnlyList<Tensor?> ViewLabels { get; } = viewLabels;
-    public Tensor? Labels { get; } = labels;
-    public long Count { get; } = count;
+    public TrainBatch Batch { get; } = batch;
+
+    public long Count => Batch.Count;
 
     public void Dispose()
     {
-        Original.Dispose();
-        foreach (var v in Views) v.Dispose();
-        foreach (var l in ViewLabels) l?.Dispose();
-        Labels?.Dispose();
+        Batch.Original.Dispose();
+        Batch.Indices.Dispose();
+        Batch.Labels?.Dispose();
+        foreach (var v in Batch.Views) v.Dispose();
+        foreach (var l in Batch.ViewLabels) l?.Dispose();
     }
 }
 
@@ -28,7 +27,8 @@ internal sealed class LoadedBatch(Tensor original, IReadOnlyList<Tensor> views, 
 /// the epoch or step number alone, so the batches are the same whatever the timing, and a resumed
 /// run can start in the middle of an epoch.
 /// </summary>
-internal sealed class BatchLoader(ImageSet train, long count, int batchSize, int stepsPerEpoch,
+/// <param name="labels">The labels methods may see (int64 [N], -1 where unknown or held out), or null.</param>
+internal sealed class BatchLoader(ImageSet train, Tensor? labels, long count, int batchSize, int stepsPerEpoch,
     IReadOnlyList<IReadOnlyList<IAugmentation>> pipelines, Device device, ulong seed)
 {
     private long waitTicks;
@@ -42,7 +42,7 @@ internal sealed class BatchLoader(ImageSet train, long count, int batchSize, int
     /// <summary>Batches <paramref name="first"/>.. of <paramref name="epoch"/>, numbered from global step <paramref name="firstStep"/>, stopping before <paramref name="endStep"/>.</summary>
     public IEnumerable<(int index, long step, LoadedBatch batch)> Epoch(int epoch, int first, long firstStep, long endStep)
     {
-        using var shuffle = new Generator(Runner.Mix(seed, (ulong)epoch));
+        using var shuffle = new Generator(SeedStreams.Shuffle(seed, epoch));
         using var order = torch.randperm(count, generator: shuffle).DetachFromDisposeScope();
         var last = (int)Math.Min(stepsPerEpoch, first + (endStep - firstStep));
         Task<LoadedBatch>? next = first < last ? Prepare(order, first, firstStep) : null;
@@ -81,12 +81,13 @@ internal sealed class BatchLoader(ImageSet train, long count, int batchSize, int
         var viewLabels = new List<Tensor?>();
         for (var v = 0; v < pipelines.Count; v++)
         {
-            var (y, made) = ApplyPipeline(pipelines[v], x, Runner.ViewSeed(seed, step, v));
+            var (y, made) = ApplyPipeline(pipelines[v], x, SeedStreams.View(seed, step, v));
             views.Add(y.DetachFromDisposeScope());
             viewLabels.Add(made?.DetachFromDisposeScope());
         }
-        var labels = train.Labels?.index_select(0, index).to(device).DetachFromDisposeScope();
-        return new LoadedBatch(x.DetachFromDisposeScope(), views, viewLabels, labels, n);
+        var batchLabels = labels?.index_select(0, index).to(device).DetachFromDisposeScope();
+        var indices = index.to(device).DetachFromDisposeScope();
+        return new LoadedBatch(new TrainBatch(views, x.DetachFromDisposeScope(), batchLabels, indices, viewLabels));
     }
 
     /// <summary>

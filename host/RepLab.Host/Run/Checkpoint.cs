@@ -2,13 +2,12 @@ using RepLab.Torch;
 
 namespace RepLab.Host.Run;
 
-/// <summary>Where training stands: saved with the weights so a resumed run continues exactly.</summary>
-internal sealed record TrainingPosition(int Epoch, int StepInEpoch, long GlobalStep);
-
 /// <summary>
 /// One safetensors file per checkpoint holding every module (<c>module.NAME.KEY</c>), every
-/// optimizer's state (<c>optim.GROUP.state...</c>), the global RNG state and the training
-/// position; written atomically, so a crash or kill mid-write leaves the previous checkpoint.
+/// optimizer's state by group name (<c>optim.GROUP.state...</c>, its step count, hence its
+/// schedule's position, in the metadata), the global generators' states (CPU, and each CUDA device
+/// when present) and the training position; written atomically, so a crash or kill mid-write
+/// leaves the previous checkpoint.
 /// </summary>
 internal static class Checkpoint
 {
@@ -20,7 +19,7 @@ internal static class Checkpoint
     internal const int ViewStreams = 2;
 
     public static void Save(string path, IReadOnlyDictionary<string, Module> modules, IReadOnlyDictionary<string, optim.Optimizer> optimizers,
-        IReadOnlyList<optim.lr_scheduler.LRScheduler> schedules, TrainingPosition position)
+        TrainingPosition position)
     {
         using var scope = torch.NewDisposeScope();
         var tensors = new Dictionary<string, Tensor>();
@@ -40,13 +39,12 @@ internal static class Checkpoint
             foreach (var (k, t) in ot) tensors[$"optim.{group}.{k}"] = t;
             foreach (var (k, v) in om) meta[$"optim.{group}.{k}"] = v;
         }
-        for (var i = 0; i < schedules.Count; i++) meta[$"schedule.{i}.last_epoch"] = schedules[i].last_epoch.ToString();
         tensors["rng.torch"] = torch.get_rng_state();
+        for (var i = 0; i < torch.cuda.device_count(); i++) tensors[$"rng.cuda.{i}"] = torch.cuda.get_rng_state(i);
         Safetensors.Save(path, tensors, meta);
     }
 
-    public static TrainingPosition Load(string path, IReadOnlyDictionary<string, Module> modules, IReadOnlyDictionary<string, optim.Optimizer> optimizers,
-        IReadOnlyList<optim.lr_scheduler.LRScheduler> schedules)
+    public static TrainingPosition Load(string path, IReadOnlyDictionary<string, Module> modules, IReadOnlyDictionary<string, optim.Optimizer> optimizers)
     {
         var (tensors, meta) = Safetensors.Load(path);
         try
@@ -64,8 +62,9 @@ internal static class Checkpoint
                     tensors.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value),
                     meta.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value));
             }
-            for (var i = 0; i < schedules.Count; i++) schedules[i].set_epoch(long.Parse(meta[$"schedule.{i}.last_epoch"]));
             torch.set_rng_state(tensors["rng.torch"]);
+            for (var i = 0; i < torch.cuda.device_count(); i++)
+                if (tensors.TryGetValue($"rng.cuda.{i}", out var cuda)) torch.cuda.set_rng_state(cuda, i);
             if (!meta.TryGetValue("view_streams", out var streams) || streams != ViewStreams.ToString())
                 Console.Error.WriteLine($"replab: warning: {path} was written by a RepLab that drew augmented views differently " +
                     $"(view streams {streams ?? "1"}, now {ViewStreams}): the resumed run goes on with different views than an uninterrupted one would");

@@ -10,7 +10,7 @@ namespace RepLab.Host.Run;
 /// </summary>
 internal static class DataPlan
 {
-    /// <summary>The pretraining splits, concatenated; labels only if every split has them.</summary>
+    /// <summary>The pretraining splits, concatenated; the labels of the labelled ones are kept, -1 standing for the others' (STL-10's train + unlabeled).</summary>
     public static ImageSet Pretraining(IDataset dataset, DataOptions data)
     {
         if (data.PretrainSplits is [var only]) return Load(dataset, only);
@@ -22,13 +22,25 @@ internal static class DataPlan
                 throw new InvalidDataException($"data.pretrain-splits: the splits have different image shapes ({string.Join(", ", sets.Select(s => $"{s.Name} {s.Shape}"))})");
             using var scope = torch.NewDisposeScope();
             var images = torch.cat(sets.Select(s => s.Images).ToList());
-            var labels = sets.All(s => s.Labels is not null) ? torch.cat(sets.Select(s => s.Labels!).ToList()) : null;
+            var labels = sets.Any(s => s.Labels is not null)
+                ? torch.cat(sets.Select(s => s.Labels ?? torch.full([s.Count], ImageSet.Unlabelled, ScalarType.Int64)).ToList())
+                : null;
             return new ImageSet(images, labels, labels is null ? 0 : sets.Max(s => s.Classes), string.Join("+", sets.Select(s => s.Name)));
         }
         finally
         {
             foreach (var s in sets) s.Dispose();
         }
+    }
+
+    /// <summary>
+    /// The training labels a method may see: the pretraining set's, with all but a seeded, stratified
+    /// <c>data.train-label-fraction</c> of each class replaced by -1; null when the set has none.
+    /// </summary>
+    public static Tensor? TrainingLabels(ImageSet pretraining, DataOptions data, ulong seed)
+    {
+        if (pretraining.Labels is null || data.TrainLabelFraction <= 0) return null;
+        return data.TrainLabelFraction >= 1 ? pretraining.Labels.alias() : Subsets.KeepFraction(pretraining.Labels, data.TrainLabelFraction, seed);
     }
 
     /// <summary>One split, with a line saying what was loaded and how long it took (decoding a large folder takes a while).</summary>

@@ -90,6 +90,14 @@ public sealed record DataOptions : IValidatableObject
     public double LabelFraction { get; init; } = 1.0;
 
     /// <summary>
+    /// Fraction of the training labels a method may see (AC-GAN's class loss, semi-supervised
+    /// methods): a seeded, stratified subset of each class; every other training label reads -1
+    /// (default 1, all). The evaluators' labels are set by <c>label-fraction</c>.
+    /// </summary>
+    [Range(0.0, 1.0)]
+    public double TrainLabelFraction { get; init; } = 1.0;
+
+    /// <summary>
     /// The encoder's input normalisation, applied inside the encoder so training views, evaluation and
     /// samples all see the same: none (images in [0, 1]), auto (per-channel mean and std of the
     /// pretraining images) or fixed (<c>mean</c> and <c>std</c> below) (default none). The values are
@@ -130,33 +138,89 @@ public sealed record TrackingOptions
     public string Experiment { get; init; } = "";
 }
 
-/// <summary>The <c>optimizer:</c> section (or one entry of <c>optimizers:</c>).</summary>
-public sealed record OptimizerOptions
+/// <summary>
+/// The <c>optimizer:</c> section (every group of the method) or one entry of
+/// <c>optimizers: { group: ... }</c>. Every setting left out takes the method's paper default for the group.
+/// </summary>
+public sealed record OptimizerOptions : IValidatableObject
 {
-    /// <summary>sgd, adam, adamw or lars (default: the method's paper default).</summary>
-    public string Plugin { get; init; } = "";
+    /// <summary>The optimizer: sgd, adam, adamw or lars.</summary>
+    public OptimizerKind? Plugin { get; init; }
 
-    /// <summary>Learning rate (default: the method's).</summary>
+    /// <summary>Base learning rate, before lr-scaling.</summary>
     [Range(0.0, 100.0)]
     public double? Lr { get; init; }
 
-    /// <summary>Weight decay (default: the method's).</summary>
+    /// <summary>How the lr scales with the batch size: none, linear (x batch/256) or sqrt.</summary>
+    public LrScaling? LrScaling { get; init; }
+
+    /// <summary>Weight decay.</summary>
     [Range(0.0, 10.0)]
     public double? WeightDecay { get; init; }
 
-    /// <summary>Momentum for sgd and lars (default: the method's, 0.9).</summary>
+    /// <summary>Leave biases and normalisation parameters out of weight decay and LARS adaptation.</summary>
+    public bool? ExcludeBiasAndNorm { get; init; }
+
+    /// <summary>Momentum of sgd and lars.</summary>
     [Range(0.0, 1.0)]
     public double? Momentum { get; init; }
 
-    /// <summary>Adam's beta1 and beta2 (default: the method's).</summary>
+    /// <summary>Adam's beta1 and beta2, both in [0, 1).</summary>
     public double[]? Betas { get; init; }
 
-    /// <summary>Schedule: none, cosine or warmup-cosine (default none).</summary>
-    public string Schedule { get; init; } = "none";
+    /// <summary>LARS's trust coefficient.</summary>
+    [Range(0.0, 1.0)]
+    public double? Eta { get; init; }
 
-    /// <summary>Warm-up epochs of warmup-cosine (default 0).</summary>
-    [Range(0, 100_000)]
-    public int WarmupEpochs { get; init; }
+    /// <summary>Learning-rate schedule, stepped per optimizer step: constant, cosine, warmup-cosine or step.</summary>
+    public ScheduleKind? Schedule { get; init; }
+
+    /// <summary>Warm-up of warmup-cosine, in epochs (fractions allowed).</summary>
+    [Range(0.0, 100_000.0)]
+    public double? WarmupEpochs { get; init; }
+
+    /// <summary>The warm-up's first lr as a fraction of the lr.</summary>
+    [Range(0.0, 1.0)]
+    public double? WarmupStartFactor { get; init; }
+
+    /// <summary>Final lr of the cosine schedules.</summary>
+    [Range(0.0, 100.0)]
+    public double? MinLr { get; init; }
+
+    /// <summary>Epochs between the step schedule's multiplications by gamma.</summary>
+    [Range(1e-6, 100_000.0)]
+    public double? StepEpochs { get; init; }
+
+    /// <summary>The step schedule's factor.</summary>
+    [Range(0.0, 1.0)]
+    public double? Gamma { get; init; }
+
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Betas is not null && (Betas.Length != 2 || Betas.Any(b => !(b >= 0 && b < 1))))
+            yield return new ValidationResult($"betas needs two values in [0, 1), got [{string.Join(", ", Betas)}]", [nameof(Betas)]);
+    }
+
+    /// <summary>The group's settings: these over <paramref name="defaults"/>.</summary>
+    public OptimizerDefaults Over(OptimizerDefaults defaults) => defaults with
+    {
+        Kind = Plugin ?? defaults.Kind,
+        Lr = Lr ?? defaults.Lr,
+        Scaling = LrScaling ?? defaults.Scaling,
+        WeightDecay = WeightDecay ?? defaults.WeightDecay,
+        ExcludeBiasAndNorm = ExcludeBiasAndNorm ?? defaults.ExcludeBiasAndNorm,
+        Momentum = Momentum ?? defaults.Momentum,
+        Beta1 = Betas?[0] ?? defaults.Beta1,
+        Beta2 = Betas?[1] ?? defaults.Beta2,
+        Eta = Eta ?? defaults.Eta,
+        Schedule = Schedule ?? defaults.Schedule,
+        WarmupEpochs = WarmupEpochs ?? defaults.WarmupEpochs,
+        WarmupStartFactor = WarmupStartFactor ?? defaults.WarmupStartFactor,
+        MinLr = MinLr ?? defaults.MinLr,
+        StepEpochs = StepEpochs ?? defaults.StepEpochs,
+        Gamma = Gamma ?? defaults.Gamma,
+    };
 }
 
 /// <summary>A plugin chosen in the experiment with its bound options.</summary>
@@ -170,7 +234,7 @@ public sealed record PluginChoice(PluginDescriptor Descriptor, PluginOptions Opt
 public sealed class ExperimentSpec
 {
     private static readonly string[] TopLevel =
-        ["name", "seed", "dataset", "data", "encoder", "method", "optimizer", "optimizers", "views", "trainer", "evaluation", "tracking", "plugins"];
+        ["name", "seed", "dataset", "data", "encoder", "method", "optimizer", "optimizers", "views", "trainer", "evaluation", "callbacks", "tracking", "plugins"];
 
     public required ResolvedConfig Config { get; init; }
     public required string Name { get; init; }
@@ -180,6 +244,10 @@ public sealed class ExperimentSpec
     public PluginChoice? Method { get; init; }
     public required IReadOnlyList<IReadOnlyList<PluginChoice>> Views { get; init; }
     public required IReadOnlyList<PluginChoice> Evaluation { get; init; }
+    public required IReadOnlyList<PluginChoice> Callbacks { get; init; }
+
+    /// <summary>What the method declared it needs (null without a method).</summary>
+    public MethodNeeds? Needs { get; init; }
     public required TrainerOptions Trainer { get; init; }
     public required DataOptions Data { get; init; }
     public required TrackingOptions Tracking { get; init; }
@@ -193,6 +261,8 @@ public sealed class ExperimentSpec
         return list.Items.OfType<ConfigScalar>().Select(s =>
             Path.GetFullPath(s.Value, Path.GetDirectoryName(Path.GetFullPath(s.Location.File)) ?? ".")).ToList();
     }
+
+    private static string Listed(IReadOnlyCollection<string> names) => names.Count == 0 ? "none" : string.Join(", ", names);
 
     public static ExperimentSpec Bind(ResolvedConfig config, PluginRegistry registry)
     {
@@ -241,13 +311,17 @@ public sealed class ExperimentSpec
                     views.Add(steps.Items.Select((s, i) => Choose(s, $"views.{v}.{i}", PluginKind.Augmentation, true)).OfType<PluginChoice>().ToList());
                 }
         }
-        var evaluation = new List<PluginChoice>();
-        if (config.Get("evaluation") is { } evalNode)
+        List<PluginChoice> ChooseList(string key, PluginKind kind)
         {
-            if (evalNode is ConfigList el)
-                evaluation.AddRange(el.Items.Select((e, i) => Choose(e, $"evaluation.{i}", PluginKind.Evaluator, true)).OfType<PluginChoice>());
-            else errors.Add(new ConfigError(evalNode.Location, "evaluation", $"expected a list of evaluators, got {evalNode.Describe()}"));
+            var chosen = new List<PluginChoice>();
+            if (config.Get(key) is not { } node) return chosen;
+            if (node is ConfigList list)
+                chosen.AddRange(list.Items.Select((e, i) => Choose(e, $"{key}.{i}", kind, true)).OfType<PluginChoice>());
+            else errors.Add(new ConfigError(node.Location, key, $"expected a list of {kind.Yaml()}s, got {node.Describe()}"));
+            return chosen;
         }
+        var evaluation = ChooseList("evaluation", PluginKind.Evaluator);
+        var callbacks = ChooseList("callbacks", PluginKind.Callback);
         T Section<T>(string key) where T : class, new() =>
             config.Get(key) is { } n ? Try(() => OptionsBinder.Bind<T>(n, key)) ?? new T() : new T();
         var trainer = Section<TrainerOptions>("trainer");
@@ -269,25 +343,41 @@ public sealed class ExperimentSpec
         }
         var tracking = Section<TrackingOptions>("tracking");
         var optimizer = config.Get("optimizer") is { } on ? Try(() => OptionsBinder.Bind<OptimizerOptions>(on, "optimizer")) : null;
+        var needs = method is null ? null : Try(() => registry.Create<IMethod>(method.Descriptor.Name, method.Options).Needs);
+        var groups = needs?.OptimizerGroups.Keys.ToList() ?? [];
         var optimizers = new Dictionary<string, OptimizerOptions>();
-        if (config.Get("optimizers") is ConfigMap om)
-            foreach (var e in om.Entries)
-                if (Try(() => OptionsBinder.Bind<OptimizerOptions>(e.Value, $"optimizers.{e.Key}")) is { } o) optimizers[e.Key] = o;
+        if (config.Get("optimizers") is { } optimizersNode)
+        {
+            if (optimizersNode is not ConfigMap om)
+                errors.Add(new ConfigError(optimizersNode.Location, "optimizers",
+                    $"expected a map of optimizer group to settings (the method's groups: {Listed(groups)}), got {optimizersNode.Describe()}"));
+            else
+                foreach (var e in om.Entries)
+                {
+                    if (method is not null && needs is not null && !groups.Contains(e.Key))
+                    {
+                        errors.Add(new ConfigError(e.KeyLocation, $"optimizers.{e.Key}",
+                            $"method '{method.Descriptor.Name}' has no optimizer group '{e.Key}'{DidYouMean.Hint(e.Key, groups)}; its groups: {Listed(groups)}"));
+                        continue;
+                    }
+                    if (Try(() => OptionsBinder.Bind<OptimizerOptions>(e.Value, $"optimizers.{e.Key}")) is { } o) optimizers[e.Key] = o;
+                }
+        }
         ulong seed = 0;
         if (config.Get("seed") is { } seedNode)
         {
             if (seedNode is ConfigScalar s && s.TryGetInteger(out var sv) && sv >= 0) seed = (ulong)sv;
             else errors.Add(new ConfigError(seedNode.Location, "seed", $"expected a non-negative integer, got {seedNode.Describe()}"));
         }
-        if (method is not null && registry.Create<IMethod>(method.Descriptor.Name, method.Options).Views is var needed && needed > views.Count)
+        if (method is not null && needs is not null && needs.Views > views.Count)
             errors.Add(new ConfigError(config.Get("method")!.Location, "views",
-                $"method '{method.Descriptor.Name}' needs {needed} augmented views, the experiment lists {views.Count}: add pipelines under 'views:'"));
+                $"method '{method.Descriptor.Name}' needs {needs.Views} augmented views, the experiment lists {views.Count}: add pipelines under 'views:'"));
         if (errors.Count > 0) throw new ConfigException(errors);
         var name = config.Get("name") is ConfigScalar n ? n.Value : Path.GetFileNameWithoutExtension(config.Sources.FirstOrDefault() ?? "experiment");
         return new ExperimentSpec
         {
             Config = config, Name = name, Seed = seed, Dataset = dataset!, Encoder = encoder!, Method = method, Views = views,
-            Evaluation = evaluation, Trainer = trainer, Data = data, Tracking = tracking, Optimizer = optimizer, Optimizers = optimizers,
+            Evaluation = evaluation, Callbacks = callbacks, Needs = needs, Trainer = trainer, Data = data, Tracking = tracking, Optimizer = optimizer, Optimizers = optimizers,
         };
     }
 }

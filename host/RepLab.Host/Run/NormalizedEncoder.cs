@@ -7,6 +7,7 @@ namespace RepLab.Host.Run;
 /// An encoder behind a per-channel input normalisation, <c>(x - mean) / std</c>, so every caller
 /// (methods, evaluators, sample grids) feeds images in [0, 1] and the encoder sees one distribution.
 /// State keys: <c>input_mean</c>, <c>input_std</c> and the wrapped encoder's under <c>encoder.</c>.
+/// Stages and feature maps are the wrapped encoder's, fed normalised input.
 /// </summary>
 internal sealed class NormalizedEncoder : EncoderModule
 {
@@ -22,9 +23,17 @@ internal sealed class NormalizedEncoder : EncoderModule
 
     public override int Features => encoder.Features;
 
+    public override IReadOnlyList<EncoderStage> Stages => encoder.Stages;
+
     public override Tensor forward(Tensor input)
     {
         using var normalized = (input - mean) / std;
         return encoder.forward(normalized);
+    }
+
+    public override IReadOnlyList<Tensor> FeatureMaps(Tensor input)
+    {
+        using var normalized = (input - mean) / std;
+        return encoder.FeatureMaps(normalized);
     }
 }

@@ -4,40 +4,88 @@ using RepLab.Torch;
 namespace RepLab.Host.Run;
 
 /// <summary>
-/// Builds a method's optimizers from <c>optimizers: { group: ... }</c>, else <c>optimizer:</c>,
-/// else the method's paper defaults; attaches the configured LR schedule (stepped per epoch).
+/// Builds a method's optimizers for its declared groups from <c>optimizers: { group: ... }</c>,
+/// else <c>optimizer:</c>, over the group's paper defaults; splits off biases and normalisation
+/// parameters when asked; attaches the schedule, counted in the optimizer's own steps.
 /// </summary>
-internal sealed class OptimizerFactory(ExperimentSpec spec) : IOptimizerFactory
+public sealed class OptimizerFactory(string method, MethodNeeds needs, OptimizerOptions? all, IReadOnlyDictionary<string, OptimizerOptions> groups, TrainingPlan plan)
+    : IOptimizerFactory
 {
-    private readonly List<optim.lr_scheduler.LRScheduler> schedules = [];
+    /// <summary>The factory of <paramref name="spec"/>'s method.</summary>
+    public OptimizerFactory(ExperimentSpec spec, TrainingPlan plan)
+        : this(spec.Method?.Descriptor.Name ?? "", spec.Needs ?? new MethodNeeds(), spec.Optimizer, spec.Optimizers, plan) { }
 
-    public IReadOnlyList<optim.lr_scheduler.LRScheduler> Schedules => schedules;
+    /// <summary>A factory giving every group its declared defaults (tests and benchmarks that build a method by hand).</summary>
+    public static OptimizerFactory Defaults(string method, MethodNeeds needs, TrainingPlan plan) => new(method, needs, null, new Dictionary<string, OptimizerOptions>(), plan);
 
-    public optim.Optimizer Create(string group, IEnumerable<Tensor> parameters, OptimizerDefaults defaults)
+    /// <summary>The reference batch size of lr scaling (Goyal et al., 2017).</summary>
+    private const double ReferenceBatch = 256;
+
+    /// <summary>The settings of each group created so far, by name (logged with the run).</summary>
+    public Dictionary<string, OptimizerDefaults> Settings { get; } = [];
+
+    /// <summary>The resolved settings of <paramref name="group"/>.</summary>
+    public OptimizerDefaults SettingsOf(string group)
     {
-        var o = spec.Optimizers.GetValueOrDefault(group) ?? spec.Optimizer ?? new OptimizerOptions();
-        var plugin = string.IsNullOrEmpty(o.Plugin) ? defaults.Plugin : o.Plugin;
-        var lr = o.Lr ?? defaults.Lr;
-        var wd = o.WeightDecay ?? defaults.WeightDecay;
-        var momentum = o.Momentum ?? defaults.Momentum;
-        var (b1, b2) = o.Betas is { Length: 2 } b ? (b[0], b[1]) : (defaults.Beta1, defaults.Beta2);
-        var ps = parameters.ToList();
-        optim.Optimizer opt = plugin switch
+        var declared = needs.OptimizerGroups;
+        if (!declared.TryGetValue(group, out var defaults))
+            throw new InvalidOperationException($"method '{method}' created optimizer group '{group}' without declaring it in Needs.OptimizerGroups " +
+                $"(declared: {(declared.Count == 0 ? "none" : string.Join(", ", declared.Keys))})");
+        var options = groups.GetValueOrDefault(group) ?? all;
+        return options?.Over(defaults) ?? defaults;
+    }
+
+    public optim.Optimizer Create(string group, IEnumerable<optim.ParamGroup> parameters)
+    {
+        var s = SettingsOf(group);
+        var lr = s.Lr * s.Scaling switch
         {
-            "sgd" => new optim.SGD(ps, lr, momentum: momentum, weight_decay: wd),
-            "adam" => new optim.Adam(ps, lr, b1, b2, weight_decay: wd),
-            "adamw" => new optim.AdamW(ps, lr, b1, b2, weight_decay: wd),
-            "lars" => new optim.LARS(ps, lr, momentum: momentum, weight_decay: wd),
-            _ => throw new ArgumentException($"optimizer '{plugin}' for group '{group}' is not one of sgd, adam, adamw, lars"),
+            LrScaling.Linear => plan.BatchSize / ReferenceBatch,
+            LrScaling.Sqrt => Math.Sqrt(plan.BatchSize / ReferenceBatch),
+            _ => 1,
         };
-        var epochs = Math.Max(spec.Trainer.Epochs, 1);
-        switch (o.Schedule)
+        var groups = new List<optim.ParamGroup>();
+        foreach (var g in parameters)
         {
-            case "none": break;
-            case "cosine": schedules.Add(new optim.lr_scheduler.CosineAnnealingLR(opt, epochs)); break;
-            case "warmup-cosine": schedules.Add(new optim.lr_scheduler.WarmupCosineLR(opt, o.WarmupEpochs, epochs)); break;
-            default: throw new ArgumentException($"schedule '{o.Schedule}' is not one of none, cosine, warmup-cosine");
+            var scale = g.Options.Remove("lr_scale", out var v) ? v : 1;
+            var parts = s.ExcludeBiasAndNorm
+                ? [(g.Params.Where(p => p.dim() > 1).ToList(), false), (g.Params.Where(p => p.dim() <= 1).ToList(), true)]
+                : new[] { (g.Params, false) };
+            foreach (var (ps, excluded) in parts)
+            {
+                if (ps.Count == 0) continue;
+                var part = new optim.ParamGroup(ps, g.Options);
+                part.lr = lr * scale;
+                if (excluded) part.Options["weight_decay"] = 0;
+                if (s.Kind == OptimizerKind.Lars) part.Options["exclude_1d"] = excluded ? 1 : 0;
+                groups.Add(part);
+            }
         }
+        optim.Optimizer opt = s.Kind switch
+        {
+            OptimizerKind.Sgd => new optim.SGD(groups, lr, momentum: s.Momentum, weight_decay: s.WeightDecay),
+            OptimizerKind.Adam => new optim.Adam(groups, lr, s.Beta1, s.Beta2, weight_decay: s.WeightDecay),
+            OptimizerKind.Adamw => new optim.AdamW(groups, lr, s.Beta1, s.Beta2, weight_decay: s.WeightDecay),
+            OptimizerKind.Lars => new optim.LARS(groups, lr, momentum: s.Momentum, weight_decay: s.WeightDecay, eta: s.Eta, exclude_1d: false),
+            _ => throw new ArgumentOutOfRangeException(nameof(group), s.Kind, "unknown optimizer"),
+        };
+        opt.per_step_schedule = Schedule(opt, s, plan);
+        Settings[group] = s with { Lr = lr };
         return opt;
+    }
+
+    /// <summary>The closed-form schedule of <paramref name="s"/> over the plan, counted in optimizer steps (one per training step).</summary>
+    internal static optim.lr_scheduler.LRScheduler? Schedule(optim.Optimizer opt, OptimizerDefaults s, TrainingPlan plan)
+    {
+        long Steps(double epochs) => (long)Math.Round(epochs * plan.StepsPerEpoch);
+        var total = Math.Max(plan.TotalSteps, 1);
+        return s.Schedule switch
+        {
+            ScheduleKind.Constant => null,
+            ScheduleKind.Cosine => new optim.lr_scheduler.CosineAnnealingLR(opt, total, s.MinLr),
+            ScheduleKind.WarmupCosine => new optim.lr_scheduler.WarmupCosineLR(opt, Math.Min(Steps(s.WarmupEpochs), total), total, s.WarmupStartFactor, s.MinLr),
+            ScheduleKind.Step => new optim.lr_scheduler.StepLR(opt, Math.Max(Steps(s.StepEpochs), 1), s.Gamma),
+            _ => throw new ArgumentOutOfRangeException(nameof(s), s.Schedule, "unknown schedule"),
+        };
     }
 }

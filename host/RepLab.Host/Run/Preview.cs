@@ -18,14 +18,14 @@ internal static class Preview
         using var scope = torch.NewDisposeScope();
         torch.manual_seed(spec.Seed);
         using var train = DataPlan.Pretraining(registry.Create<IDataset>(spec.Dataset.Descriptor.Name, spec.Dataset.Options), spec.Data);
-        foreach (var warning in Runner.ChannelWarnings(spec, registry, train.Shape.Channels)) Console.Error.WriteLine($"replab: warning: {warning}");
+        foreach (var warning in Runner.ViewWarnings(spec, registry, train.Shape.Channels)) Console.Error.WriteLine($"replab: warning: {warning}");
         // Training's first batch itself: epoch 0's order over the (limited) set, step 0's generators.
         var n = spec.Trainer.Limit > 0 ? Math.Min(spec.Trainer.Limit, train.Count) : train.Count;
-        var pipelines = spec.Views.Select(v => v.Select(a => registry.Create<IAugmentation>(a.Descriptor.Name, a.Options)).ToList()).ToList();
-        var loader = new BatchLoader(train, n, (int)Math.Min(spec.Trainer.BatchSize, n), 1, pipelines, Device.CPU, spec.Seed);
+        var loader = new BatchLoader(train, null, n, (int)Math.Min(spec.Trainer.BatchSize, n), 1, Runner.Pipelines(spec, registry), Device.CPU, spec.Seed);
         var (_, _, first) = loader.Epoch(0, 0, 0, 1).Single();
-        using var batch = first;
-        var shown = Math.Min(count, batch.Count);
+        using var loaded = first;
+        var batch = loaded.Batch;
+        var shown = Math.Min(count, loaded.Count);
         var columns = new List<Tensor> { batch.Original.slice(0, 0, shown) };
         columns.AddRange(batch.Views.Select(v => v.slice(0, 0, shown)));
         // Interleave so that each row holds one image and its views.

@@ -13,7 +13,7 @@ public sealed class NonFiniteLossException(string key, long step, double value)
 }
 
 /// <summary>The context the host hands to plugins: device, seed, step counters, and logging to every tracker.</summary>
-internal sealed class RunContext(Device device, ulong seed, IReadOnlyList<ITracker> trackers, string artifacts, CancellationToken stopping) : IRunContext
+internal sealed class RunContext(Device device, ulong seed, TrainingPlan plan, IReadOnlyList<ITracker> trackers, string artifacts, CancellationToken stopping) : IRunContext
 {
     /// <summary>The latest value of every key logged during the current step (for the progress line).</summary>
     public Dictionary<string, double> StepLosses { get; } = [];
@@ -22,17 +22,33 @@ internal sealed class RunContext(Device device, ulong seed, IReadOnlyList<ITrack
 
     public ulong Seed => seed;
 
+    public TrainingPlan Plan => plan;
+
     public long GlobalStep { get; set; }
 
     public int Epoch { get; set; }
 
-    /// <summary>Training metrics are sent to trackers only on logging steps.</summary>
-    public bool Recording { get; set; } = true;
+    /// <summary>Whether a training step is under way (values logged then are thinned to the log interval).</summary>
+    private bool inStep;
+
+    private bool recordingStep = true;
+
+    public bool IsRecordingStep => !inStep || recordingStep;
 
     public CancellationToken Stopping => stopping;
 
+    /// <summary>Enters training step <paramref name="step"/>; values logged until <see cref="EndStep"/> are kept only if <paramref name="recording"/>.</summary>
+    public void BeginStep(long step, bool recording)
+    {
+        GlobalStep = step;
+        (inStep, recordingStep) = (true, recording);
+    }
+
+    public void EndStep() => inStep = false;
+
     public void Log(string key, double value)
     {
+        if (!IsRecordingStep) return;
         var e = new MetricLogged(DateTimeOffset.UtcNow, key, value, GlobalStep);
         foreach (var t in trackers) t.Emit(e);
     }
@@ -42,7 +58,7 @@ internal sealed class RunContext(Device device, ulong seed, IReadOnlyList<ITrack
         var v = value.item();
         if (!double.IsFinite(v)) throw new NonFiniteLossException(key, GlobalStep, v);
         StepLosses[key] = v;
-        if (Recording) Log(key, v);
+        Log(key, v);
     }
 
     public void SaveArtifact(string relativePath, ReadOnlySpan<byte> content)

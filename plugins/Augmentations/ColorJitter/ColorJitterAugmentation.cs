@@ -55,13 +55,13 @@ public sealed record ColorJitterOptions : PluginOptions
 /// </remarks>
 [Plugin("color-jitter", Summary = "random brightness, contrast, saturation and hue in a random order per sample, with probability p",
     Citation = "Chen et al. (SimCLR), ICML 2020; torchvision ColorJitter")]
-public sealed class ColorJitterAugmentation(ColorJitterOptions options) : IAugmentation, IChannelAware
+public sealed class ColorJitterAugmentation(ColorJitterOptions options) : IAugmentation, IViewAdvice
 {
     // Per sample: apply?, brightness, contrast, saturation, hue, then 4 keys whose sort order is the permutation.
     private const int Draws = 9;
 
-    public string? WarningFor(int channels) =>
-        channels == 1 && (options.Saturation > 0 || options.Hue > 0)
+    public string? WarningFor(ViewUse use) =>
+        use.Channels == 1 && (options.Saturation > 0 || options.Hue > 0)
             ? "saturation and hue do nothing on 1-channel images: only brightness and contrast are applied"
             : null;
 

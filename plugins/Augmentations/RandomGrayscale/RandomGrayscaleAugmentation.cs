@@ -19,9 +19,9 @@ public sealed record RandomGrayscaleOptions : PluginOptions
 /// </summary>
 [Plugin("random-grayscale", Summary = "turn each sample gray (BT.601 luma in every channel) with probability p",
     Citation = "Chen et al. (SimCLR), ICML 2020")]
-public sealed class RandomGrayscaleAugmentation(RandomGrayscaleOptions options) : IAugmentation, IChannelAware
+public sealed class RandomGrayscaleAugmentation(RandomGrayscaleOptions options) : IAugmentation, IViewAdvice
 {
-    public string? WarningFor(int channels) => channels == 1 ? "the images are already grayscale: random-grayscale does nothing" : null;
+    public string? WarningFor(ViewUse use) => use.Channels == 1 ? "the images are already grayscale: random-grayscale does nothing" : null;
 
     public Tensor Apply(Tensor batch, Generator generator)
     {

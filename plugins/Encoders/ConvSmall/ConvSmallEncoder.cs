@@ -26,10 +26,15 @@ public sealed class ConvSmallEncoder(ConvSmallOptions options) : IEncoder
     public EncoderModule Build(ImageShape input) => new ConvSmallNetwork(input, options);
 }
 
-/// <summary>The conv-small network; children are named like PyTorch's nn.Sequential of the same layers.</summary>
+/// <summary>
+/// The conv-small network; children are named like PyTorch's nn.Sequential of the same layers.
+/// Stages: <c>block1</c>..<c>block3</c> (conv, BN, LeakyReLU; 32, 64, 128 channels) and <c>head</c>
+/// (flatten and linear, a [N, F, 1, 1] map).
+/// </summary>
 public sealed class ConvSmallNetwork : EncoderModule
 {
     private readonly nn.Sequential body;
+    private readonly List<EncoderStage> stages;
 
     public ConvSmallNetwork(ImageShape input, ConvSmallOptions options)
     {
@@ -44,9 +49,23 @@ public sealed class ConvSmallNetwork : EncoderModule
             new nn.Conv2d(32, 64, 4, stride: 2, padding: 1), new nn.BatchNorm2d(64), new nn.LeakyReLU(options.Slope),
             new nn.Conv2d(64, 128, 3, stride: 2, padding: 1), new nn.BatchNorm2d(128), new nn.LeakyReLU(options.Slope),
             new nn.Flatten(), new nn.Linear(128 * h * w, options.Features)));
+        // Views onto the body's layers (not registered as children: the state keys stay body.N).
+        nn.Sequential Layers(int from, int count) => new(Enumerable.Range(from, count).Select(i => body[i]).ToArray());
+        stages = [new("block1", Layers(0, 3), 32), new("block2", Layers(3, 3), 64), new("block3", Layers(6, 3), 128), new("head", Layers(9, 2), options.Features)];
     }
 
     public override int Features { get; }
 
+    public override IReadOnlyList<EncoderStage> Stages => stages;
+
     public override Tensor forward(Tensor input) => body.forward(input);
+
+    public override IReadOnlyList<Tensor> FeatureMaps(Tensor input)
+    {
+        var maps = new List<Tensor>();
+        var x = input;
+        foreach (var stage in stages) maps.Add(x = stage.Module.forward(x));
+        maps[^1] = maps[^1].unsqueeze(-1).unsqueeze(-1);
+        return maps;
+    }
 }

@@ -29,15 +29,16 @@ public sealed record KnnOptions : PluginOptions
 [Plugin("knn", Summary = "weighted kNN on cosine similarity of frozen features", Citation = "Wu et al., CVPR 2018")]
 public sealed class KnnEvaluator(KnnOptions options) : IEvaluator
 {
+    public IReadOnlyList<MetricRange> Metrics => [MetricRange.Fraction("eval/knn/top1")];
+
     public IReadOnlyDictionary<string, double> Evaluate(EncoderModule encoder, EvaluationData data, IRunContext context)
     {
         using var scope = torch.NewDisposeScope();
-        var train = F.normalize(data.FeaturesOf(encoder, data.Train, context.Device), dim: 1);
+        var train = F.normalize(data.FeaturesOf(encoder, data.Probe, context.Device), dim: 1);
         var test = F.normalize(data.FeaturesOf(encoder, data.Test, context.Device), dim: 1);
-        var trainLabels = data.Train.Labels?.to(context.Device) ?? throw new ArgumentException("knn needs a labelled train split");
-        var testLabels = data.Test.Labels?.to(context.Device) ?? throw new ArgumentException("knn needs a labelled test split");
-        var classes = Math.Max(data.Train.Classes, data.Test.Classes);
-        var k = Math.Min(options.K, (int)data.Train.Count);
+        var (trainLabels, testLabels) = data.Labels("knn", context.Device);
+        var classes = data.Classes;
+        var k = Math.Min(options.K, (int)data.Probe.Count);
         long correct = 0;
         for (long start = 0; start < data.Test.Count; start += options.Chunk)
         {

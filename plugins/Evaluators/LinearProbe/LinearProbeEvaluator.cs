@@ -33,20 +33,21 @@ public sealed record LinearProbeOptions : PluginOptions
 [Plugin("linear-probe", Summary = "logistic regression on standardised frozen features")]
 public sealed class LinearProbeEvaluator(LinearProbeOptions options) : IEvaluator
 {
+    public IReadOnlyList<MetricRange> Metrics => [MetricRange.Fraction("eval/linear-probe/top1")];
+
     public IReadOnlyDictionary<string, double> Evaluate(EncoderModule encoder, EvaluationData data, IRunContext context)
     {
         var before = Features.Fingerprint(encoder);
         using var scope = torch.NewDisposeScope();
         var device = context.Device;
-        var trainX = data.FeaturesOf(encoder, data.Train, device);
+        var trainX = data.FeaturesOf(encoder, data.Probe, device);
         var testX = data.FeaturesOf(encoder, data.Test, device);
         var mean = trainX.mean(0, keepdim: true);
         var std = trainX.std(0, keepdim: true).clamp_min(1e-6);
         trainX = (trainX - mean) / std;
         testX = (testX - mean) / std;
-        var trainY = data.Train.Labels?.to(device) ?? throw new ArgumentException("linear-probe needs a labelled train split");
-        var testY = data.Test.Labels?.to(device) ?? throw new ArgumentException("linear-probe needs a labelled test split");
-        var classes = Math.Max(data.Train.Classes, data.Test.Classes);
+        var (trainY, testY) = data.Labels("linear-probe", device);
+        var classes = data.Classes;
 
         using var head = new nn.Linear(trainX.size(1), classes, device: device);
         using var opt = new optim.Adam(head.parameters(), lr: options.Lr, weight_decay: options.WeightDecay);

@@ -37,19 +37,23 @@ public sealed record AutoencoderOptions : PluginOptions
 /// ReLU) and the image is reconstructed from them. The encoder is what gets evaluated.
 /// </summary>
 [Plugin("autoencoder", Summary = "convolutional autoencoder with a mirrored transposed-conv decoder (MSE or BCE)")]
-public sealed class AutoencoderMethod(AutoencoderOptions options) : IMethod, ISamplesImages
+public sealed class AutoencoderMethod(AutoencoderOptions options) : IMethod, ISampleGrids
 {
     private EncoderModule? encoder;
     private MirroredDecoder? decoder;
     private optim.Optimizer? optimizer;
 
-    public int Views => options.FromView ? 1 : 0;
+    public MethodNeeds Needs => new()
+    {
+        Views = options.FromView ? 1 : 0,
+        OptimizerGroups = new Dictionary<string, OptimizerDefaults> { ["all"] = new(OptimizerKind.Adam, options.Lr) },
+    };
 
-    public EncoderModule Encoder => encoder ?? throw new InvalidOperationException("autoencoder is not built yet");
+    public EncoderModule Representation => encoder ?? throw new InvalidOperationException("autoencoder is not built yet");
 
     public IReadOnlyDictionary<string, Module> Modules => new Dictionary<string, Module>
     {
-        ["encoder"] = Encoder,
+        ["encoder"] = Representation,
         ["decoder"] = decoder!,
     };
 
@@ -60,8 +64,7 @@ public sealed class AutoencoderMethod(AutoencoderOptions options) : IMethod, ISa
         encoder = setup.Encoder;
         decoder = new MirroredDecoder(encoder.Features, setup.Input);
         decoder.to(setup.Device);
-        optimizer = setup.Optimizers.Create("all", encoder.parameters().Concat(decoder.parameters()),
-            new OptimizerDefaults("adam", options.Lr));
+        optimizer = setup.Optimizers.Create("all", encoder, decoder);
     }
 
     public void Step(TrainBatch batch, IRunContext context)
@@ -77,11 +80,13 @@ public sealed class AutoencoderMethod(AutoencoderOptions options) : IMethod, ISa
         context.LogLoss($"loss/recon-{options.Loss.ToString().ToLowerInvariant()}", loss);
     }
 
+    public int SampleInputs => 8;
+
     /// <summary>Originals in the first row, their reconstructions in the second.</summary>
-    public (Tensor images, int columns) Samples(Tensor batch)
+    public IReadOnlyList<SampleGrid> Grids(Tensor inputs)
     {
-        using var recon = decoder!.forward(encoder!.forward(batch)).sigmoid();
-        return (torch.cat([batch, recon]), (int)batch.size(0));
+        using var recon = decoder!.forward(encoder!.forward(inputs)).sigmoid();
+        return [new SampleGrid("reconstructions", torch.cat([inputs, recon]), (int)inputs.size(0))];
     }
 }
 

@@ -1,0 +1,101 @@
+using RepLab.Torch;
+
+namespace RepLab.Abstractions;
+
+/// <summary>One stage of an encoder: a named block whose output is a feature map.</summary>
+/// <param name="Name">The stage's name, e.g. <c>block1</c>.</param>
+/// <param name="Module">The block itself (to freeze, copy or train alone).</param>
+/// <param name="Channels">Channels of the stage's output map.</param>
+public sealed record EncoderStage(string Name, Module Module, int Channels);
+
+/// <summary>
+/// An encoder (backbone) whose forward maps images [N, C, H, W] in [0, 1] to features [N, F].
+/// An encoder made of stages (convolutional blocks, then a head) lists them in
+/// <see cref="Stages"/> and returns every stage's output map from <see cref="FeatureMaps"/>, for
+/// methods that read intermediate maps (DCGAN's feature protocol, layer-wise pretraining,
+/// inpainting's context encoder). Wrappers (input normalisation) forward both.
+/// </summary>
+public abstract class EncoderModule : Module
+{
+    /// <summary>The feature dimension F.</summary>
+    public abstract int Features { get; }
+
+    /// <summary>The encoder's stages in forward order; empty when it does not expose them.</summary>
+    public virtual IReadOnlyList<EncoderStage> Stages => [];
+
+    /// <summary>
+    /// The output map of each stage (in <see cref="Stages"/> order) for <paramref name="input"/>;
+    /// their shapes are [N, stage channels, h, w].
+    /// </summary>
+    /// <exception cref="NotSupportedException">The encoder exposes no stages.</exception>
+    public virtual IReadOnlyList<Tensor> FeatureMaps(Tensor input) =>
+        throw new NotSupportedException($"{GetType().Name} exposes no stages or feature maps");
+}
+
+/// <summary>A backbone factory: builds a fresh encoder for the dataset's image shape.</summary>
+public interface IEncoder : IPlugin
+{
+    /// <summary>Builds an encoder for inputs of <paramref name="input"/> shape, initialised from the global seed.</summary>
+    EncoderModule Build(ImageShape input);
+}
+
+/// <summary>
+/// Given to methods at build time: more encoders of the experiment's kind, built exactly as the
+/// run's own (same options, same input normalisation, on the run's device). MoCo's key encoder,
+/// BYOL's target, jigsaw's tile encoder and fine-tuning on a copy come from here.
+/// </summary>
+public interface IEncoderFactory
+{
+    /// <summary>A freshly initialised encoder (drawn from the global generator), in training mode, on the run's device.</summary>
+    EncoderModule Build();
+}
+
+/// <summary>Shared plumbing on encoders and modules: copies, exponential moving averages, frozen parts.</summary>
+public static class EncoderCopies
+{
+    /// <summary>
+    /// A new encoder of the factory's kind holding <paramref name="source"/>'s parameters and buffers.
+    /// With <paramref name="frozen"/> its parameters need no gradient and it is in eval mode: a target
+    /// network updated only by <see cref="UpdateEma"/>.
+    /// </summary>
+    public static EncoderModule Copy(this IEncoderFactory factory, EncoderModule source, bool frozen = false)
+    {
+        var copy = factory.Build();
+        CopyInto(copy, source);
+        if (frozen)
+        {
+            copy.requires_grad_(false);
+            copy.eval();
+        }
+        return copy;
+    }
+
+    /// <summary>Copies every parameter and buffer of <paramref name="source"/> into <paramref name="target"/> (same architecture).</summary>
+    public static void CopyInto(Module target, Module source)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var ng = torch.no_grad();
+        var from = source.state_dict();
+        foreach (var (name, t) in target.state_dict())
+        {
+            if (!from.TryGetValue(name, out var s)) throw new ArgumentException($"{source.GetType().Name} has no '{name}' to copy into {target.GetType().Name}");
+            t.copy_(s);
+        }
+    }
+
+    /// <summary>
+    /// target = tau * target + (1 - tau) * online for every parameter, and a copy of every buffer
+    /// (batch-norm statistics): BYOL's and MoCo's momentum update, without autograd history.
+    /// </summary>
+    public static void UpdateEma(Module target, Module online, double tau)
+    {
+        if (tau is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(tau), $"tau must be in [0, 1], got {tau}");
+        using var scope = torch.NewDisposeScope();
+        using var ng = torch.no_grad();
+        var onlineParams = online.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        foreach (var (name, p) in target.named_parameters())
+            p.mul_(tau).add_(onlineParams[name], 1 - tau);
+        var onlineBuffers = online.named_buffers().ToDictionary(b => b.name, b => b.buffer);
+        foreach (var (name, b) in target.named_buffers()) b.copy_(onlineBuffers[name]);
+    }
+}

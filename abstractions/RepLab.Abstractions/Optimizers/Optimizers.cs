@@ -1,0 +1,127 @@
+using RepLab.Torch;
+
+namespace RepLab.Abstractions;
+
+/// <summary>The optimizers an experiment can name (<c>optimizer: { plugin: adam }</c>).</summary>
+public enum OptimizerKind
+{
+    /// <summary>SGD with momentum and L2 weight decay.</summary>
+    Sgd,
+
+    /// <summary>Adam (Kingma &amp; Ba, 2015) with L2 weight decay.</summary>
+    Adam,
+
+    /// <summary>AdamW: Adam with decoupled weight decay (Loshchilov &amp; Hutter, 2019).</summary>
+    Adamw,
+
+    /// <summary>LARS (You et al., 2017): SGD with a per-layer trust ratio, SimCLR's and BYOL's optimizer.</summary>
+    Lars,
+}
+
+/// <summary>Learning-rate schedules, stepped once per optimizer step in closed form from the optimizer's step count.</summary>
+public enum ScheduleKind
+{
+    /// <summary>The base learning rate throughout.</summary>
+    Constant,
+
+    /// <summary>Cosine annealing from the base lr to min-lr over the whole run (Loshchilov &amp; Hutter, 2017).</summary>
+    Cosine,
+
+    /// <summary>Linear warm-up from warmup-start-factor x lr over warmup-epochs, then cosine annealing to min-lr: SimCLR's, BYOL's and MoCo v3's schedule.</summary>
+    WarmupCosine,
+
+    /// <summary>The lr multiplied by gamma every step-epochs epochs.</summary>
+    Step,
+}
+
+/// <summary>How the base learning rate scales with the batch size (Goyal et al., 2017; SimCLR's appendix B.1).</summary>
+public enum LrScaling
+{
+    /// <summary>The lr as given.</summary>
+    None,
+
+    /// <summary>lr x batch-size / 256.</summary>
+    Linear,
+
+    /// <summary>lr x sqrt(batch-size / 256).</summary>
+    Sqrt,
+}
+
+/// <summary>
+/// A method's paper defaults for one optimizer group, used for every setting the experiment's
+/// <c>optimizer:</c> or <c>optimizers: { group: ... }</c> leaves out.
+/// </summary>
+/// <param name="Kind">The optimizer.</param>
+/// <param name="Lr">Base learning rate (before batch-size scaling).</param>
+public sealed record OptimizerDefaults(OptimizerKind Kind, double Lr)
+{
+    /// <summary>Weight decay (L2 for sgd, adam, lars; decoupled for adamw).</summary>
+    public double WeightDecay { get; init; }
+
+    /// <summary>Adam's beta1.</summary>
+    public double Beta1 { get; init; } = 0.9;
+
+    /// <summary>Adam's beta2.</summary>
+    public double Beta2 { get; init; } = 0.999;
+
+    /// <summary>Momentum of sgd and lars.</summary>
+    public double Momentum { get; init; } = 0.9;
+
+    /// <summary>LARS's trust coefficient eta.</summary>
+    public double Eta { get; init; } = 0.001;
+
+    /// <summary>How the lr scales with the batch size.</summary>
+    public LrScaling Scaling { get; init; } = LrScaling.None;
+
+    /// <summary>The learning-rate schedule.</summary>
+    public ScheduleKind Schedule { get; init; } = ScheduleKind.Constant;
+
+    /// <summary>Warm-up length of warmup-cosine, in epochs (fractions allowed; converted to optimizer steps).</summary>
+    public double WarmupEpochs { get; init; }
+
+    /// <summary>The warm-up's first lr as a fraction of the base lr.</summary>
+    public double WarmupStartFactor { get; init; } = 1e-3;
+
+    /// <summary>The lr the cosine schedules end at.</summary>
+    public double MinLr { get; init; }
+
+    /// <summary>Epochs between the step schedule's multiplications by <see cref="Gamma"/>.</summary>
+    public double StepEpochs { get; init; } = 30;
+
+    /// <summary>The step schedule's factor.</summary>
+    public double Gamma { get; init; } = 0.1;
+
+    /// <summary>
+    /// Leave biases and normalisation parameters (every parameter of one dimension or less) out of
+    /// weight decay and LARS's adaptation, as SimCLR, BYOL and MoCo v3 do.
+    /// </summary>
+    public bool ExcludeBiasAndNorm { get; init; }
+}
+
+/// <summary>
+/// Builds the optimizer of one of the method's declared groups (<see cref="MethodNeeds.OptimizerGroups"/>)
+/// from the experiment's settings and the group's defaults, with its schedule attached: the lr
+/// follows the schedule at every <c>step()</c>, from the optimizer's own step count, so a resumed
+/// run continues the schedule exactly.
+/// </summary>
+public interface IOptimizerFactory
+{
+    /// <summary>
+    /// An optimizer for group <paramref name="group"/> over <paramref name="parameters"/>. Each
+    /// <see cref="optim.ParamGroup"/> may carry <c>lr_scale</c> (its lr is the group's lr times it:
+    /// a fine-tuned encoder's smaller lr beside its head's) and <c>weight_decay</c>.
+    /// </summary>
+    optim.Optimizer Create(string group, IEnumerable<optim.ParamGroup> parameters);
+}
+
+/// <summary>Convenience overloads of <see cref="IOptimizerFactory"/>.</summary>
+public static class OptimizerFactoryExtensions
+{
+    /// <summary>An optimizer for group <paramref name="group"/> over the parameters of <paramref name="modules"/>.</summary>
+    public static optim.Optimizer Create(this IOptimizerFactory factory, string group, params IEnumerable<Module> modules) =>
+        factory.Create(group, [new optim.ParamGroup(modules.SelectMany(m => m.parameters()))]);
+
+    /// <summary>An optimizer for group <paramref name="group"/> over <paramref name="parameters"/>.</summary>
+    public static optim.Optimizer Create(this IOptimizerFactory factory, string group, IEnumerable<Tensor> parameters) =>
+        factory.Create(group, [new optim.ParamGroup(parameters)]);
+}

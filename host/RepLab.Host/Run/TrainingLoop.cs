@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using RepLab.Abstractions;
+using RepLab.Torch;
+
+namespace RepLab.Host.Run;
+
+/// <summary>Where training stands: saved with the weights so a resumed run continues exactly.</summary>
+internal sealed record TrainingPosition(int Epoch, int StepInEpoch, long GlobalStep);
+
+/// <summary>
+/// The training loop: batches in, one method step each inside its own dispose scope, then the
+/// hooks: every callback after each step, and after each epoch the sample grids, the checkpoint,
+/// the periodic evaluation and every callback again. It stops cleanly (checkpoint, exit 130) on a
+/// signal or <c>--stop-after-steps</c>.
+/// </summary>
+internal sealed class TrainingLoop(
+    ExperimentSpec spec,
+    IMethod method,
+    RunContext context,
+    BatchLoader loader,
+    ImageSet train,
+    IReadOnlyList<ITrainingCallback> callbacks,
+    EvaluationSets? evaluationSets,
+    Func<IReadOnlyDictionary<string, double>> runEvaluators,
+    string checkpointPath)
+{
+    private TrainingPlan Plan => context.Plan;
+
+    private void Save(TrainingPosition p) => Checkpoint.Save(checkpointPath, method.Modules, method.Optimizers, p);
+
+    public TrainingPosition Resume()
+    {
+        var position = Checkpoint.Load(checkpointPath, method.Modules, method.Optimizers);
+        Console.WriteLine($"replab: resumed from {checkpointPath} at epoch {position.Epoch + 1}, step {position.GlobalStep}");
+        return position;
+    }
+
+    public RunStatus Run(TrainingPosition position, long stopAfterSteps) =>
+        TrainingProgress.Run($"{spec.Name}: {spec.Method!.Descriptor.Name}", progress =>
+        {
+            var trainer = spec.Trainer;
+            var step = position.GlobalStep;
+            var stoppedAt = stopAfterSteps > 0 ? position.GlobalStep + stopAfterSteps : long.MaxValue;
+            var clock = Stopwatch.StartNew();
+            long imagesSeen = 0;
+            double Rate() => imagesSeen / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+            for (var epoch = position.Epoch; epoch < Plan.Epochs && step < Plan.TotalSteps; epoch++)
+            {
+                context.Epoch = epoch;
+                var first = epoch == position.Epoch ? position.StepInEpoch : 0;
+                foreach (var (s, _, loaded) in loader.Epoch(epoch, first, step, Plan.TotalSteps))
+                {
+                    using (loaded)
+                    {
+                        if (context.Stopping.IsCancellationRequested || step >= stoppedAt)
+                        {
+                            Save(new TrainingPosition(epoch, s, step));
+                            progress.Message($"replab: stopped at step {step}; checkpoint {checkpointPath}; continue with --resume");
+                            return RunStatus.Killed;
+                        }
+                        using var scope = torch.NewDisposeScope();
+                        context.BeginStep(step, step % trainer.LogEvery == 0);
+                        try
+                        {
+                            method.Step(loaded.Batch, context);
+                            imagesSeen += loaded.Count;
+                            if (context.IsRecordingStep) LogPerformance(Rate(), clock.Elapsed.TotalSeconds);
+                            foreach (var c in callbacks) Call(c.OnStepEnd, loaded.Batch);
+                        }
+                        finally
+                        {
+                            context.EndStep();
+                        }
+                    }
+                    step++;
+                    context.GlobalStep = step;
+                    progress.Update(epoch, Plan.Epochs, step, Plan.TotalSteps, context.StepLosses, Rate());
+                }
+                var done = epoch + 1 == Plan.Epochs || step >= Plan.TotalSteps;
+                SaveGrids(epoch);
+                if ((epoch + 1) % trainer.CheckpointEvery == 0 || done) Save(new TrainingPosition(epoch + 1, 0, step));
+                context.Log("epoch", epoch + 1);
+                if (trainer.EvalEvery > 0 && (epoch + 1) % trainer.EvalEvery == 0 && !done && spec.Evaluation.Count > 0) runEvaluators();
+                foreach (var c in callbacks) Call(c.OnEpochEnd, null);
+            }
+            progress.Message($"replab: trained {step - position.GlobalStep} steps in {clock.Elapsed.TotalSeconds:F1} s, {Rate():F0} images/s; " +
+                $"waiting for data {loader.WaitSeconds:F1} s ({100 * loader.WaitSeconds / Math.Max(clock.Elapsed.TotalSeconds, 1e-9):F1}%)");
+            return RunStatus.Finished;
+        });
+
+    private void LogPerformance(double rate, double elapsedSeconds)
+    {
+        context.Log("perf/images-per-second", rate);
+        context.Log("perf/data-wait-fraction", loader.WaitSeconds / Math.Max(elapsedSeconds, 1e-9));
+        foreach (var (group, opt) in method.Optimizers) context.Log($"lr/{group}", opt.param_groups[0].lr);
+    }
+
+    /// <summary>Calls a callback with the state of now; the labelled splits come in a fresh <see cref="EvaluationData"/>, since the encoder has changed since the last call.</summary>
+    private void Call(Action<TrainingState> hook, TrainBatch? batch)
+    {
+        using var data = evaluationSets is null ? null : new EvaluationData(evaluationSets.Probe, evaluationSets.Test);
+        hook(new TrainingState(context, Plan, method.Representation, batch, data, runEvaluators));
+    }
+
+    /// <summary>The method's PNG grids for this epoch, in eval mode without gradient; every module's mode is put back as it was.</summary>
+    private void SaveGrids(int epoch)
+    {
+        if (method is not ISampleGrids sampler) return;
+        using var scope = torch.NewDisposeScope();
+        using var ng = torch.no_grad();
+        using var modes = ModuleModes.Eval(method.Modules.Values);
+        var x = train.Images.slice(0, 0, Math.Min(sampler.SampleInputs, train.Count)).to(context.Device, ScalarType.Float32) / 255.0;
+        foreach (var grid in sampler.Grids(x))
+            context.SaveArtifact($"samples/{grid.Name}/epoch-{epoch + 1:D3}.png", Images.EncodePng(Images.Grid(grid.Images, grid.Columns)));
+    }
+}
