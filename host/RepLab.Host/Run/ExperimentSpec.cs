@@ -255,11 +255,17 @@ public sealed class ExperimentSpec
     public required IReadOnlyDictionary<string, OptimizerOptions> Optimizers { get; init; }
 
     /// <summary>Extra plugin folders named in the experiment (<c>plugins:</c>), relative to the experiment file.</summary>
+    /// <exception cref="ConfigException">A folder that does not exist (a plugin built elsewhere, Debug instead of Release), with its file and line.</exception>
     public static IReadOnlyList<string> PluginFolders(ResolvedConfig config)
     {
         if (config.Get("plugins") is not ConfigList list) return [];
-        return list.Items.OfType<ConfigScalar>().Select(s =>
-            Path.GetFullPath(s.Value, Path.GetDirectoryName(Path.GetFullPath(s.Location.File)) ?? ".")).ToList();
+        var folders = list.Items.OfType<ConfigScalar>().Select((s, i) =>
+            (s, i, path: Path.GetFullPath(s.Value, Path.GetDirectoryName(Path.GetFullPath(s.Location.File)) ?? "."))).ToList();
+        var missing = folders.Where(f => !Directory.Exists(f.path))
+            .Select(f => new ConfigError(f.s.Location, $"plugins.{f.i}", $"plugin folder '{f.s.Value}' does not exist (looked for {f.path}); build the plugin, or point at the folder its build wrote"))
+            .ToList();
+        if (missing.Count > 0) throw new ConfigException(missing);
+        return folders.Select(f => f.path).ToList();
     }
 
     private static string Listed(IReadOnlyCollection<string> names) => names.Count == 0 ? "none" : string.Join(", ", names);

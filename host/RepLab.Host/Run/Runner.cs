@@ -51,26 +51,21 @@ public sealed class Runner(ExperimentSpec spec, PluginRegistry registry, IReadOn
         var trainer = spec.Trainer;
         var device = ResolveDevice(trainer.Device);
         torch.set_num_threads(trainer.Threads > 0 ? trainer.Threads : Environment.ProcessorCount);
-        var dir = Path.GetFullPath(Path.Combine(request.RunsRoot, spec.Name, spec.Config.ShortHash()));
-        var checkpointPath = Path.Combine(dir, "checkpoints", "last.safetensors");
-        var resumed = request.Resume && File.Exists(checkpointPath);
-        if (!request.Resume && Directory.Exists(Path.Combine(dir, "checkpoints")))
-            Directory.Delete(Path.Combine(dir, "checkpoints"), recursive: true);
-        Directory.CreateDirectory(Path.Combine(dir, "checkpoints"));
-        File.WriteAllText(Path.Combine(dir, "config.yaml"), spec.Config.ToYaml());
+        var folder = RunFolder.Prepare(spec, request.RunsRoot, request.Resume);
+        var (dir, checkpointPath, resumed) = (folder.Path, folder.Checkpoint, folder.Resumed);
 
         using var cts = new CancellationTokenSource();
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; cts.Cancel(); });
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; cts.Cancel(); });
 
-        using var jsonl = new JsonLinesTracker(Path.Combine(dir, "metrics.jsonl"));
+        using var jsonl = new JsonLinesTracker(folder.MetricsFile);
         // MLFLOW_TRACKING_URI, as in MLflow, points any experiment at a server without editing it.
         using var mlflow = Tracking.TrackerFactory.Create(Environment.GetEnvironmentVariable("MLFLOW_TRACKING_URI") is { Length: > 0 } env ? env : spec.Tracking.Uri);
         var trackers = new List<ITracker> { jsonl, mlflow };
         trackers.AddRange(extraTrackers);
         Emit(trackers, new RunStarted(DateTimeOffset.UtcNow, string.IsNullOrEmpty(spec.Tracking.Experiment) ? spec.Dataset.Descriptor.Name : spec.Tracking.Experiment,
             spec.Name, spec.Config.Hash(), dir, resumed, spec.Config.Flatten(), RunTags.Of(spec)));
-        Emit(trackers, new ArtifactLogged(DateTimeOffset.UtcNow, Path.Combine(dir, "config.yaml"), "config.yaml"));
+        Emit(trackers, new ArtifactLogged(DateTimeOffset.UtcNow, folder.ConfigFile, "config.yaml"));
         Console.WriteLine($"replab: {spec.Name} [{spec.Config.ShortHash()}] on {device}, {torch.get_num_threads()} threads, libtorch {torch.version}; run folder {dir}");
 
         try
@@ -84,7 +79,7 @@ public sealed class Runner(ExperimentSpec spec, PluginRegistry registry, IReadOn
             var encoders = new EncoderFactory(registry.Create<IEncoder>(spec.Encoder.Descriptor.Name, spec.Encoder.Options), train.Shape, Normalization(train, trackers), device);
             using var encoder = encoders.Build();
             var plan = spec.Method is null ? new TrainingPlan(0, 0, 0, trainer.BatchSize) : Plan(trainer, train.Count);
-            var context = new RunContext(device, spec.Seed, plan, trackers, Path.Combine(dir, "artifacts"), cts.Token);
+            var context = new RunContext(device, spec.Seed, plan, trackers, folder.Artifacts, cts.Token);
             var status = RunStatus.Finished;
             EncoderModule representation = encoder;
             if (spec.Method is not null)
@@ -105,12 +100,12 @@ public sealed class Runner(ExperimentSpec spec, PluginRegistry registry, IReadOn
             if (status == RunStatus.Finished && spec.Evaluation.Count > 0)
             {
                 metrics = Evaluate(evaluationSets!, representation, context);
-                File.WriteAllText(Path.Combine(dir, "evaluation.json"), JsonSerializer.Serialize(metrics, new JsonSerializerOptions { WriteIndented = true }));
-                Emit(trackers, new ArtifactLogged(DateTimeOffset.UtcNow, Path.Combine(dir, "evaluation.json"), "evaluation.json"));
+                File.WriteAllText(folder.EvaluationFile, JsonSerializer.Serialize(metrics, new JsonSerializerOptions { WriteIndented = true }));
+                Emit(trackers, new ArtifactLogged(DateTimeOffset.UtcNow, folder.EvaluationFile, "evaluation.json"));
             }
             if (status == RunStatus.Finished)
             {
-                var weights = Path.Combine(dir, "artifacts", "encoder.safetensors");
+                var weights = Path.Combine(folder.Artifacts, "encoder.safetensors");
                 Directory.CreateDirectory(Path.GetDirectoryName(weights)!);
                 using (var scope = torch.NewDisposeScope()) Safetensors.Save(weights, representation.state_dict());
                 Emit(trackers, new ArtifactLogged(DateTimeOffset.UtcNow, weights, "encoder.safetensors"));

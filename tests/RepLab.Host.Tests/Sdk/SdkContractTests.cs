@@ -200,6 +200,15 @@ public class SdkContractTests() : CliHarness("replab-sdk-")
     }
 
     [Fact]
+    public void A_plugin_folder_that_does_not_exist_is_an_error_naming_the_file_and_line()
+    {
+        var exp = Experiment("SdkNoSuchFixture", "autoencoder");
+        var (code, _, stderr) = Cli("run", exp, "--runs-dir", Path.Combine(Dir, "runs"));
+        code.Should().Be(2);
+        stderr.Should().Contain("exp.yaml:3").And.Contain("plugins.0").And.Contain("does not exist").And.Contain("SdkNoSuchFixture");
+    }
+
+    [Fact]
     public void The_plugins_listing_of_an_experiment_includes_the_plugins_it_loads()
     {
         var exp = Experiment("SdkOnlineProbe", "autoencoder");
