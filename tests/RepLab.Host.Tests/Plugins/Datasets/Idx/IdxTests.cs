@@ -1,22 +1,15 @@
 using System.Buffers.Binary;
 using System.ComponentModel.DataAnnotations;
 using System.IO.Compression;
-using System.Reflection;
 using FluentAssertions;
 using RepLab.Abstractions;
-using RepLab.Host.Plugins;
-using RepLab.Torch;
 using Xunit;
+using static RepLab.Host.Tests.Plugins.Datasets.DatasetKit;
 
-namespace RepLab.Host.Tests.Plugins;
+namespace RepLab.Host.Tests.Plugins.Datasets.Idx;
 
-public class DatasetPluginTests : IDisposable
+public class IdxTests() : DatasetFiles("replab-idx-")
 {
-    private readonly string dir = Directory.CreateTempSubdirectory("replab-idx-").FullName;
-    public void Dispose() => Directory.Delete(dir, recursive: true);
-
-    private static IDataset Create(string name, params (string key, object value)[] settings) => BuiltIn.Create<IDataset>(name, settings);
-
     private void WriteIdx(string name, byte[] data, int[] dims, bool gzip = true, int? truncateTo = null)
     {
         var header = new byte[4 + 4 * dims.Length];
@@ -114,22 +107,5 @@ public class DatasetPluginTests : IDisposable
         var results = new List<ValidationResult>();
         Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true).Should().BeFalse();
         results.SelectMany(r => r.MemberNames).Should().Equal(key);
-    }
-
-    [Fact]
-    public void Synthetic_is_deterministic_labelled_and_balanced_enough()
-    {
-        using var a = Create("synthetic", ("Seed", 3)).Load("train");
-        using var b = Create("synthetic", ("Seed", 3)).Load("train");
-        using var c = Create("synthetic", ("Seed", 4)).Load("train");
-        a.Images.equal(b.Images).Should().BeTrue();
-        a.Images.equal(c.Images).Should().BeFalse();
-        var counts = a.Labels!.data<long>().GroupBy(l => l).ToDictionary(g => g.Key, g => g.Count());
-        counts.Keys.Should().BeEquivalentTo(new long[] { 0, 1, 2, 3 });
-        counts.Values.Should().OnlyContain(n => n > 512 / 4 / 2);
-        using var rgb = Create("synthetic", ("Channels", 3), ("Size", 32)).Load("test");
-        rgb.Shape.Should().Be(new ImageShape(3, 32, 32));
-        var act = () => Create("synthetic").Load("validation");
-        act.Should().Throw<ArgumentException>().WithMessage("*no split 'validation'*");
     }
 }
