@@ -37,46 +37,26 @@ public sealed record AutoencoderOptions : PluginOptions
 /// ReLU) and the image is reconstructed from them. The encoder is what gets evaluated.
 /// </summary>
 [Plugin("autoencoder", Summary = "convolutional autoencoder with a mirrored transposed-conv decoder (MSE or BCE)")]
-public sealed class AutoencoderMethod(AutoencoderOptions options) : IMethod, ISampleGrids
+public sealed class AutoencoderMethod(AutoencoderOptions options) : MethodBase, ISampleGrids
 {
-    private EncoderModule? encoder;
     private MirroredDecoder? decoder;
-    private optim.Optimizer? optimizer;
 
-    public MethodNeeds Needs => new()
+    public override MethodNeeds Needs => OneGroup(new(OptimizerKind.Adam, options.Lr), views: options.FromView ? 1 : 0);
+
+    protected override void Build()
     {
-        Views = options.FromView ? 1 : 0,
-        OptimizerGroups = new Dictionary<string, OptimizerDefaults> { ["all"] = new(OptimizerKind.Adam, options.Lr) },
-    };
-
-    public EncoderModule Representation => encoder ?? throw new InvalidOperationException("autoencoder is not built yet");
-
-    public IReadOnlyDictionary<string, Module> Modules => new Dictionary<string, Module>
-    {
-        ["encoder"] = Representation,
-        ["decoder"] = decoder!,
-    };
-
-    public IReadOnlyDictionary<string, optim.Optimizer> Optimizers => new Dictionary<string, optim.Optimizer> { ["all"] = optimizer! };
-
-    public void Build(MethodSetup setup)
-    {
-        encoder = setup.Encoder;
-        decoder = new MirroredDecoder(encoder.Features, setup.Input);
-        decoder.to(setup.Device);
-        optimizer = setup.Optimizers.Create("all", encoder, decoder);
+        decoder = Add("decoder", new MirroredDecoder(Encoder.Features, Setup.Input));
+        Optimize("all", Encoder, decoder);
     }
 
-    public void Step(TrainBatch batch, IRunContext context)
+    public override void Step(TrainBatch batch, IRunContext context)
     {
         var x = batch.Original;
-        var logits = decoder!.forward(encoder!.forward(options.FromView ? batch.Views[0] : x));
+        var logits = decoder!.forward(Encoder.forward(options.FromView ? batch.Views[0] : x));
         var loss = options.Loss == ReconstructionLoss.Mse
             ? F.mse_loss(logits.sigmoid(), x)
             : F.binary_cross_entropy_with_logits(logits, x);
-        optimizer!.zero_grad();
-        loss.backward();
-        optimizer.step();
+        Minimize(Optimizers["all"], loss);
         context.LogLoss($"loss/recon-{options.Loss.ToString().ToLowerInvariant()}", loss);
     }
 
@@ -85,7 +65,7 @@ public sealed class AutoencoderMethod(AutoencoderOptions options) : IMethod, ISa
     /// <summary>Originals in the first row, their reconstructions in the second.</summary>
     public IReadOnlyList<SampleGrid> Grids(Tensor inputs)
     {
-        using var recon = decoder!.forward(encoder!.forward(inputs)).sigmoid();
+        using var recon = decoder!.forward(Encoder.forward(inputs)).sigmoid();
         return [new SampleGrid("reconstructions", torch.cat([inputs, recon]), (int)inputs.size(0))];
     }
 }
