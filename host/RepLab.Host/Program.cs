@@ -143,6 +143,9 @@ internal static class PluginListing
             {
                 var cite = string.IsNullOrEmpty(p.Attribute.Citation) ? "" : $" [dim]({Markup.Escape(p.Attribute.Citation)})[/]";
                 console.MarkupLine($"  [green]{p.Name}[/] {Markup.Escape(p.Attribute.Summary)}{cite} [dim]v{p.Version}[/]");
+                if (kind == PluginKind.Method && registry.Create<IMethod>(p.Name).Needs is var needs)
+                    console.MarkupLine($"    [dim]views: {needs.Views}; optimizer groups: " +
+                        Markup.Escape(string.Join("; ", needs.OptimizerGroups.Select(g => $"{g.Key} ({OptionsBinder.FormatValue(g.Value.Kind)}, lr {OptionsBinder.FormatValue(g.Value.Lr)}, {OptionsBinder.FormatValue(g.Value.Schedule)})"))) + "[/]");
                 var options = OptionsDescriber.Describe(p.OptionsType);
                 if (options.Count == 0) continue;
                 var table = new Table().Border(TableBorder.Simple).AddColumns("option", "type", "default", "meaning");

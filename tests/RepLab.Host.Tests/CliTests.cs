@@ -73,5 +73,6 @@ public class CliTests() : CliHarness("replab-cli-")
         var (code, stdout, _) = Cli("plugins");
         code.Should().Be(0);
         stdout.Should().Contain("conv-small").And.Contain("linear-probe").And.Contain("knn").And.Contain("temperature").And.Contain("idx");
+        stdout.Should().Contain("views: 0; optimizer groups: all (adam, lr 0.001, constant)", "a method's declared optimizer groups are listed");
     }
 }
