@@ -39,7 +39,7 @@ public class PluginConformanceTests
         R.Names(PluginKind.Dataset).Should().Contain(["synthetic", "idx"]);
         R.Names(PluginKind.Evaluator).Should().Contain(["linear-probe", "knn"]);
         R.Names(PluginKind.Callback).Should().Contain("online-probe-fixture");
-        R.Names(PluginKind.Method).Should().Contain(["autoencoder", "ema-fixture", "noise-fixture"]);
+        R.Names(PluginKind.Method).Should().Contain(["autoencoder", "denoising-autoencoder", "vae", "ema-fixture", "noise-fixture"]);
     }
 
     [Theory]
