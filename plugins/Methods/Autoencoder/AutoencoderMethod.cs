@@ -53,12 +53,15 @@ public sealed class AutoencoderMethod(AutoencoderOptions options) : MethodBase, 
     {
         var x = batch.Original;
         var logits = decoder!.forward(Encoder.forward(options.FromView ? batch.Views[0] : x));
-        var loss = options.Loss == ReconstructionLoss.Mse
-            ? F.mse_loss(logits.sigmoid(), x)
-            : F.binary_cross_entropy_with_logits(logits, x);
+        var loss = Loss(logits, x, options.Loss);
         Minimize(Optimizers["all"], loss);
         context.LogLoss($"loss/recon-{options.Loss.ToString().ToLowerInvariant()}", loss);
     }
+
+    /// <summary>Mean squared error of the sigmoid output, or binary cross-entropy of the logits, against the image.</summary>
+    public static Tensor Loss(Tensor logits, Tensor x, ReconstructionLoss loss) => loss == ReconstructionLoss.Mse
+        ? F.mse_loss(logits.sigmoid(), x)
+        : F.binary_cross_entropy_with_logits(logits, x);
 
     public int SampleInputs => 8;
 

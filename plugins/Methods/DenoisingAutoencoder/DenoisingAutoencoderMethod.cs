@@ -80,15 +80,10 @@ public sealed class DenoisingAutoencoderMethod(DenoisingAutoencoderOptions optio
     {
         var x = batch.Original;
         var logits = decoder!.forward(Encoder.forward(Corrupt(x)));
-        var loss = Reconstruction(logits, x, options.Loss);
+        var loss = AutoencoderMethod.Loss(logits, x, options.Loss);
         Minimize(Optimizers["all"], loss);
         context.LogLoss($"loss/recon-{options.Loss.ToString().ToLowerInvariant()}", loss);
     }
-
-    /// <summary>Mean squared error of the sigmoid output, or binary cross-entropy of the logits, against the clean image.</summary>
-    public static Tensor Reconstruction(Tensor logits, Tensor x, ReconstructionLoss loss) => loss == ReconstructionLoss.Mse
-        ? F.mse_loss(logits.sigmoid(), x)
-        : F.binary_cross_entropy_with_logits(logits, x);
 
     public int SampleInputs => 8;
 
