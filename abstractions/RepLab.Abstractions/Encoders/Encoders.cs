@@ -99,3 +99,32 @@ public static class EncoderCopies
         foreach (var (name, b) in target.named_buffers()) b.copy_(onlineBuffers[name]);
     }
 }
+
+/// <summary>
+/// An encoder followed by a linear map to <see cref="Features"/> dimensions: a VAE's posterior
+/// mean, a projected representation, a classifier's logits. State keys: the encoder's under
+/// <c>encoder.</c>, the map's under <c>head.</c>.
+/// </summary>
+public sealed class LinearHeadEncoder : EncoderModule
+{
+    private readonly nn.Linear head;
+
+    public LinearHeadEncoder(EncoderModule encoder, int features)
+    {
+        Encoder = register_module("encoder", encoder);
+        head = register_module("head", new nn.Linear(encoder.Features, features));
+        Features = features;
+    }
+
+    /// <summary>The encoder underneath.</summary>
+    public EncoderModule Encoder { get; }
+
+    /// <inheritdoc />
+    public override int Features { get; }
+
+    /// <summary>The linear map alone, on the encoder's features <paramref name="features"/>.</summary>
+    public Tensor Head(Tensor features) => head.forward(features);
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor input) => head.forward(Encoder.forward(input));
+}

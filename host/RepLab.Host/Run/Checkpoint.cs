@@ -18,6 +18,12 @@ internal static class Checkpoint
     /// </summary>
     internal const int ViewStreams = 2;
 
+    /// <summary>
+    /// The checkpoint layout. 2: learning-rate schedules follow each optimizer's step count (format 1
+    /// kept per-epoch schedule positions, which a resumed run now ignores, with a warning).
+    /// </summary>
+    internal const string Format = "replab-checkpoint-2";
+
     public static void Save(string path, IReadOnlyDictionary<string, Module> modules, IReadOnlyDictionary<string, optim.Optimizer> optimizers,
         TrainingPosition position)
     {
@@ -28,7 +34,7 @@ internal static class Checkpoint
             ["epoch"] = position.Epoch.ToString(),
             ["step_in_epoch"] = position.StepInEpoch.ToString(),
             ["global_step"] = position.GlobalStep.ToString(),
-            ["format"] = "replab-checkpoint-1",
+            ["format"] = Format,
             ["view_streams"] = ViewStreams.ToString(),
         };
         foreach (var (name, m) in modules)
@@ -65,6 +71,9 @@ internal static class Checkpoint
             torch.set_rng_state(tensors["rng.torch"]);
             for (var i = 0; i < torch.cuda.device_count(); i++)
                 if (tensors.TryGetValue($"rng.cuda.{i}", out var cuda)) torch.cuda.set_rng_state(cuda, i);
+            if (meta.GetValueOrDefault("format") != Format && meta.Keys.Any(k => k.StartsWith("schedule.", StringComparison.Ordinal)))
+                Console.Error.WriteLine($"replab: warning: {path} was written by a RepLab that stepped learning-rate schedules per epoch: " +
+                    "the resumed run follows the schedule per optimizer step from each optimizer's step count");
             if (!meta.TryGetValue("view_streams", out var streams) || streams != ViewStreams.ToString())
                 Console.Error.WriteLine($"replab: warning: {path} was written by a RepLab that drew augmented views differently " +
                     $"(view streams {streams ?? "1"}, now {ViewStreams}): the resumed run goes on with different views than an uninterrupted one would");

@@ -92,7 +92,7 @@ public sealed record DataOptions : IValidatableObject
     /// <summary>
     /// Fraction of the training labels a method may see (AC-GAN's class loss, semi-supervised
     /// methods): a seeded, stratified subset of each class; every other training label reads -1
-    /// (default 1, all). The evaluators' labels are set by <c>label-fraction</c>.
+    /// (default 1, all; 0: none, the method sees no labels). The evaluators' labels are set by <c>label-fraction</c>.
     /// </summary>
     [Range(0.0, 1.0)]
     public double TrainLabelFraction { get; init; } = 1.0;

@@ -21,11 +21,25 @@ public sealed class OptimizerFactory(string method, MethodNeeds needs, Optimizer
     /// <summary>The reference batch size of lr scaling (Goyal et al., 2017).</summary>
     private const double ReferenceBatch = 256;
 
-    /// <summary>The settings of each group created so far, by name (logged with the run).</summary>
-    public Dictionary<string, OptimizerDefaults> Settings { get; } = [];
+    private readonly Dictionary<string, OptimizerDefaults> settings = [];
+
+    /// <summary>The settings each group was created with (lr after batch-size scaling), by name: tagged on the run.</summary>
+    public IReadOnlyDictionary<string, OptimizerDefaults> Settings => settings;
+
+    /// <summary>A group's settings on one line, for the run's tags.</summary>
+    public static string Describe(OptimizerDefaults s)
+    {
+        static string F(object v) => Config.OptionsBinder.FormatValue(v);
+        var parts = new List<string> { F(s.Kind), $"lr {F(s.Lr)}", $"weight-decay {F(s.WeightDecay)}", $"schedule {F(s.Schedule)}" };
+        if (s.Kind is OptimizerKind.Sgd or OptimizerKind.Lars) parts.Add($"momentum {F(s.Momentum)}");
+        if (s.Kind is OptimizerKind.Adam or OptimizerKind.Adamw) parts.Add($"betas [{F(s.Beta1)}, {F(s.Beta2)}]");
+        if (s.Schedule == ScheduleKind.WarmupCosine) parts.Add($"warmup-epochs {F(s.WarmupEpochs)}");
+        if (s.ExcludeBiasAndNorm) parts.Add("exclude-bias-and-norm");
+        return string.Join(", ", parts);
+    }
 
     /// <summary>The resolved settings of <paramref name="group"/>.</summary>
-    public OptimizerDefaults SettingsOf(string group)
+    private OptimizerDefaults SettingsOf(string group)
     {
         var declared = needs.OptimizerGroups;
         if (!declared.TryGetValue(group, out var defaults))
@@ -70,7 +84,7 @@ public sealed class OptimizerFactory(string method, MethodNeeds needs, Optimizer
             _ => throw new ArgumentOutOfRangeException(nameof(group), s.Kind, "unknown optimizer"),
         };
         opt.per_step_schedule = Schedule(opt, s, plan);
-        Settings[group] = s with { Lr = lr };
+        settings[group] = s with { Lr = lr };
         return opt;
     }
 

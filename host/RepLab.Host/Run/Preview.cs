@@ -20,7 +20,7 @@ internal static class Preview
         using var train = DataPlan.Pretraining(registry.Create<IDataset>(spec.Dataset.Descriptor.Name, spec.Dataset.Options), spec.Data);
         foreach (var warning in Runner.ViewWarnings(spec, registry, train.Shape.Channels)) Console.Error.WriteLine($"replab: warning: {warning}");
         // Training's first batch itself: epoch 0's order over the (limited) set, step 0's generators.
-        var n = spec.Trainer.Limit > 0 ? Math.Min(spec.Trainer.Limit, train.Count) : train.Count;
+        var n = Runner.TrainingImages(spec.Trainer, train.Count);
         var loader = new BatchLoader(train, null, n, (int)Math.Min(spec.Trainer.BatchSize, n), 1, Runner.Pipelines(spec, registry), Device.CPU, spec.Seed);
         var (_, _, first) = loader.Epoch(0, 0, 0, 1).Single();
         using var loaded = first;

@@ -35,10 +35,13 @@ public sealed class Runner(ExperimentSpec spec, PluginRegistry registry, IReadOn
     internal static List<IReadOnlyList<IAugmentation>> Pipelines(ExperimentSpec spec, PluginRegistry registry) =>
         spec.Views.Select(v => (IReadOnlyList<IAugmentation>)v.Select(a => registry.Create<IAugmentation>(a.Descriptor.Name, a.Options)).ToList()).ToList();
 
+    /// <summary>How many of the <paramref name="count"/> training images an epoch draws from (<c>trainer.limit</c>).</summary>
+    internal static long TrainingImages(TrainerOptions trainer, long count) => trainer.Limit > 0 ? Math.Min(trainer.Limit, count) : count;
+
     /// <summary>Epochs and steps of training on <paramref name="count"/> images.</summary>
     internal static TrainingPlan Plan(TrainerOptions trainer, long count)
     {
-        var n = trainer.Limit > 0 ? Math.Min(trainer.Limit, count) : count;
+        var n = TrainingImages(trainer, count);
         var stepsPerEpoch = (int)(trainer.DropLast ? n / trainer.BatchSize : (n + trainer.BatchSize - 1) / trainer.BatchSize);
         if (stepsPerEpoch == 0) throw new ArgumentException($"trainer.batch-size {trainer.BatchSize} is larger than the {n} training images");
         var totalSteps = (long)stepsPerEpoch * trainer.Epochs;
@@ -88,10 +91,11 @@ public sealed class Runner(ExperimentSpec spec, PluginRegistry registry, IReadOn
                 using var labels = DataPlan.TrainingLabels(train, spec.Data, spec.Seed);
                 var optimizers = new OptimizerFactory(spec, plan);
                 method.Build(new MethodSetup(encoder, encoders, train.Shape, labels is null ? 0 : train.Classes, device, plan, optimizers));
+                foreach (var (group, settings) in optimizers.Settings)
+                    Emit(trackers, new TagSet(DateTimeOffset.UtcNow, $"replab.optimizer.{group}", OptimizerFactory.Describe(settings)));
                 representation = method.Representation;
                 foreach (var warning in ViewWarnings(spec, registry, train.Shape.Channels)) Console.Error.WriteLine($"replab: warning: {warning}");
-                var n = trainer.Limit > 0 ? Math.Min(trainer.Limit, train.Count) : train.Count;
-                var loader = new BatchLoader(train, labels, n, trainer.BatchSize, plan.StepsPerEpoch, Pipelines(spec, registry), device, spec.Seed);
+                var loader = new BatchLoader(train, labels, TrainingImages(trainer, train.Count), trainer.BatchSize, plan.StepsPerEpoch, Pipelines(spec, registry), device, spec.Seed);
                 var loop = new TrainingLoop(spec, method, context, loader, train, callbacks, evaluationSets,
                     () => Evaluate(evaluationSets!, method.Representation, context), checkpointPath);
                 status = loop.Run(resumed ? loop.Resume() : new TrainingPosition(0, 0, 0), request.StopAfterSteps);

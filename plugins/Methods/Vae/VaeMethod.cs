@@ -52,7 +52,7 @@ public sealed record VaeOptions : PluginOptions
 [Plugin("vae", Summary = "variational autoencoder (beta, KL warm-up); representation: the posterior mean", Citation = "Kingma & Welling, ICLR 2014")]
 public sealed class VaeMethod(VaeOptions options) : MethodBase, ISampleGrids
 {
-    private PosteriorMean? mean;
+    private LinearHeadEncoder? mean;  // the posterior mean: encoder, then the mean head
     private nn.Linear? logVariance;
     private MirroredDecoder? decoder;
     private Tensor? fixedNoise;
@@ -63,7 +63,7 @@ public sealed class VaeMethod(VaeOptions options) : MethodBase, ISampleGrids
 
     protected override void Build()
     {
-        mean = Add("posterior-mean", new PosteriorMean(Encoder, options.Latent));
+        mean = Add("posterior-mean", new LinearHeadEncoder(Encoder, options.Latent));
         logVariance = Add("posterior-log-variance", new nn.Linear(Encoder.Features, options.Latent));
         decoder = Add("decoder", new MirroredDecoder(options.Latent, Setup.Input));
         Optimize("all", mean, logVariance, decoder);
@@ -119,26 +119,5 @@ public sealed class VaeMethod(VaeOptions options) : MethodBase, ISampleGrids
             new SampleGrid("samples", samples, 8),
             new SampleGrid("interpolations", decoder.forward(path).sigmoid(), 8),
         ];
-    }
-
-    /// <summary>The encoder followed by the posterior's mean head: what the evaluators score.</summary>
-    public sealed class PosteriorMean : EncoderModule
-    {
-        private readonly EncoderModule encoder;
-        private readonly nn.Linear head;
-
-        public PosteriorMean(EncoderModule encoder, int latent)
-        {
-            this.encoder = register_module("encoder", encoder);
-            head = register_module("head", new nn.Linear(encoder.Features, latent));
-            Features = latent;
-        }
-
-        public override int Features { get; }
-
-        /// <summary>The mean of q(z | x) from the encoder's features <paramref name="h"/>.</summary>
-        public Tensor Head(Tensor h) => head.forward(h);
-
-        public override Tensor forward(Tensor input) => head.forward(encoder.forward(input));
     }
 }

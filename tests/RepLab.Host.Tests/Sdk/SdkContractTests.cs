@@ -74,8 +74,8 @@ public class SdkContractTests() : CliHarness("replab-sdk-")
     {
         var folder = Run(Experiment("SdkRepresentation", "representation-fixture", "evaluation: [{ plugin: knn, k: 5 }]"));
         var (saved, _) = Safetensors.Load(Path.Combine(folder, "artifacts", "encoder.safetensors"));
-        saved.Keys.Should().Contain(["projection.weight", "encoder.body.0.weight"]);
-        saved["projection.weight"].shape.Should().Equal(5, 16);
+        saved.Keys.Should().Contain(["head.weight", "encoder.body.0.weight"]);
+        saved["head.weight"].shape.Should().Equal(5, 16);
         File.ReadAllText(Path.Combine(folder, "evaluation.json")).Should().Contain("eval/knn/top1");
     }
 
@@ -131,6 +131,9 @@ public class SdkContractTests() : CliHarness("replab-sdk-")
         meta["optim.head.param_groups.0.weight_decay"].Should().Be("0.0001");
         meta["optim.head.param_groups.1.weight_decay"].Should().Be("0", "the bias is left out of weight decay");
         meta["optim.encoder.param_groups.0.beta1"].Should().Be("0.5");
+        var tag = Directory.GetFiles(Path.Combine(Dir, "mlruns"), "replab.optimizer.head", SearchOption.AllDirectories).Single();
+        File.ReadAllText(tag).Should().Be("sgd, lr 0.2, weight-decay 0.0001, schedule warmup-cosine, momentum 0.9, warmup-epochs 0.5, exclude-bias-and-norm",
+            "each group's resolved settings are tagged on the run");
     }
 
     [Fact]

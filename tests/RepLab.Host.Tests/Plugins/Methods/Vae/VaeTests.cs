@@ -63,7 +63,7 @@ public class VaeTests
         method.Representation.Features.Should().Be(6);
         var x = torch.rand([3, 1, 28, 28]);
         var encoder = (RepLab.Abstractions.EncoderModule)method.Modules["encoder"];
-        var mean = (VaeMethod.PosteriorMean)method.Representation;
+        var mean = (RepLab.Abstractions.LinearHeadEncoder)method.Representation;
         using var ng = torch.no_grad();
         mean.forward(x).equal(mean.Head(encoder.forward(x))).Should().BeTrue();
         method.Modules.Keys.Should().Contain(["posterior-mean", "posterior-log-variance", "decoder"]);
