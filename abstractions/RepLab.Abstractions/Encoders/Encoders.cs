@@ -128,3 +128,67 @@ public sealed class LinearHeadEncoder : EncoderModule
     /// <inheritdoc />
     public override Tensor forward(Tensor input) => head.forward(Encoder.forward(input));
 }
+
+/// <summary>
+/// Features from an encoder's intermediate maps, the DCGAN paper's protocol (Radford et al., 2016,
+/// section 5.1): every convolutional stage's map max-pooled to a <c>grid</c> x <c>grid</c> spatial
+/// grid, flattened and concatenated. Stages whose map is 1x1 (a linear head) are left out.
+/// </summary>
+public sealed class PooledFeatureMaps : EncoderModule
+{
+    private readonly int grid;
+    private readonly bool[] pooled;
+
+    public PooledFeatureMaps(EncoderModule encoder, ImageShape input, int grid = 4)
+    {
+        if (encoder.Stages.Count == 0) throw new ArgumentException($"{encoder.GetType().Name} exposes no stages to pool");
+        Encoder = register_module("encoder", encoder);
+        this.grid = grid;
+        using var scope = torch.NewDisposeScope();
+        using var modes = ModuleModes.Eval(encoder);
+        using var ng = torch.no_grad();
+        var device = encoder.parameters().FirstOrDefault()?.device ?? Device.CPU;
+        var maps = encoder.FeatureMaps(torch.zeros([1, input.Channels, input.Height, input.Width], device: device));
+        pooled = maps.Select(m => m.dim() == 4 && m.size(2) * m.size(3) > 1).ToArray();
+        Features = (int)maps.Where((_, i) => pooled[i]).Sum(m => m.size(1)) * grid * grid;
+    }
+
+    /// <summary>The encoder whose maps are pooled.</summary>
+    public EncoderModule Encoder { get; }
+
+    /// <inheritdoc />
+    public override int Features { get; }
+
+    /// <summary>Every map of <paramref name="maps"/> max-pooled to <paramref name="grid"/> x <paramref name="grid"/>, flattened and concatenated: [N, sum of C x grid x grid].</summary>
+    public static Tensor Pool(IEnumerable<Tensor> maps, int grid) =>
+        torch.cat(maps.Select(m => F.adaptive_max_pool2d(m, grid).flatten(1)).ToList(), 1);
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor input) => Pool(Encoder.FeatureMaps(input).Where((_, i) => pooled[i]), grid);
+}
+
+/// <summary>The DCGAN paper's initialisation: convolution weights from N(0, 0.02), batch-norm scales from N(1, 0.02) and shifts 0.</summary>
+public static class DcganInit
+{
+    /// <summary>Re-initialises every convolution, transposed convolution and batch norm inside <paramref name="module"/>, from the global generator.</summary>
+    public static void Apply(Module module)
+    {
+        using var ng = torch.no_grad();
+        foreach (var (_, m) in module.named_modules())
+            switch (m)
+            {
+                case nn.Conv2d c:
+                    c.weight.normal_(0, 0.02);
+                    c.bias?.zero_();
+                    break;
+                case nn.ConvTranspose2d t:
+                    t.weight.normal_(0, 0.02);
+                    t.bias?.zero_();
+                    break;
+                case nn.BatchNorm b when b.weight is not null:
+                    b.weight.normal_(1, 0.02);
+                    b.bias!.zero_();
+                    break;
+            }
+    }
+}

@@ -1,0 +1,163 @@
+using System.ComponentModel.DataAnnotations;
+using RepLab.Abstractions;
+using RepLab.Torch;
+
+namespace RepLab.Plugins.Methods.Dcgan;
+
+/// <summary>Options of the <c>dcgan</c> method.</summary>
+public sealed record DcganOptions : PluginOptions
+{
+    /// <summary>Dimensions of the generator's noise z (the paper's 100).</summary>
+    [Range(1, 4096)]
+    public int Noise { get; init; } = 100;
+
+    /// <summary>Channels of the generator's last hidden layer; each earlier layer doubles them.</summary>
+    [Range(1, 4096)]
+    public int GeneratorWidth { get; init; } = 64;
+
+    /// <summary>Target of real images in the discriminator's loss: 1, or e.g. 0.9 for one-sided label smoothing (Salimans et al., 2016).</summary>
+    [Range(0.5, 1.0)]
+    public double RealLabel { get; init; } = 1.0;
+
+    /// <summary>Side of the grid the representation max-pools every discriminator map to (the paper's 4).</summary>
+    [Range(1, 64)]
+    public int Grid { get; init; } = 4;
+}
+
+/// <summary>
+/// DCGAN (Radford, Metz &amp; Chintala, ICLR 2016). The discriminator is the experiment's encoder
+/// (<c>dcgan-discriminator</c> is the paper's) with a logit convolution over its last map; the
+/// generator mirrors it for the image size (transposed convolutions, batch norm, ReLU, tanh
+/// output); both start from N(0, 0.02). Each step updates the discriminator on real and generated
+/// images, then the generator, through the optimizer groups <c>discriminator</c> and <c>generator</c>
+/// (Adam 2e-4, beta1 0.5). The representation is the paper's feature protocol: every discriminator
+/// map max-pooled to 4x4 and concatenated.
+/// </summary>
+[Plugin("dcgan", Summary = "DCGAN; representation: every discriminator map max-pooled to 4x4", Citation = "Radford et al., ICLR 2016")]
+public sealed class DcganMethod(DcganOptions options) : MethodBase, ISampleGrids
+{
+    private nn.Conv2d? logit;
+    private nn.Sequential? generator;
+    private PooledFeatureMaps? representation;
+    private Tensor? fixedNoise;
+    private int lastConvStage;
+
+    public override MethodNeeds Needs => new()
+    {
+        OptimizerGroups = new Dictionary<string, OptimizerDefaults>
+        {
+            ["discriminator"] = new(OptimizerKind.Adam, 2e-4) { Beta1 = 0.5 },
+            ["generator"] = new(OptimizerKind.Adam, 2e-4) { Beta1 = 0.5 },
+        },
+    };
+
+    public override EncoderModule Representation => representation!;
+
+    /// <summary>The discriminator's logit head, over the last convolutional map.</summary>
+    public Module Logit => logit!;
+
+    /// <summary>The generator: noise [N, z, 1, 1] to images in [-1, 1].</summary>
+    public Module Generator => generator!;
+
+    protected override void Build()
+    {
+        var input = Setup.Input;
+        var (last, side) = LastConvMap(Encoder, input);
+        lastConvStage = last;
+        logit = Add("logit", new nn.Conv2d(Encoder.Stages[last].Channels, 1, side, bias: false));
+        generator = Add("generator", MakeGenerator(input, options.Noise, options.GeneratorWidth));
+        DcganInit.Apply(logit);
+        DcganInit.Apply(generator);
+        representation = new PooledFeatureMaps(Encoder, input, options.Grid);
+        Optimize("discriminator", Encoder, logit);
+        Optimize("generator", generator);
+        fixedNoise = torch.randn([64, options.Noise, 1, 1], device: Setup.Device).DetachFromDisposeScope();
+    }
+
+    /// <summary>The last stage whose map is spatial, and its side.</summary>
+    private static (int Stage, long Side) LastConvMap(EncoderModule encoder, ImageShape input)
+    {
+        if (encoder.Stages.Count == 0) throw new ArgumentException("dcgan needs an encoder with stages (dcgan-discriminator, conv-small)");
+        using var scope = torch.NewDisposeScope();
+        using var modes = ModuleModes.Eval(encoder);
+        using var ng = torch.no_grad();
+        var device = encoder.parameters().First().device;
+        var maps = encoder.FeatureMaps(torch.zeros([1, input.Channels, input.Height, input.Width], device: device));
+        for (var i = maps.Count - 1; i >= 0; i--)
+            if (maps[i].size(2) > 1) return (i, Math.Min(maps[i].size(2), maps[i].size(3)));
+        throw new ArgumentException("dcgan needs an encoder stage with a spatial map");
+    }
+
+    /// <summary>
+    /// Noise to images of <paramref name="input"/>'s shape: a transposed convolution to a side of 4 to
+    /// 7 (the image side halved while it stays even and at least 8), then 4x4 stride-2 transposed
+    /// convolutions doubling the side, with batch norm and ReLU, the last to the image channels with tanh.
+    /// </summary>
+    public static nn.Sequential MakeGenerator(ImageShape input, int noise, int width)
+    {
+        var (side, ups) = (input.Height, 0);
+        while (side % 2 == 0 && side / 2 >= 4) (side, ups) = (side / 2, ups + 1);
+        if (ups == 0 || input.Width != input.Height)
+            throw new ArgumentException($"the DCGAN generator needs square images whose side halves at least once to 4..7 pixels, got {input}");
+        var channels = (long)width << (ups - 1);
+        var g = new nn.Sequential(new nn.ConvTranspose2d(noise, channels, side, bias: false), new nn.BatchNorm2d(channels), new nn.ReLU());
+        for (var i = 1; i < ups; i++, channels /= 2)
+            g.append(new nn.ConvTranspose2d(channels, channels / 2, 4, stride: 2, padding: 1, bias: false)).append(new nn.BatchNorm2d(channels / 2)).append(new nn.ReLU());
+        g.append(new nn.ConvTranspose2d(channels, input.Channels, 4, stride: 2, padding: 1, bias: false)).append(new nn.Tanh());
+        return g;
+    }
+
+    /// <summary>The discriminator's logits [N] for images in [0, 1].</summary>
+    public Tensor Discriminate(Tensor images) => logit!.forward(Encoder.FeatureMaps(images)[lastConvStage]).flatten();
+
+    /// <summary>Generated images in [0, 1] for noise <paramref name="z"/>.</summary>
+    public Tensor Generate(Tensor z) => (generator!.forward(z) + 1) * 0.5;
+
+    /// <summary>Noise for <paramref name="n"/> images, from the global generator.</summary>
+    public Tensor SampleNoise(long n) => torch.randn([n, options.Noise, 1, 1], device: Setup.Device);
+
+    /// <summary>One discriminator update on real images and images generated from <paramref name="z"/>; returns its loss.</summary>
+    public Tensor DiscriminatorStep(Tensor real, Tensor z)
+    {
+        Tensor fake;
+        using (torch.no_grad()) fake = Generate(z);
+        var realLogits = Discriminate(real);
+        var fakeLogits = Discriminate(fake);
+        var loss = F.binary_cross_entropy_with_logits(realLogits, torch.full_like(realLogits, options.RealLabel))
+            + F.binary_cross_entropy_with_logits(fakeLogits, torch.zeros_like(fakeLogits));
+        Minimize(Optimizers["discriminator"], loss);
+        return loss;
+    }
+
+    /// <summary>One generator update: images from <paramref name="z"/> labelled real by the discriminator's loss; the discriminator is not updated.</summary>
+    public Tensor GeneratorStep(Tensor z)
+    {
+        var logits = Discriminate(Generate(z));
+        var loss = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits));
+        Optimizers["discriminator"].zero_grad();
+        Minimize(Optimizers["generator"], loss);
+        Optimizers["discriminator"].zero_grad();
+        return loss;
+    }
+
+    public override void Step(TrainBatch batch, IRunContext context)
+    {
+        var n = batch.Count;
+        var lossD = DiscriminatorStep(batch.Original, SampleNoise(n));
+        var lossG = GeneratorStep(SampleNoise(n));
+        context.LogLoss("loss/discriminator", lossD);
+        context.LogLoss("loss/generator", lossG);
+    }
+
+    public int SampleInputs => 0;
+
+    /// <summary>64 samples from fixed noise; interpolations between pairs of the fixed noises.</summary>
+    public IReadOnlyList<SampleGrid> Grids(Tensor inputs)
+    {
+        var a = fixedNoise!.slice(0, 0, 8).unsqueeze(1);
+        var b = fixedNoise.slice(0, 8, 16).unsqueeze(1);
+        var t = torch.linspace(0, 1, 8, device: fixedNoise.device).view(1, 8, 1, 1, 1);
+        var path = (a + (b - a) * t).flatten(0, 1);
+        return [new SampleGrid("samples", Generate(fixedNoise), 8), new SampleGrid("interpolations", Generate(path), 8)];
+    }
+}
