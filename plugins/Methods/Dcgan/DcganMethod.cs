@@ -22,6 +22,17 @@ public sealed record DcganOptions : PluginOptions
     /// <summary>Side of the grid the representation max-pools every discriminator map to (the paper's 4).</summary>
     [Range(1, 64)]
     public int Grid { get; init; } = 4;
+
+    /// <summary>
+    /// AC-GAN (Odena, Olah &amp; Shlens, ICML 2017): a class head on the discriminator and a generator
+    /// conditioned on the class; the class loss on real images uses only the labels that
+    /// <c>data.train-label-fraction</c> keeps (0 there leaves no labels, and no class loss).
+    /// </summary>
+    public bool AuxiliaryClassifier { get; init; }
+
+    /// <summary>Weight of the auxiliary class loss against the real/fake loss.</summary>
+    [Range(0.0, 100.0)]
+    public double ClassWeight { get; init; } = 1.0;
 }
 
 /// <summary>
@@ -37,13 +48,16 @@ public sealed record DcganOptions : PluginOptions
 public sealed class DcganMethod(DcganOptions options) : MethodBase, ISampleGrids
 {
     private nn.Conv2d? logit;
+    private nn.Conv2d? classHead;
+    private int classes;
     private nn.Sequential? generator;
     private PooledFeatureMaps? representation;
-    private Tensor? fixedNoise;
+    private Tensor? fixedNoise, fixedClasses;
     private int lastConvStage;
 
     public override MethodNeeds Needs => new()
     {
+        TrainingLabels = options.AuxiliaryClassifier,
         OptimizerGroups = new Dictionary<string, OptimizerDefaults>
         {
             ["discriminator"] = new(OptimizerKind.Adam, 2e-4) { Beta1 = 0.5 },
@@ -65,13 +79,24 @@ public sealed class DcganMethod(DcganOptions options) : MethodBase, ISampleGrids
         var (last, side) = LastConvMap(Encoder, input);
         lastConvStage = last;
         logit = Add("logit", new nn.Conv2d(Encoder.Stages[last].Channels, 1, side, bias: false));
-        generator = Add("generator", MakeGenerator(input, options.Noise, options.GeneratorWidth));
+        classes = options.AuxiliaryClassifier ? Setup.Classes : 0;
+        if (options.AuxiliaryClassifier && classes == 0)
+            Console.Error.WriteLine("replab: warning: dcgan: auxiliary-classifier without training labels (data.train-label-fraction 0, or an unlabelled split): no class loss");
+        generator = Add("generator", MakeGenerator(input, options.Noise + classes, options.GeneratorWidth));
         DcganInit.Apply(logit);
         DcganInit.Apply(generator);
         representation = new PooledFeatureMaps(Encoder, input, options.Grid);
-        Optimize("discriminator", Encoder, logit);
+        if (classes > 0)
+        {
+            classHead = Add("class-head", new nn.Conv2d(Encoder.Stages[last].Channels, classes, side));
+            DcganInit.Apply(classHead);
+            Optimize("discriminator", Encoder, logit, classHead);
+        }
+        else Optimize("discriminator", Encoder, logit);
         Optimize("generator", generator);
         fixedNoise = torch.randn([64, options.Noise, 1, 1], device: Setup.Device).DetachFromDisposeScope();
+        // With classes, the grid's rows cycle through them: row r shows class r mod classes.
+        fixedClasses = classes == 0 ? null : (torch.arange(64, device: Setup.Device).floor_divide(8) % classes).DetachFromDisposeScope();
     }
 
     /// <summary>The last stage whose map is spatial, and its side.</summary>
@@ -107,33 +132,54 @@ public sealed class DcganMethod(DcganOptions options) : MethodBase, ISampleGrids
         return g;
     }
 
-    /// <summary>The discriminator's logits [N] for images in [0, 1].</summary>
-    public Tensor Discriminate(Tensor images) => logit!.forward(Encoder.FeatureMaps(images)[lastConvStage]).flatten();
+    /// <summary>The discriminator's real/fake logits [N] and, with the auxiliary classifier, class logits [N, classes], for images in [0, 1].</summary>
+    public (Tensor Source, Tensor? Classes) Discriminate(Tensor images)
+    {
+        var map = Encoder.FeatureMaps(images)[lastConvStage];
+        return (logit!.forward(map).flatten(), classHead?.forward(map).flatten(1));
+    }
 
-    /// <summary>Generated images in [0, 1] for noise <paramref name="z"/>.</summary>
-    public Tensor Generate(Tensor z) => (generator!.forward(z) + 1) * 0.5;
+    /// <summary>Generated images in [0, 1] for noise <paramref name="z"/> (and, with the auxiliary classifier, classes <paramref name="labels"/>).</summary>
+    public Tensor Generate(Tensor z, Tensor? labels = null) =>
+        (generator!.forward(labels is null ? z : torch.cat([z, F.one_hot(labels, classes).to(z.dtype).unsqueeze(-1).unsqueeze(-1)], 1)) + 1) * 0.5;
 
     /// <summary>Noise for <paramref name="n"/> images, from the global generator.</summary>
     public Tensor SampleNoise(long n) => torch.randn([n, options.Noise, 1, 1], device: Setup.Device);
 
-    /// <summary>One discriminator update on real images and images generated from <paramref name="z"/>; returns its loss.</summary>
-    public Tensor DiscriminatorStep(Tensor real, Tensor z)
+    /// <summary>Classes for <paramref name="n"/> generated images (null without the auxiliary classifier).</summary>
+    public Tensor? SampleClasses(long n) => classes == 0 ? null : torch.randint(0, classes, [n], device: Setup.Device);
+
+    /// <summary>
+    /// The auxiliary class loss on real images: cross-entropy over the labelled ones only (label -1
+    /// is ignored; 0 when the batch has none).
+    /// </summary>
+    public static Tensor RealClassLoss(Tensor classLogits, Tensor labels)
+    {
+        using var known = labels.ge(0);
+        return known.sum().item<long>() == 0 ? classLogits.sum() * 0 : F.cross_entropy(classLogits, labels, ignore_index: -1);
+    }
+
+    /// <summary>One discriminator update on real images and images generated from <paramref name="z"/>; returns its loss (class terms included).</summary>
+    public Tensor DiscriminatorStep(Tensor real, Tensor z, Tensor? realLabels = null, Tensor? fakeLabels = null)
     {
         Tensor fake;
-        using (torch.no_grad()) fake = Generate(z);
-        var realLogits = Discriminate(real);
-        var fakeLogits = Discriminate(fake);
-        var loss = F.binary_cross_entropy_with_logits(realLogits, torch.full_like(realLogits, options.RealLabel))
-            + F.binary_cross_entropy_with_logits(fakeLogits, torch.zeros_like(fakeLogits));
+        using (torch.no_grad()) fake = Generate(z, fakeLabels);
+        var (realSource, realClasses) = Discriminate(real);
+        var (fakeSource, fakeClasses) = Discriminate(fake);
+        var loss = F.binary_cross_entropy_with_logits(realSource, torch.full_like(realSource, options.RealLabel))
+            + F.binary_cross_entropy_with_logits(fakeSource, torch.zeros_like(fakeSource));
+        if (realClasses is not null && realLabels is not null && fakeLabels is not null)
+            loss = loss + (RealClassLoss(realClasses, realLabels) + F.cross_entropy(fakeClasses!, fakeLabels)) * options.ClassWeight;
         Minimize(Optimizers["discriminator"], loss);
         return loss;
     }
 
-    /// <summary>One generator update: images from <paramref name="z"/> labelled real by the discriminator's loss; the discriminator is not updated.</summary>
-    public Tensor GeneratorStep(Tensor z)
+    /// <summary>One generator update: images from <paramref name="z"/> labelled real (and of their classes) by the discriminator's losses; the discriminator is not updated.</summary>
+    public Tensor GeneratorStep(Tensor z, Tensor? labels = null)
     {
-        var logits = Discriminate(Generate(z));
-        var loss = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits));
+        var (source, classLogits) = Discriminate(Generate(z, labels));
+        var loss = F.binary_cross_entropy_with_logits(source, torch.ones_like(source));
+        if (classLogits is not null && labels is not null) loss = loss + F.cross_entropy(classLogits, labels) * options.ClassWeight;
         Optimizers["discriminator"].zero_grad();
         Minimize(Optimizers["generator"], loss);
         Optimizers["discriminator"].zero_grad();
@@ -143,21 +189,23 @@ public sealed class DcganMethod(DcganOptions options) : MethodBase, ISampleGrids
     public override void Step(TrainBatch batch, IRunContext context)
     {
         var n = batch.Count;
-        var lossD = DiscriminatorStep(batch.Original, SampleNoise(n));
-        var lossG = GeneratorStep(SampleNoise(n));
+        var realLabels = classes == 0 ? null : batch.Labels;
+        var lossD = DiscriminatorStep(batch.Original, SampleNoise(n), realLabels, SampleClasses(n));
+        var lossG = GeneratorStep(SampleNoise(n), SampleClasses(n));
         context.LogLoss("loss/discriminator", lossD);
         context.LogLoss("loss/generator", lossG);
     }
 
     public int SampleInputs => 0;
 
-    /// <summary>64 samples from fixed noise; interpolations between pairs of the fixed noises.</summary>
+    /// <summary>64 samples from fixed noise; interpolations between pairs of the fixed noises (with classes: one class per row).</summary>
     public IReadOnlyList<SampleGrid> Grids(Tensor inputs)
     {
         var a = fixedNoise!.slice(0, 0, 8).unsqueeze(1);
         var b = fixedNoise.slice(0, 8, 16).unsqueeze(1);
         var t = torch.linspace(0, 1, 8, device: fixedNoise.device).view(1, 8, 1, 1, 1);
         var path = (a + (b - a) * t).flatten(0, 1);
-        return [new SampleGrid("samples", Generate(fixedNoise), 8), new SampleGrid("interpolations", Generate(path), 8)];
+        // Row r of either grid is class r mod classes (an interpolation row keeps one class).
+        return [new SampleGrid("samples", Generate(fixedNoise, fixedClasses), 8), new SampleGrid("interpolations", Generate(path, fixedClasses), 8)];
     }
 }

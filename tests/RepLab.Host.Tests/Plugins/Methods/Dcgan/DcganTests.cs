@@ -46,6 +46,38 @@ public class DcganTests
             .Should().BeApproximately(-(0.9 * Math.Log(0.9) + 0.1 * Math.Log(0.1)), 1e-6);
     }
 
+    [Fact]
+    public void The_auxiliary_class_loss_on_real_images_sees_only_the_labelled_ones()
+    {
+        using var scope = torch.NewDisposeScope();
+        var logits = torch.tensor<float>([2, 0, 0, 2, 5, -5], [3, 2]);
+        var labels = torch.tensor<long>([0, -1, 0]);
+        // Only images 0 and 2 count: their cross-entropies are log(1 + e^-2) and log(1 + e^-10), averaged.
+        DcganMethod.RealClassLoss(logits, labels).item().Should().BeApproximately((Math.Log(1 + Math.Exp(-2)) + Math.Log(1 + Math.Exp(-10))) / 2, 1e-6);
+        var grad = logits.detach().requires_grad_();
+        DcganMethod.RealClassLoss(grad, labels).backward();
+        grad.grad!.slice(0, 1, 2).abs().sum().item().Should().Be(0, "an unlabelled image gets no class gradient");
+        DcganMethod.RealClassLoss(logits, torch.tensor<long>([-1, -1, -1])).item().Should().Be(0, "a batch without labels has no class loss");
+    }
+
+    [Fact]
+    public void Acgan_conditions_the_generator_and_trains_a_class_head_from_the_labelled_fraction()
+    {
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(0);
+        var method = MethodKit.Build(new DcganMethod(new DcganOptions { AuxiliaryClassifier = true }), classes: 10);
+        method.Needs.TrainingLabels.Should().BeTrue();
+        method.Modules.Should().ContainKey("class-head");
+        var context = new RecordingRunContext();
+        var labels = torch.tensor<long>([3, -1, -1, 7, -1, -1, -1, 1]);
+        method.Step(new TrainBatch([], torch.rand([8, 1, 28, 28]), labels, torch.arange(8), []), context);
+        context.Logged.Should().ContainKeys("loss/discriminator", "loss/generator");
+        using var ng = torch.no_grad();
+        var z = method.SampleNoise(2);
+        var (a, b) = (method.Generate(z, torch.tensor<long>([0, 0])), method.Generate(z, torch.tensor<long>([5, 5])));
+        a.equal(b).Should().BeFalse("the class is an input of the generator");
+    }
+
     [Theory]
     [InlineData(1, 28, 7)]
     [InlineData(3, 32, 4)]
