@@ -45,10 +45,10 @@ def randomize(m, g):
 
 out = {}
 g = torch.Generator().manual_seed(7)
-for case, (c, side, width) in {"dcgan28": (1, 28, 8), "dcgan32rgb": (3, 32, 4), "dcgan64": (1, 64, 4)}.items():
+for case, (c, side, width) in {"dcgan28": (1, 28, 8), "dcgan32rgb": (3, 32, 4), "dcgan64": (1, 64, 2)}.items():
     m = dcgan_discriminator(c, side, width)
     randomize(m, g)
-    x = torch.rand(3, c, side, side, generator=g)
+    x = torch.rand(2, c, side, side, generator=g)
     for k, t in m.state_dict().items():
         out[f"{case}.state.{k}"] = t.clone()
     out[f"{case}.input"] = x
@@ -65,4 +65,62 @@ for case, (c, side, width) in {"dcgan28": (1, 28, 8), "dcgan32rgb": (3, 32, 4), 
     for k, t in m.state_dict().items():
         if "running" in k:
             out[f"{case}.after-train.{k}"] = t.clone()
+
+
+class BasicBlock(nn.Module):
+    """He et al. 2016, torchvision's layout: conv1/bn1/conv2/bn2 and a downsample (1x1 conv + BN) shortcut."""
+
+    def __init__(self, cin, planes, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, planes, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.downsample = None
+        if stride != 1 or cin != planes:
+            self.downsample = nn.Sequential(nn.Conv2d(cin, planes, 1, stride, bias=False), nn.BatchNorm2d(planes))
+
+    def forward(self, x):
+        y = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
+        return F.relu(y + (x if self.downsample is None else self.downsample(x)))
+
+
+class ResNet18Cifar(nn.Module):
+    """The CIFAR variant: 3x3 stride-1 stem, no max-pool, layers of 2 blocks, global average pooling."""
+
+    def __init__(self, channels, width):
+        super().__init__()
+        self.conv1 = nn.Conv2d(channels, width, 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        cin = width
+        for i, stride in enumerate((1, 2, 2, 2), start=1):
+            planes = width * 2 ** (i - 1)
+            setattr(self, f"layer{i}", nn.Sequential(BasicBlock(cin, planes, stride), BasicBlock(planes, planes, 1)))
+            cin = planes
+
+    def maps(self, x):
+        out = [F.relu(self.bn1(self.conv1(x)))]
+        for i in range(1, 5):
+            out.append(getattr(self, f"layer{i}")(out[-1]))
+        return out
+
+
+for case, (c, side, width) in {"resnet18": (3, 32, 4)}.items():
+    m = ResNet18Cifar(c, width)
+    randomize(m, g)
+    x = torch.rand(2, c, side, side, generator=g)
+    for k, t in m.state_dict().items():
+        out[f"{case}.state.{k}"] = t.clone()
+    out[f"{case}.input"] = x
+    for mode in ("eval", "train"):
+        m.train(mode == "train")
+        with torch.no_grad():
+            maps = m.maps(x)
+            out[f"{case}.{mode}.features"] = maps[-1].mean((2, 3))
+            for i, t in enumerate(maps):
+                out[f"{case}.{mode}.map{i}"] = t
+    for k, t in m.state_dict().items():
+        if "running" in k:
+            out[f"{case}.after-train.{k}"] = t.clone()
+
 writer.save("encoders.safetensors", out, {"torch": torch.__version__})
