@@ -55,6 +55,8 @@ public sealed class KnnEvaluator(KnnOptions options) : IEvaluator
         context.Log("eval/knn/top1", top1);
         context.Log("eval/knn/k", k);
         context.Log("eval/knn/temperature", options.Temperature);
+        context.Log("eval/knn/labelled-images", data.Probe.Count);
+        context.Log("eval/knn/feature-dim", train.size(1));
         return new Dictionary<string, double> { ["eval/knn/top1"] = top1 };
     }
 }

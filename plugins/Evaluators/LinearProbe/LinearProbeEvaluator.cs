@@ -76,6 +76,10 @@ public sealed class LinearProbeEvaluator(LinearProbeOptions options) : IEvaluato
             throw new InvalidOperationException("linear-probe changed the encoder or gave it a gradient");
         context.Log("eval/linear-probe/top1", top1);
         context.Log("eval/linear-probe/epochs", options.Epochs);
+        context.Log("eval/linear-probe/lr", options.Lr);
+        context.Log("eval/linear-probe/weight-decay", options.WeightDecay);
+        context.Log("eval/linear-probe/labelled-images", data.Probe.Count);
+        context.Log("eval/linear-probe/feature-dim", trainX.size(1));
         context.Log("eval/linear-probe/encoder-frozen", 1);
         return new Dictionary<string, double> { ["eval/linear-probe/top1"] = top1 };
     }

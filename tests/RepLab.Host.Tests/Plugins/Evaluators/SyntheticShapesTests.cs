@@ -23,5 +23,7 @@ public class SyntheticShapesTests
         var top1 = r.Create<IEvaluator>(name).Evaluate(encoder, new EvaluationData(train, test), context)[$"eval/{name}/top1"];
         top1.Should().BeGreaterThan(floor, "four shape classes, chance is 0.25");
         context.Logged.Keys.Where(k => k.StartsWith($"eval/{name}/") && !k.EndsWith("top1")).Should().NotBeEmpty("the protocol is logged next to the result");
+        context.Logged[$"eval/{name}/labelled-images"].Should().Be(train.Count, "the labels it was given");
+        context.Logged[$"eval/{name}/feature-dim"].Should().Be(28 * 28);
     }
 }
