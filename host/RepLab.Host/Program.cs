@@ -114,6 +114,11 @@ public static class Program
             if (verbose) Console.Error.WriteLine(e);
             return 2;
         }
+        catch (RunFolderLockedException e)
+        {
+            Console.Error.WriteLine($"replab: {e.Message}");
+            return 2;
+        }
         catch (NonFiniteLossException e)
         {
             Console.Error.WriteLine($"replab: {e.Message}");

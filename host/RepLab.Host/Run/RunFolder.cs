@@ -1,13 +1,23 @@
+using System.Text.RegularExpressions;
+
 namespace RepLab.Host.Run;
+
+/// <summary>Another process holds the run folder: the run is refused (exit 2) before it touches anything.</summary>
+public sealed class RunFolderLockedException(string message) : Exception(message);
 
 /// <summary>
 /// A trial's folder, <c>runs/NAME/CONFIGHASH</c>: the resolved config, the metrics log, the
 /// checkpoint and the artifacts. The same experiment always gets the same folder, so
-/// <c>--resume</c> finds its checkpoint; without it, an old checkpoint is removed first.
+/// <c>--resume</c> finds its checkpoint; without it, an old checkpoint is removed first. One run
+/// at a time holds the folder: an exclusive lock on <c>run.lock</c>, which the kernel releases
+/// when the holder dies (a killed run leaves no stale lock), with the holder's pid and host in
+/// <c>run.lock.owner</c> for the message a second run gets.
 /// </summary>
-internal sealed class RunFolder
+internal sealed partial class RunFolder : IDisposable
 {
-    private RunFolder(string path) => Path = path;
+    private readonly FileStream lockStream;
+
+    private RunFolder(string path, FileStream lockStream) => (Path, this.lockStream) = (path, lockStream);
 
     public string Path { get; }
 
@@ -21,19 +31,70 @@ internal sealed class RunFolder
 
     public string EvaluationFile => System.IO.Path.Combine(Path, "evaluation.json");
 
+    private string OwnerFile => System.IO.Path.Combine(Path, "run.lock.owner");
+
     /// <summary>Whether the run continues from a checkpoint that is there.</summary>
     public bool Resumed { get; private set; }
 
-    /// <summary>Prepares <paramref name="spec"/>'s folder under <paramref name="runsRoot"/> and writes its resolved config.</summary>
+    [GeneratedRegex("[^A-Za-z0-9._-]")]
+    private static partial Regex Unsafe();
+
+    /// <summary>
+    /// <paramref name="name"/> as one folder name: characters other than letters, digits, '.', '_'
+    /// and '-' become '_', and leading dots are dropped, so no name reaches outside the runs folder.
+    /// </summary>
+    public static string SafeName(string name)
+    {
+        var safe = Unsafe().Replace(name, "_").TrimStart('.');
+        return safe.Length == 0 ? "experiment" : safe;
+    }
+
+    /// <summary>Locks and prepares <paramref name="spec"/>'s folder under <paramref name="runsRoot"/> and writes its resolved config.</summary>
+    /// <exception cref="RunFolderLockedException">Another run holds the folder.</exception>
     public static RunFolder Prepare(ExperimentSpec spec, string runsRoot, bool resume)
     {
-        var path = System.IO.Path.GetFullPath(System.IO.Path.Combine(runsRoot, spec.Name, spec.Config.ShortHash()));
-        var folder = new RunFolder(path);
-        folder.Resumed = resume && File.Exists(folder.Checkpoint);
-        var checkpoints = System.IO.Path.GetDirectoryName(folder.Checkpoint)!;
-        if (!resume && Directory.Exists(checkpoints)) Directory.Delete(checkpoints, recursive: true);
-        Directory.CreateDirectory(checkpoints);
-        File.WriteAllText(folder.ConfigFile, spec.Config.ToYaml());
-        return folder;
+        var root = System.IO.Path.GetFullPath(runsRoot);
+        var path = System.IO.Path.Combine(root, SafeName(spec.Name), spec.Config.ShortHash());
+        Directory.CreateDirectory(path);
+        var folder = new RunFolder(path, Lock(path));
+        try
+        {
+            File.WriteAllText(folder.OwnerFile, $"pid {Environment.ProcessId} on {Environment.MachineName}, since {DateTimeOffset.UtcNow:u}");
+            folder.Resumed = resume && File.Exists(folder.Checkpoint);
+            var checkpoints = System.IO.Path.GetDirectoryName(folder.Checkpoint)!;
+            if (!resume && Directory.Exists(checkpoints)) Directory.Delete(checkpoints, recursive: true);
+            Directory.CreateDirectory(checkpoints);
+            File.WriteAllText(folder.ConfigFile, spec.Config.ToYaml());
+            return folder;
+        }
+        catch
+        {
+            folder.Dispose();
+            throw;
+        }
+    }
+
+    private static FileStream Lock(string path)
+    {
+        var lockFile = System.IO.Path.Combine(path, "run.lock");
+        try
+        {
+            // FileShare.None takes an exclusive flock: held until disposed or the process ends.
+            return new FileStream(lockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            var owner = System.IO.Path.Combine(path, "run.lock.owner");
+            var who = File.Exists(owner) ? File.ReadAllText(owner).Trim() : "another process";
+            throw new RunFolderLockedException($"{path} is in use by another replab run ({who}): wait for it to finish or stop it " +
+                "(a second run of the same experiment would mix its records and checkpoints into the first's)");
+        }
+    }
+
+    public void Dispose()
+    {
+        try { File.Delete(OwnerFile); }
+        catch (IOException) { /* the lock below is what matters */ }
+        lockStream.Dispose();
     }
 }

@@ -54,7 +54,7 @@ public sealed class Runner(ExperimentSpec spec, PluginRegistry registry, IReadOn
         var trainer = spec.Trainer;
         var device = ResolveDevice(trainer.Device);
         torch.set_num_threads(trainer.Threads > 0 ? trainer.Threads : Environment.ProcessorCount);
-        var folder = RunFolder.Prepare(spec, request.RunsRoot, request.Resume);
+        using var folder = RunFolder.Prepare(spec, request.RunsRoot, request.Resume);
         var (dir, checkpointPath, resumed) = (folder.Path, folder.Checkpoint, folder.Resumed);
 
         using var cts = new CancellationTokenSource();
