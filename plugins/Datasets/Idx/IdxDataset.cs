@@ -106,12 +106,11 @@ public sealed class IdxDataset(IdxOptions options) : IDataset
                 throw new InvalidDataException($"{path}: dimension {i} of the IDX header is {size:N0}, more than this reader's {int.MaxValue:N0} (a damaged header?)");
             shape[i] = (int)size;
         }
-        // The running product stops growing once it passes the file's size, so it cannot overflow.
-        var count = 1L;
-        foreach (var size in shape)
-            if ((count *= size) > raw.Length) break;
-        if (raw.Length - header < count)
-            throw new InvalidDataException($"{path}: truncated: header promises {count} bytes of data, file holds {raw.Length - header}");
+        // The product of up to 4 sizes below 2^31 fits no long in general: counted exactly.
+        var promised = shape.Aggregate(System.Numerics.BigInteger.One, (product, size) => product * size);
+        if (raw.Length - header < promised)
+            throw new InvalidDataException($"{path}: truncated: header promises {promised:N0} bytes of data ({string.Join(" x ", shape)}), file holds {raw.Length - header:N0}");
+        var count = (long)promised;
         return (raw[header..(int)(header + count)], shape);
     }
 }

@@ -94,7 +94,17 @@ public class IdxTests() : DatasetFiles("replab-idx-")
         // Sizes each within range whose product overflows a long: still a truncation, not a crash.
         WriteIdx("train-images-idx3-ubyte", new byte[8], [1 << 21, 1 << 21, 1 << 21]);
         var overflow = () => Create("idx", ("Root", dir)).Load("train");
-        overflow.Should().Throw<InvalidDataException>().WithMessage("*train-images-idx3-ubyte.gz: truncated: header promises*");
+        overflow.Should().Throw<InvalidDataException>().WithMessage("*train-images-idx3-ubyte.gz: truncated: header promises 9,223,372,036,854,775,808 bytes of data (2097152 x 2097152 x 2097152), file holds 8");
+    }
+
+    [Fact]
+    public void A_truncated_idx_file_states_the_byte_count_its_header_promises()
+    {
+        // 60000 x 28 x 28 promised, 100 bytes there: the message gives the whole product, not the running one.
+        WriteIdx("train-images-idx3-ubyte", new byte[100], [60000, 28, 28]);
+        WriteIdx("train-labels-idx1-ubyte", [1], [1]);
+        var cut = () => Create("idx", ("Root", dir)).Load("train");
+        cut.Should().Throw<InvalidDataException>().WithMessage("*: truncated: header promises 47,040,000 bytes of data (60000 x 28 x 28), file holds 100");
     }
 
     [Theory]
