@@ -128,7 +128,20 @@ public static partial class ConfigYaml
     private sealed class TreeReader(IParser parser, Func<int, int, SourceLocation> locate)
     {
         private const string StrTag = "tag:yaml.org,2002:str";
+
+        /// <summary>Most nodes a document may hold once its aliases are expanded (an experiment has a few hundred).</summary>
+        public const long MaxExpandedNodes = 100_000;
+
+        /// <summary>Deepest nesting of maps and lists.</summary>
+        public const int MaxDepth = 64;
+
         private readonly Dictionary<string, ConfigNode> _anchors = new(StringComparer.Ordinal);
+
+        // Nodes each tree stands for with its aliases expanded: aliases share nodes, so an alias of an
+        // alias of ... multiplies what every later walk (merge, flatten, hash, print) visits.
+        private readonly Dictionary<ConfigNode, long> _expanded = new(ReferenceEqualityComparer.Instance);
+        private long _total;
+        private int _depth;
 
         /// <summary>The key path being read; a syntax error is reported against it.</summary>
         public string CurrentPath { get; private set; } = "";
@@ -181,6 +194,8 @@ public static partial class ConfigYaml
             CurrentPath = path;
             ConfigNode node;
             var ev = Next();
+            if (ev is SequenceStart or MappingStart && ++_depth > MaxDepth)
+                throw Error(ev.Start, path, $"maps and lists nested more than {MaxDepth} deep; expected an experiment's few levels");
             switch (ev)
             {
                 case AnchorAlias alias:
@@ -190,12 +205,15 @@ public static partial class ConfigYaml
                             $"unknown alias '*{alias.Value.Value}'; expected the name of an anchor defined above" +
                             DidYouMean.Hint(alias.Value.Value, _anchors.Keys));
                     }
+                    Count(alias.Start, path, _expanded[target]);
                     return target;
                 case Scalar scalar:
                     var quoted = scalar.Style != ScalarStyle.Plain || (!scalar.Tag.IsEmpty && scalar.Tag.Value == StrTag);
                     node = !quoted && ConfigScalar.IsNullText(scalar.Value)
                         ? new ConfigNull(Loc(scalar.Start))
                         : new ConfigScalar(scalar.Value, quoted, Loc(scalar.Start));
+                    _expanded[node] = 1;
+                    Count(scalar.Start, path, 1);
                     break;
                 case SequenceStart sequence:
                     var items = new List<ConfigNode>();
@@ -203,9 +221,13 @@ public static partial class ConfigYaml
                         items.Add(ReadNode(KeyPath.Append(path, items.Count)));
                     Next();
                     node = new ConfigList(items, Loc(sequence.Start));
+                    _expanded[node] = 1 + items.Sum(i => _expanded[i]);
+                    _depth--;
                     break;
                 case MappingStart mapping:
                     node = ReadMap(path, mapping);
+                    _expanded[node] = 1 + ((ConfigMap)node).Entries.Sum(e => _expanded[e.Value]);
+                    _depth--;
                     break;
                 default:
                     throw Error(ev.Start, path, $"unexpected YAML event {ev.GetType().Name}");
@@ -215,6 +237,14 @@ public static partial class ConfigYaml
                 _anchors[anchor.Value] = node;
             CurrentPath = path;
             return node;
+        }
+
+        /// <summary>Adds <paramref name="nodes"/> to the document's expanded size; past the bound, an error at <paramref name="mark"/>.</summary>
+        private void Count(Mark mark, string path, long nodes)
+        {
+            _total += nodes;
+            if (_total > MaxExpandedNodes)
+                throw Error(mark, path, $"the document expands past {MaxExpandedNodes:N0} values once its aliases are resolved (aliases of aliases multiply); expected an experiment of a few hundred");
         }
 
         private ConfigMap ReadMap(string path, MappingStart mapping)
