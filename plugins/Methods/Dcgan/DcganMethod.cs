@@ -96,7 +96,7 @@ public sealed class DcganMethod(DcganOptions options) : MethodBase, ISampleGrids
         Optimize("generator", generator);
         fixedNoise = torch.randn([64, options.Noise, 1, 1], device: Setup.Device).DetachFromDisposeScope();
         // With classes, the grid's rows cycle through them: row r shows class r mod classes.
-        fixedClasses = classes == 0 ? null : (torch.arange(64, device: Setup.Device).floor_divide(8) % classes).DetachFromDisposeScope();
+        fixedClasses = classes == 0 ? null : (torch.arange(64, ScalarType.Int64, Setup.Device).floor_divide(8) % classes).to(ScalarType.Int64).DetachFromDisposeScope();
     }
 
     /// <summary>The last stage whose map is spatial, and its side.</summary>

@@ -76,6 +76,9 @@ public class DcganTests
         var z = method.SampleNoise(2);
         var (a, b) = (method.Generate(z, torch.tensor<long>([0, 0])), method.Generate(z, torch.tensor<long>([5, 5])));
         a.equal(b).Should().BeFalse("the class is an input of the generator");
+        var grids = method.Grids(torch.zeros([0, 1, 28, 28]));
+        grids.Select(g => g.Name).Should().Equal("samples", "interpolations");
+        grids.Should().OnlyContain(g => g.Images.size(0) == 64, "one class per row of 8");
     }
 
     [Theory]
