@@ -97,6 +97,10 @@ public sealed class PluginCatalog
             return this;
         }
         var version = assembly.GetName().Version?.ToString() ?? "0.0.0";
+        // An assembly loads whole or not at all: one refused plugin refuses its siblings, so an
+        // experiment never runs on half of a package.
+        var found = new List<PluginDescriptor>();
+        var problems = new List<string>();
         foreach (var type in types)
         {
             try
@@ -104,16 +108,20 @@ public sealed class PluginCatalog
                 var attr = type.GetCustomAttribute<PluginAttribute>();
                 if (attr is null) continue;
                 var problem = Describe(type, attr, full, version, out var descriptor);
-                if (problem is not null) failures.Add(new(full, $"{type.FullName}: {problem}"));
-                else if (plugins.FirstOrDefault(p => p.Kind == descriptor!.Kind && p.Name == descriptor.Name) is { } clash)
-                    failures.Add(new(full, $"{descriptor!.Id} is already provided by {clash.AssemblyPath}"));
-                else plugins.Add(descriptor!);
+                if (problem is not null) problems.Add($"{type.FullName}: {problem}");
+                else if (plugins.Concat(found).FirstOrDefault(p => p.Kind == descriptor!.Kind && p.Name == descriptor.Name) is { } clash)
+                    problems.Add($"{descriptor!.Id} is already provided by {clash.AssemblyPath}");
+                else found.Add(descriptor!);
             }
             catch (Exception e) when (e is TypeLoadException or FileNotFoundException or FileLoadException)
             {
-                failures.Add(new(full, $"{type.FullName}: {e.Message}"));
+                problems.Add($"{type.FullName}: {e.Message}");
             }
         }
+        if (problems.Count == 0) plugins.AddRange(found);
+        else
+            failures.Add(new(full, string.Join("; ", problems) +
+                (found.Count == 0 ? "" : $" (so its other plugins are not loaded either: {string.Join(", ", found.Select(f => f.Id))})")));
         return this;
     }
 

@@ -36,6 +36,16 @@ public class PluginLoadingTests : IDisposable
     }
 
     [Fact]
+    public void An_assembly_with_one_refused_plugin_loads_none_of_them_and_says_which()
+    {
+        var catalog = new PluginCatalog().AddFolder(Repo.BuiltInPlugins).AddFolder(Repo.Fixture("PluginClash"));
+        catalog.Plugins.Should().NotContain(p => p.Name == "clash-sibling", "an assembly loads whole or not at all");
+        catalog.Plugins.Single(p => p.Id == "evaluator/knn").AssemblyPath.Should().NotContain("PluginClash", "the built-in knn stays");
+        var failure = catalog.Failures.Single(f => f.Path.Contains("PluginClash"));
+        failure.Reason.Should().Contain("evaluator/knn is already provided by").And.Contain("so its other plugins are not loaded either: augmentation/clash-sibling");
+    }
+
+    [Fact]
     public void A_plugins_sdk_types_are_the_hosts_types()
     {
         var d = Fixtures().Plugins.Single(p => p.Name == "offset-a");
