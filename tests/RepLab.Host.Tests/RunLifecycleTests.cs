@@ -216,4 +216,38 @@ public class RunLifecycleTests() : CliHarness("replab-run-")
         long.Parse(meta["global_step"]).Should().BeGreaterThanOrEqualTo(3);
         File.ReadAllLines(metrics()!).Last().Should().Contain("Killed");
     }
+
+    [Fact]
+    public async Task Sigint_during_evaluation_stops_the_run_as_killed_without_half_written_results()
+    {
+        var exp = Path.Combine(Dir, "long-evaluation.yaml");
+        File.WriteAllText(exp, """
+            name: tiny
+            dataset: { plugin: synthetic, train-size: 1024, test-size: 64 }
+            encoder: { plugin: conv-small, features: 16 }
+            method: { plugin: autoencoder }
+            trainer: { epochs: 1, batch-size: 64, threads: 1 }
+            evaluation: [{ plugin: linear-probe, epochs: 10000 }]
+            """);
+        var runs = Path.Combine(Dir, "runs");
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "replab.dll"), "run", exp, "--runs-dir", runs }) psi.ArgumentList.Add(a);
+        psi.Environment[PluginCatalog.PathVariable] = Repo.BuiltInPlugins;
+        using var child = Process.Start(psi)!;
+        var output = child.StandardOutput.ReadToEndAsync();
+        var errors = child.StandardError.ReadToEndAsync();
+        string? Metrics() => Directory.Exists(Path.Combine(runs, "tiny")) ? Directory.GetFiles(Path.Combine(runs, "tiny"), "metrics.jsonl", SearchOption.AllDirectories).FirstOrDefault() : null;
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        // Training logs "epoch" when its only epoch ends; the linear probe's 10,000 epochs follow.
+        while (DateTime.UtcNow < deadline && (Metrics() is not { } m || !File.ReadAllText(m).Contains("\"key\":\"epoch\""))) Thread.Sleep(100);
+        Thread.Sleep(1500);
+        Process.Start("kill", ["-INT", child.Id.ToString()])!.WaitForExit();
+        child.WaitForExit(30_000).Should().BeTrue("evaluation honours the signal");
+        child.ExitCode.Should().Be(130, await errors);
+        (await errors).Should().Contain("stopped by signal");
+        await output;
+        File.ReadAllLines(Metrics()!).Last().Should().Contain("Killed");
+        File.Exists(Path.Combine(RunFolder(runs), "evaluation.json")).Should().BeFalse("no half-done evaluation is recorded");
+        File.Exists(Path.Combine(RunFolder(runs), "checkpoints", "last.safetensors")).Should().BeTrue("training's checkpoint stands, for --resume");
+    }
 }

@@ -76,9 +76,11 @@ public sealed class Runner(ExperimentSpec spec, PluginRegistry registry, IReadOn
             torch.manual_seed(spec.Seed);
             var dataset = registry.Create<IDataset>(spec.Dataset.Descriptor.Name, spec.Dataset.Options);
             using var train = DataPlan.Pretraining(dataset, spec.Data);
+            cts.Token.ThrowIfCancellationRequested();
             var callbacks = spec.Callbacks.Select(c => registry.Create<ITrainingCallback>(c.Descriptor.Name, c.Options)).ToList();
             // Loaded (and checked: the probe split needs labels) before training, not after it.
             using var evaluationSets = spec.Evaluation.Count > 0 || callbacks.Any(c => c.NeedsEvaluationData) ? DataPlan.Evaluation(dataset, spec, train) : null;
+            cts.Token.ThrowIfCancellationRequested();
             var encoders = new EncoderFactory(registry.Create<IEncoder>(spec.Encoder.Descriptor.Name, spec.Encoder.Options), train.Shape, Normalization(train, trackers), device);
             using var encoder = encoders.Build();
             var plan = spec.Method is null ? new TrainingPlan(0, 0, 0, trainer.BatchSize) : Plan(trainer, train.Count);
@@ -118,6 +120,13 @@ public sealed class Runner(ExperimentSpec spec, PluginRegistry registry, IReadOn
             Emit(trackers, new RunEnded(DateTimeOffset.UtcNow, status, status == RunStatus.Killed ? "stopped by signal or --stop-after-steps" : null));
             return new RunOutcome(status, metrics, dir, status == RunStatus.Killed ? 130 : 0);
         }
+        catch (OperationCanceledException) when (cts.IsCancellationRequested)
+        {
+            // A signal while loading or evaluating: the last checkpoint stands, nothing of this phase is written.
+            Console.Error.WriteLine("replab: stopped by signal before the run finished; continue with --resume");
+            Emit(trackers, new RunEnded(DateTimeOffset.UtcNow, RunStatus.Killed, "stopped by signal while loading or evaluating"));
+            return new RunOutcome(RunStatus.Killed, new Dictionary<string, double>(), dir, 130);
+        }
         catch (Exception e)
         {
             Emit(trackers, new RunEnded(DateTimeOffset.UtcNow, RunStatus.Failed, e.Message));
@@ -142,6 +151,7 @@ public sealed class Runner(ExperimentSpec spec, PluginRegistry registry, IReadOn
         using var data = new EvaluationData(sets.Probe, sets.Test);
         foreach (var choice in spec.Evaluation)
         {
+            context.Stopping.ThrowIfCancellationRequested();
             var clock = Stopwatch.StartNew();
             var result = registry.Create<IEvaluator>(choice.Descriptor.Name, choice.Options).Evaluate(representation, data, context);
             foreach (var (k, v) in result)

@@ -71,6 +71,7 @@ public sealed class FineTuneEvaluator(FineTuneOptions options) : IEvaluator
                 using var order = torch.randperm(n, generator: g);
                 for (long start = 0; start < n; start += options.BatchSize)
                 {
+                    context.Stopping.ThrowIfCancellationRequested();
                     using var step = torch.NewDisposeScope();
                     var idx = order.slice(0, start, Math.Min(start + options.BatchSize, n));
                     var x = data.Probe.Images.index_select(0, idx).to(device, ScalarType.Float32) / 255.0;

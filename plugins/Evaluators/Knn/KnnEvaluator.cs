@@ -42,6 +42,7 @@ public sealed class KnnEvaluator(KnnOptions options) : IEvaluator
         long correct = 0;
         for (long start = 0; start < data.Test.Count; start += options.Chunk)
         {
+            context.Stopping.ThrowIfCancellationRequested();
             using var chunk = torch.NewDisposeScope();
             var q = test.slice(0, start, Math.Min(start + options.Chunk, data.Test.Count));
             var (sim, idx) = q.mm(train.T).topk(k, dim: 1);

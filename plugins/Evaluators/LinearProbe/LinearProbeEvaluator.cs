@@ -56,6 +56,7 @@ public sealed class LinearProbeEvaluator(LinearProbeOptions options) : IEvaluato
         var n = trainX.size(0);
         for (var epoch = 0; epoch < options.Epochs; epoch++)
         {
+            context.Stopping.ThrowIfCancellationRequested();
             using var order = torch.randperm(n, generator: g).to(device);
             for (long start = 0; start < n; start += options.BatchSize)
             {
