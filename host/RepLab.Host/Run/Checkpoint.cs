@@ -1,3 +1,4 @@
+using RepLab.Abstractions;
 using RepLab.Torch;
 
 namespace RepLab.Host.Run;
@@ -47,14 +48,48 @@ internal static class Checkpoint
         }
         tensors["rng.torch"] = torch.get_rng_state();
         for (var i = 0; i < torch.cuda.device_count(); i++) tensors[$"rng.cuda.{i}"] = torch.cuda.get_rng_state(i);
+        foreach (var (k, t) in tensors) meta[$"crc32.{k}"] = Checksum(t);
         Safetensors.Save(path, tensors, meta);
     }
 
-    public static TrainingPosition Load(string path, IReadOnlyDictionary<string, Module> modules, IReadOnlyDictionary<string, optim.Optimizer> optimizers)
+    /// <summary>CRC-32 of a tensor's bytes, as 8 hex digits.</summary>
+    private static string Checksum(Tensor t)
     {
-        var (tensors, meta) = Safetensors.Load(path);
+        using var cpu = t.detach().to(Device.CPU).contiguous();
+        return Images.Crc32(cpu.bytes()).ToString("x8");
+    }
+
+    /// <summary>
+    /// Restores modules, optimizers and generators from <paramref name="path"/> and returns the position to continue from.
+    /// Every tensor is checked against its recorded checksum and, for modules, the model's dtype and shape; the position
+    /// against <paramref name="plan"/>. A damaged or foreign checkpoint is refused with the file's name before anything is restored.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The checkpoint is damaged, of another experiment, or claims a position outside the plan.</exception>
+    public static TrainingPosition Load(string path, IReadOnlyDictionary<string, Module> modules, IReadOnlyDictionary<string, optim.Optimizer> optimizers,
+        TrainingPlan? plan = null)
+    {
+        const string Advice = "delete it (or run without --resume) to start over";
+        Dictionary<string, Tensor> tensors;
+        Dictionary<string, string> meta;
         try
         {
+            (tensors, meta) = Safetensors.Load(path);
+        }
+        catch (Exception e) when (e is not InvalidDataException and not FileNotFoundException)
+        {
+            throw new InvalidDataException($"{path}: not a readable checkpoint ({e.Message}); {Advice}");
+        }
+        try
+        {
+            var position = Position(path, meta, plan);
+            if (meta.GetValueOrDefault("format") == Format)
+                foreach (var (k, t) in tensors)
+                    if (!meta.TryGetValue($"crc32.{k}", out var crc) || crc != Checksum(t))
+                        throw new InvalidDataException($"{path}: tensor '{k}' {(crc is null ? "has no checksum" : "fails its checksum")}: the file is damaged; {Advice}");
+            foreach (var (name, m) in modules)
+                foreach (var (k, own) in m.state_dict())
+                    if (tensors.TryGetValue($"module.{name}.{k}", out var saved) && saved.dtype != own.dtype)
+                        throw new InvalidDataException($"{path}: module.{name}.{k} is {saved.dtype} in the checkpoint but {own.dtype} in the model; {Advice}");
             foreach (var (name, m) in modules)
             {
                 var prefix = $"module.{name}.";
@@ -77,15 +112,30 @@ internal static class Checkpoint
             if (!meta.TryGetValue("view_streams", out var streams) || streams != ViewStreams.ToString())
                 Console.Error.WriteLine($"replab: warning: {path} was written by a RepLab that drew augmented views differently " +
                     $"(view streams {streams ?? "1"}, now {ViewStreams}): the resumed run goes on with different views than an uninterrupted one would");
-            return new TrainingPosition(int.Parse(meta["epoch"]), int.Parse(meta["step_in_epoch"]), long.Parse(meta["global_step"]));
+            return position;
         }
-        catch (KeyNotFoundException e)
+        catch (Exception e) when (e is KeyNotFoundException or StateDictException or ArgumentException)
         {
-            throw new InvalidDataException($"{path}: not a RepLab checkpoint of this experiment ({e.Message})");
+            throw new InvalidDataException($"{path}: not a checkpoint of this experiment ({e.Message}); {Advice}");
         }
         finally
         {
             foreach (var t in tensors.Values) t.Dispose();
         }
+    }
+
+    /// <summary>The recorded position, each value parsed and range-checked against the plan.</summary>
+    private static TrainingPosition Position(string path, IReadOnlyDictionary<string, string> meta, TrainingPlan? plan)
+    {
+        long Read(string key, long max)
+        {
+            if (!meta.TryGetValue(key, out var text) || !long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var v) || v > max)
+                throw new InvalidDataException($"{path}: '{key}' is '{text ?? "missing"}', not a position in this run (0..{max}); delete it (or run without --resume) to start over");
+            return v;
+        }
+        var epoch = Read("epoch", plan?.Epochs ?? int.MaxValue);
+        var inEpoch = Read("step_in_epoch", plan is null ? int.MaxValue : Math.Max(plan.StepsPerEpoch - 1, 0));
+        var step = Read("global_step", plan?.TotalSteps ?? long.MaxValue);
+        return new TrainingPosition((int)epoch, (int)inEpoch, step);
     }
 }

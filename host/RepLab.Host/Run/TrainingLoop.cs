@@ -30,7 +30,7 @@ internal sealed class TrainingLoop(
 
     public TrainingPosition Resume()
     {
-        var position = Checkpoint.Load(checkpointPath, method.Modules, method.Optimizers);
+        var position = Checkpoint.Load(checkpointPath, method.Modules, method.Optimizers, Plan);
         Console.WriteLine($"replab: resumed from {checkpointPath} at epoch {position.Epoch + 1}, step {position.GlobalStep}");
         return position;
     }
