@@ -66,6 +66,13 @@ public sealed record ImageFolderOptions : PluginOptions
 
     /// <summary>Splits come from the train/ and test/ subfolders of root (default false: one train split of everything).</summary>
     public bool SplitFolders { get; init; }
+
+    /// <summary>
+    /// Largest image accepted, in pixels (width x height, read from the file's header before
+    /// decoding): a small file can claim a huge image and decode to gigabytes (default 40,000,000).
+    /// </summary>
+    [Range(1, long.MaxValue)]
+    public long MaxPixels { get; init; } = 40_000_000;
 }
 
 /// <summary>
@@ -168,8 +175,8 @@ public sealed class ImageFolderDataset : IDataset
     private (byte[] pixels, int width, int height) Decode(string path)
     {
         var data = File.ReadAllBytes(path);
-        if (PngDecoder.IsPng(data)) return PngDecoder.Decode(data, options.Channels, path);
-        if (JpegDecoder.IsJpeg(data)) return JpegDecoder.Decode(data, options.Channels, path);
+        if (PngDecoder.IsPng(data)) return PngDecoder.Decode(data, options.Channels, path, options.MaxPixels);
+        if (JpegDecoder.IsJpeg(data)) return JpegDecoder.Decode(data, options.Channels, path, options.MaxPixels);
         throw new InvalidDataException($"image-folder: {path}: neither a PNG nor a JPEG file (its first bytes are not a PNG or JPEG signature)");
     }
 

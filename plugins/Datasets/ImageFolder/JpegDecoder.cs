@@ -32,7 +32,7 @@ internal static unsafe class JpegDecoder
     /// <see cref="Luma.FromRgb"/>, as Pillow's <c>convert("L")</c> does and the PNG path does, rather than
     /// taking the decoder's Y plane, which differs from it by rounding.
     /// </summary>
-    public static (byte[] pixels, int width, int height) Decode(ReadOnlySpan<byte> data, int channels, string path)
+    public static (byte[] pixels, int width, int height) Decode(ReadOnlySpan<byte> data, int channels, string path, long maxPixels)
     {
         NativeCodecs.EnsureResolver();
         var handle = tjInitDecompress();
@@ -43,6 +43,7 @@ internal static unsafe class JpegDecoder
             {
                 if (tjDecompressHeader3(handle, p, (nuint)data.Length, out var w, out var h, out _, out var colorspace) != 0)
                     throw new InvalidDataException($"image-folder: {path}: not a readable JPEG (libjpeg-turbo: {Message(handle)})");
+                ImageLimits.Check((uint)w, (uint)h, maxPixels, path);
                 var toLuma = channels == 1 && colorspace != ColorspaceGray;
                 var decoded = toLuma ? 3 : channels;
                 var pixels = new byte[(long)w * h * decoded];

@@ -47,7 +47,7 @@ internal static unsafe class PngDecoder
     /// <see cref="Luma.FromRgb"/>, as Pillow and the JPEG path do, not by libpng, whose colour-to-gray
     /// weights apply to linear light and would give a mixed folder two different grays.
     /// </summary>
-    public static (byte[] pixels, int width, int height) Decode(ReadOnlySpan<byte> data, int channels, string path)
+    public static (byte[] pixels, int width, int height) Decode(ReadOnlySpan<byte> data, int channels, string path, long maxPixels)
     {
         NativeCodecs.EnsureResolver();
         // libpng keeps a pointer to the png_image in its error handler, so it lives in native memory, not on a moving heap.
@@ -63,6 +63,7 @@ internal static unsafe class PngDecoder
                 var toLuma = channels == 1 && (image->Format & FormatFlagColor) != 0;
                 var decoded = toLuma ? 3 : channels;
                 image->Format = decoded == 1 ? FormatGrayAlpha : FormatRgba;
+                ImageLimits.Check(image->Width, image->Height, maxPixels, path);
                 int w = (int)image->Width, h = (int)image->Height;
                 var withAlpha = new byte[(long)w * h * (decoded + 1)];
                 fixed (byte* o = withAlpha)

@@ -366,4 +366,19 @@ public class ImageFolderTests() : DatasetFiles("replab-images-")
         var wrong = () => Create("image-folder", ("Root", Path.Combine(dir, "w"))).Load("train");
         wrong.Should().Throw<InvalidDataException>().WithMessage($"image-folder: {text}: neither a PNG nor a JPEG*");
     }
+
+    [Theory]
+    [InlineData(100_000, 100_000)]
+    [InlineData(20_000, 20_000)]
+    public void A_header_claiming_a_huge_image_is_refused_before_decoding_naming_the_file(int width, int height)
+    {
+        // A real 1x1 PNG whose IHDR is rewritten to claim the size (CRC recomputed): a few dozen bytes.
+        var png = Png([7], 1, 1, 1);
+        BinaryPrimitives.WriteInt32BigEndian(png.AsSpan(16), width);
+        BinaryPrimitives.WriteInt32BigEndian(png.AsSpan(20), height);
+        BinaryPrimitives.WriteUInt32BigEndian(png.AsSpan(29), Crc32(png.AsSpan(12, 17)));
+        var path = Write("shirt/huge.png", png);
+        var load = () => Create("image-folder", ("Root", dir), ("Channels", 1)).Load("train");
+        load.Should().Throw<InvalidDataException>().WithMessage($"*{path}: {width:N0} x {height:N0} pixels, more than max-pixels 40,000,000*");
+    }
 }
