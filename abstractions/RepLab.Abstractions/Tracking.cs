@@ -31,6 +31,12 @@ public sealed record RunStarted(
     IReadOnlyDictionary<string, string> Tags) : TrackingEvent(Time);
 
 /// <summary>One metric point.</summary>
+/// <summary>
+/// The run continues from a checkpoint taken at <paramref name="Step"/>: what an interrupted attempt
+/// recorded for that step or later is superseded by what follows, so no step is recorded twice.
+/// </summary>
+public sealed record RunResumed(DateTimeOffset Time, long Step) : TrackingEvent(Time);
+
 public sealed record MetricLogged(DateTimeOffset Time, string Key, double Value, long Step) : TrackingEvent(Time);
 
 /// <summary>A tag set or changed during the run.</summary>

@@ -250,4 +250,27 @@ public class RunLifecycleTests() : CliHarness("replab-run-")
         File.Exists(Path.Combine(RunFolder(runs), "evaluation.json")).Should().BeFalse("no half-done evaluation is recorded");
         File.Exists(Path.Combine(RunFolder(runs), "checkpoints", "last.safetensors")).Should().BeTrue("training's checkpoint stands, for --resume");
     }
+
+    [Fact]
+    public void Metrics_jsonl_records_every_step_once_across_a_kill_and_a_resume_and_starts_afresh_for_a_new_run()
+    {
+        var exp = Experiment();
+        var runs = Path.Combine(Dir, "runs");
+        Cli("run", exp, "--runs-dir", runs, "--stop-after-steps", "4").code.Should().Be(130);
+        var metrics = Path.Combine(RunFolder(runs), "metrics.jsonl");
+        // What a SIGKILL after step 5 would have left: steps 4 and 5 logged, the checkpoint still at step 4, a line cut short.
+        File.AppendAllLines(metrics, [
+            "{\"time\":1,\"kind\":\"metric\",\"key\":\"loss/recon-mse\",\"value\":0.5,\"step\":4}",
+            "{\"time\":1,\"kind\":\"metric\",\"key\":\"loss/recon-mse\",\"value\":0.5,\"step\":5}",
+            "{\"time\":1,\"kind\":\"met"]);
+        Cli("run", exp, "--runs-dir", runs, "--resume").code.Should().Be(0);
+        var lines = File.ReadAllLines(metrics).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToList();
+        var steps = lines.Where(l => l.GetProperty("kind").GetString() == "metric" && l.GetProperty("key").GetString() == "loss/recon-mse")
+            .Select(l => l.GetProperty("step").GetInt64()).ToList();
+        steps.Should().Equal(Enumerable.Range(0, 12).Select(i => (long)i), "each of the 12 steps once, in order");
+        lines.Should().Contain(l => l.GetProperty("kind").GetString() == "resume" && l.GetProperty("step").GetInt64() == 4);
+
+        Cli("run", exp, "--runs-dir", runs).code.Should().Be(0);
+        File.ReadAllLines(metrics).Count(l => l.Contains("\"kind\":\"start\"")).Should().Be(1, "a new run of the folder starts its log afresh");
+    }
 }

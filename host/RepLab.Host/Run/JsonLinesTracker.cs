@@ -4,25 +4,57 @@ using RepLab.Abstractions;
 namespace RepLab.Host.Run;
 
 /// <summary>
-/// Appends every event as one JSON object per line to <c>metrics.jsonl</c> in the run folder,
-/// flushed per line, so a killed run keeps everything it logged.
+/// Writes every event as one JSON object per line to <c>metrics.jsonl</c> in the run folder,
+/// flushed per line, so a killed run keeps everything it logged. A new run starts the file
+/// afresh; a resumed one appends, after dropping the metrics an interrupted attempt recorded at
+/// or after the step it resumes from (<see cref="RunResumed"/>), so every step appears once.
 /// </summary>
-public sealed class JsonLinesTracker(string path) : ITracker
+public sealed class JsonLinesTracker(string path, bool append = false) : ITracker
 {
-    private readonly StreamWriter writer = new(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read)) { AutoFlush = true };
+    private StreamWriter writer = Open(path, append);
+
+    private static StreamWriter Open(string path, bool append) =>
+        new(new FileStream(path, append ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.Read)) { AutoFlush = true };
 
     public void Emit(TrackingEvent e)
     {
+        if (e is RunResumed resumed) Supersede(resumed.Step);
         object line = e switch
         {
             MetricLogged m => new { time = m.Time.ToUnixTimeMilliseconds(), kind = "metric", key = m.Key, value = m.Value, step = m.Step },
             RunStarted s => new { time = s.Time.ToUnixTimeMilliseconds(), kind = "start", experiment = s.Experiment, run = s.RunName, hash = s.ConfigHash, resumed = s.Resumed },
+            RunResumed r => new { time = r.Time.ToUnixTimeMilliseconds(), kind = "resume", step = r.Step },
             TagSet t => new { time = t.Time.ToUnixTimeMilliseconds(), kind = "tag", key = t.Key, value = t.Value },
             ArtifactLogged a => new { time = a.Time.ToUnixTimeMilliseconds(), kind = "artifact", path = a.ArtifactPath },
             RunEnded r => new { time = r.Time.ToUnixTimeMilliseconds(), kind = "end", status = r.Status.ToString(), reason = r.Reason },
             _ => new { time = e.Time.ToUnixTimeMilliseconds(), kind = e.GetType().Name },
         };
         writer.WriteLine(JsonSerializer.Serialize(line));
+    }
+
+    /// <summary>Rewrites the file without metric records of <paramref name="step"/> or later (atomically), then appends again.</summary>
+    private void Supersede(long step)
+    {
+        writer.Dispose();
+        var kept = File.ReadLines(path).Where(line => !IsMetricFrom(line, step)).ToList();
+        var temporary = path + ".tmp";
+        File.WriteAllLines(temporary, kept);
+        File.Move(temporary, path, overwrite: true);
+        writer = Open(path, append: true);
+    }
+
+    private static bool IsMetricFrom(string line, long step)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(line);
+            var root = doc.RootElement;
+            return root.GetProperty("kind").GetString() == "metric" && root.GetProperty("step").GetInt64() >= step;
+        }
+        catch (JsonException)
+        {
+            return true;  // a line cut short by a kill: dropped with the attempt it belonged to
+        }
     }
 
     public void Dispose() => writer.Dispose();

@@ -46,6 +46,12 @@ internal sealed class RunContext(Device device, ulong seed, TrainingPlan plan, I
 
     public void EndStep() => inStep = false;
 
+    /// <summary>Sends a lifecycle event to every tracker.</summary>
+    public void Emit(TrackingEvent e)
+    {
+        foreach (var t in trackers) t.Emit(e);
+    }
+
     public void Log(string key, double value)
     {
         if (!IsRecordingStep) return;

@@ -61,7 +61,7 @@ public sealed class Runner(ExperimentSpec spec, PluginRegistry registry, IReadOn
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; cts.Cancel(); });
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; cts.Cancel(); });
 
-        using var jsonl = new JsonLinesTracker(folder.MetricsFile);
+        using var jsonl = new JsonLinesTracker(folder.MetricsFile, append: resumed);
         // MLFLOW_TRACKING_URI, as in MLflow, points any experiment at a server without editing it.
         using var mlflow = Tracking.TrackerFactory.Create(Environment.GetEnvironmentVariable("MLFLOW_TRACKING_URI") is { Length: > 0 } env ? env : spec.Tracking.Uri);
         var trackers = new List<ITracker> { jsonl, mlflow };

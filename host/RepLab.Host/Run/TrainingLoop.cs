@@ -32,6 +32,7 @@ internal sealed class TrainingLoop(
     {
         var position = Checkpoint.Load(checkpointPath, method.Modules, method.Optimizers, Plan);
         Console.WriteLine($"replab: resumed from {checkpointPath} at epoch {position.Epoch + 1}, step {position.GlobalStep}");
+        context.Emit(new RunResumed(DateTimeOffset.UtcNow, position.GlobalStep));
         return position;
     }
 

@@ -43,6 +43,9 @@ public sealed class MlflowTracker : ITracker
             case TagSet t:
                 Current(e).SetTag(t.Key, t.Value);
                 break;
+            case RunResumed r:
+                Current(e).SetTag("replab.resumed_at_step", r.Step.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                break;
             case ArtifactLogged a:
                 Current(e).LogArtifact(a.LocalPath, a.ArtifactPath);
                 break;
