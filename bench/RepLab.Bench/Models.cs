@@ -1,3 +1,4 @@
+using RepLab.Plugins.Encoders.Resnet18Cifar;
 using RepLab.Torch;
 
 namespace RepLab.Bench;
@@ -16,37 +17,6 @@ public static class Models
         new nn.Conv2d(1, 64, 4, stride: 2, padding: 1), new nn.LeakyReLU(0.2),
         new nn.Conv2d(64, 128, 4, stride: 2, padding: 1, bias: false), new nn.BatchNorm2d(128), new nn.LeakyReLU(0.2),
         new nn.Conv2d(128, 1, 7, stride: 1, padding: 0));
-}
-
-/// <summary>ResNet BasicBlock: two 3x3 conv+BN, identity or 1x1 conv+BN shortcut, ReLU after the sum.</summary>
-public sealed class BasicBlock : Module
-{
-    private readonly nn.Conv2d conv1, conv2;
-    private readonly nn.BatchNorm2d bn1, bn2;
-    private readonly nn.Sequential? shortcut;
-
-    public BasicBlock(long inPlanes, long planes, long stride)
-    {
-        conv1 = register_module("conv1", new nn.Conv2d(inPlanes, planes, 3, stride: stride, padding: 1, bias: false));
-        bn1 = register_module("bn1", new nn.BatchNorm2d(planes));
-        conv2 = register_module("conv2", new nn.Conv2d(planes, planes, 3, stride: 1, padding: 1, bias: false));
-        bn2 = register_module("bn2", new nn.BatchNorm2d(planes));
-        if (stride != 1 || inPlanes != planes)
-            shortcut = register_module("shortcut", new nn.Sequential(
-                new nn.Conv2d(inPlanes, planes, 1, stride: stride, bias: false), new nn.BatchNorm2d(planes)));
-    }
-
-    public override Tensor forward(Tensor x)
-    {
-        using var a = conv1.forward(x);
-        using var b = bn1.forward(a);
-        using var c = b.relu();
-        using var d = conv2.forward(c);
-        using var e = bn2.forward(d);
-        using var s = shortcut?.forward(x);
-        using var sum = e.add(s ?? x);
-        return sum.relu();
-    }
 }
 
 /// <summary>ResNet-18 for 32x32 CIFAR images: 3x3 stride-1 stem, no max-pool, stages [64, 128, 256, 512] x 2 blocks.</summary>

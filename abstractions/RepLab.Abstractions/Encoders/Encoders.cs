@@ -25,11 +25,18 @@ public abstract class EncoderModule : Module
 
     /// <summary>
     /// The output map of each stage (in <see cref="Stages"/> order) for <paramref name="input"/>;
-    /// their shapes are [N, stage channels, h, w].
+    /// their shapes are [N, stage channels, h, w]. By default the stages run one after the other,
+    /// each on the previous one's output; an encoder whose stages are not a plain chain overrides it.
     /// </summary>
     /// <exception cref="NotSupportedException">The encoder exposes no stages.</exception>
-    public virtual IReadOnlyList<Tensor> FeatureMaps(Tensor input) =>
-        throw new NotSupportedException($"{GetType().Name} exposes no stages or feature maps");
+    public virtual IReadOnlyList<Tensor> FeatureMaps(Tensor input)
+    {
+        if (Stages.Count == 0) throw new NotSupportedException($"{GetType().Name} exposes no stages or feature maps");
+        var maps = new List<Tensor>();
+        var x = input;
+        foreach (var stage in Stages) maps.Add(x = stage.Module.forward(x));
+        return maps;
+    }
 }
 
 /// <summary>A backbone factory: builds a fresh encoder for the dataset's image shape.</summary>

@@ -60,11 +60,10 @@ public sealed class ConvSmallNetwork : EncoderModule
 
     public override Tensor forward(Tensor input) => body.forward(input);
 
+    /// <summary>The stages' maps; the head's [N, F] output as a [N, F, 1, 1] map.</summary>
     public override IReadOnlyList<Tensor> FeatureMaps(Tensor input)
     {
-        var maps = new List<Tensor>();
-        var x = input;
-        foreach (var stage in stages) maps.Add(x = stage.Module.forward(x));
+        var maps = base.FeatureMaps(input).ToList();
         maps[^1] = maps[^1].unsqueeze(-1).unsqueeze(-1);
         return maps;
     }

@@ -65,13 +65,5 @@ public sealed class DcganDiscriminatorNetwork : EncoderModule
 
     public override IReadOnlyList<EncoderStage> Stages => stages;
 
-    public override IReadOnlyList<Tensor> FeatureMaps(Tensor input)
-    {
-        var maps = new List<Tensor>();
-        var x = input;
-        foreach (var stage in stages) maps.Add(x = stage.Module.forward(x));
-        return maps;
-    }
-
     public override Tensor forward(Tensor input) => PooledFeatureMaps.Pool(FeatureMaps(input), grid);
 }

@@ -44,8 +44,15 @@ public sealed class BasicBlock : Module
 
     public override Tensor forward(Tensor x)
     {
-        var y = bn2.forward(conv2.forward(bn1.forward(conv1.forward(x)).relu()));
-        return (y + (downsample?.forward(x) ?? x)).relu();
+        // Intermediates are freed as soon as the next op has them (autograd keeps what it needs).
+        using var a = conv1.forward(x);
+        using var b = bn1.forward(a);
+        using var c = b.relu();
+        using var d = conv2.forward(c);
+        using var e = bn2.forward(d);
+        using var s = downsample?.forward(x);
+        using var sum = e.add(s ?? x);
+        return sum.relu();
     }
 }
 
@@ -77,14 +84,6 @@ public sealed class Resnet18CifarNetwork : EncoderModule
     public override int Features { get; }
 
     public override IReadOnlyList<EncoderStage> Stages => stages;
-
-    public override IReadOnlyList<Tensor> FeatureMaps(Tensor input)
-    {
-        var maps = new List<Tensor>();
-        var x = input;
-        foreach (var stage in stages) maps.Add(x = stage.Module.forward(x));
-        return maps;
-    }
 
     public override Tensor forward(Tensor input) => FeatureMaps(input)[^1].mean([2, 3]);
 }
