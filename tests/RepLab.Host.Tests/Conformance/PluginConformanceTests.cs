@@ -35,11 +35,12 @@ public class PluginConformanceTests
     public void Every_plugin_loads_and_the_fixtures_cover_every_kind()
     {
         R.Catalog.Failures.Should().BeEmpty();
-        R.Names(PluginKind.Encoder).Should().Contain("conv-small");
+        R.Names(PluginKind.Encoder).Should().Contain(["conv-small", "dcgan-discriminator", "resnet18-cifar"]);
         R.Names(PluginKind.Dataset).Should().Contain(["synthetic", "idx"]);
         R.Names(PluginKind.Evaluator).Should().Contain(["linear-probe", "knn"]);
         R.Names(PluginKind.Callback).Should().Contain("online-probe-fixture");
-        R.Names(PluginKind.Method).Should().Contain(["autoencoder", "denoising-autoencoder", "vae", "ema-fixture", "noise-fixture"]);
+        R.Names(PluginKind.Method).Should().Contain(["autoencoder", "denoising-autoencoder", "vae", "dcgan", "layerwise-autoencoder", "ema-fixture", "noise-fixture"]);
+        R.Names(PluginKind.Evaluator).Should().Contain("fine-tune");
     }
 
     [Theory]
