@@ -119,9 +119,45 @@ def resnet18(batch, warmup, steps):
     return time_steps(warmup, steps, step)
 
 
+def conv_small(features=512):
+    # RepLab's conv-small encoder: three strided convs with batch norm and LeakyReLU 0.2, then linear.
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 4, 2, 1), nn.BatchNorm2d(32), nn.LeakyReLU(0.2),
+        nn.Conv2d(32, 64, 4, 2, 1), nn.BatchNorm2d(64), nn.LeakyReLU(0.2),
+        nn.Conv2d(64, 128, 3, 2, 1), nn.BatchNorm2d(128), nn.LeakyReLU(0.2),
+        nn.Flatten(), nn.Linear(128 * 4 * 4, features))
+
+
+def nt_xent(z1, z2, temperature):
+    n = z1.shape[0]
+    z = F.normalize(torch.cat([z1, z2]), dim=1)
+    logits = (z @ z.T / temperature).masked_fill(torch.eye(2 * n, dtype=torch.bool), -1e9)
+    targets = torch.cat([torch.arange(n, 2 * n), torch.arange(0, n)])
+    return F.cross_entropy(logits, targets)
+
+
+def simclr(batch, warmup, steps):
+    # The same step as RepLab.Bench's: two views as one batch, projection head, NT-Xent, SGD.
+    torch.manual_seed(0)
+    encoder = conv_small()
+    head = nn.Sequential(nn.Linear(512, 512, bias=False), nn.BatchNorm1d(512), nn.ReLU(), nn.Linear(512, 128))
+    opt = torch.optim.SGD(list(encoder.parameters()) + list(head.parameters()), lr=0.1, momentum=0.9, weight_decay=1e-6)
+    view1, view2 = torch.rand(batch, 1, 28, 28), torch.rand(batch, 1, 28, 28)
+
+    def step():
+        z1, z2 = head(encoder(torch.cat([view1, view2]))).chunk(2)
+        loss = nt_xent(z1, z2, 0.5)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    return time_steps(warmup, steps, step)
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--model", action="append", choices=["dcgan", "resnet18"])
+    p.add_argument("--model", action="append", choices=["dcgan", "resnet18", "simclr"])
     p.add_argument("--threads", type=int, default=torch.get_num_threads())
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--steps", type=int)
@@ -133,8 +169,8 @@ def main():
         return
     torch.set_num_threads(a.threads)
     for model in a.model or ["dcgan", "resnet18"]:
-        steps = a.steps or (20 if model == "dcgan" else 4)
-        rate, cpu, loss = {"dcgan": dcgan, "resnet18": resnet18}[model](a.batch, a.warmup, steps)
+        steps = a.steps or (4 if model == "resnet18" else 20)
+        rate, cpu, loss = {"dcgan": dcgan, "resnet18": resnet18, "simclr": simclr}[model](a.batch, a.warmup, steps)
         print(f"model={model} steps_per_s={rate:.3f} cpu_s_per_step={cpu:.3f} first_loss={loss:.4f}", flush=True)
 
 

@@ -5,7 +5,7 @@
 #   tracking [--steps S] [--events E]: the trackers' cost per quickstart training step
 # after a Release build.
 #
-#   engine [--threads N] [--runs R] [--steps S] [--warmup W] [--batch B] [--models "dcgan resnet18"]
+#   engine [--threads N] [--runs R] [--steps S] [--warmup W] [--batch B] [--models "dcgan resnet18 simclr"]
 #          [--no-adjoint] [--pytorch-malloc-tuned] [--ours-malloc-default]
 #
 # Runs our engine (bench/RepLab.Bench) and PyTorch (bench/engine_pytorch.py, Debian's
@@ -13,8 +13,8 @@
 #   model=<name> ours_steps_per_s=<median> pytorch_steps_per_s=<median> ratio=<ours/pytorch>
 # The lines also go to bench/results/engine-<date>.txt.
 #
-# Defaults: threads = nproc, batch 128, 3 runs; per run, untimed warm-up steps then timed steps:
-# dcgan 3 + 20, resnet18 2 + 3 (--warmup/--steps set both models).
+# Defaults: threads = nproc, batch 128 (simclr 256), 3 runs; per run, untimed warm-up steps then timed steps:
+# dcgan 3 + 20, resnet18 2 + 3, simclr 3 + 20 at batch 256 (--warmup/--steps/--batch set every model).
 # --no-adjoint: our transposed convs use libtorch's kernel. Our engine tunes glibc malloc at
 # load (keeps freed memory, see engine/RepLab.Torch/Native.cs); --pytorch-malloc-tuned gives
 # PyTorch the same settings through glibc's environment variables, --ours-malloc-default turns
@@ -70,7 +70,7 @@ fi
 [ "$what" = "engine" ] || { usage >&2; exit 2; }
 shift
 
-threads="$(nproc)" runs=3 steps="" warmup="" batch=128 models="dcgan resnet18" extra=() notes=""
+threads="$(nproc)" runs=3 steps="" warmup="" batch="" models="dcgan resnet18 simclr" extra=() notes=""
 pytorch_env=() ours_env=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -99,8 +99,9 @@ export OMP_WAIT_POLICY=passive
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 # Default steps per model: a few minutes in all on 2 cores.
-steps_for() { if [ -n "$steps" ]; then echo "$steps"; elif [ "$1" = dcgan ]; then echo 20; else echo 3; fi; }
-warmup_for() { if [ -n "$warmup" ]; then echo "$warmup"; elif [ "$1" = dcgan ]; then echo 3; else echo 2; fi; }
+steps_for() { if [ -n "$steps" ]; then echo "$steps"; elif [ "$1" = resnet18 ]; then echo 3; else echo 20; fi; }
+batch_for() { if [ -n "$batch" ]; then echo "$batch"; elif [ "$1" = simclr ]; then echo 256; else echo 128; fi; }
+warmup_for() { if [ -n "$warmup" ]; then echo "$warmup"; elif [ "$1" = resnet18 ]; then echo 2; else echo 3; fi; }
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
@@ -111,9 +112,9 @@ run_side() { # side model run
   local side="$1" model="$2" n out
   n="$(steps_for "$model")"
   if [ "$side" = ours ]; then
-    out="$(env "${ours_env[@]}" dotnet "$ours_dll" --model "$model" --threads "$threads" --batch "$batch" --steps "$n" --warmup "$(warmup_for "$model")" "${extra[@]}")"
+    out="$(env "${ours_env[@]}" dotnet "$ours_dll" --model "$model" --threads "$threads" --batch "$(batch_for "$model")" --steps "$n" --warmup "$(warmup_for "$model")" "${extra[@]}")"
   else
-    out="$(env "${pytorch_env[@]}" "$python" "$root/bench/engine_pytorch.py" --model "$model" --threads "$threads" --batch "$batch" --steps "$n" --warmup "$(warmup_for "$model")")"
+    out="$(env "${pytorch_env[@]}" "$python" "$root/bench/engine_pytorch.py" --model "$model" --threads "$threads" --batch "$(batch_for "$model")" --steps "$n" --warmup "$(warmup_for "$model")")"
   fi
   local rate cpu
   rate="$(sed -nE "s/^model=$model steps_per_s=([0-9.]+).*/\1/p" <<<"$out")"
@@ -126,7 +127,7 @@ run_side() { # side model run
 
 version="$(dotnet "$ours_dll" --version)"
 cpu="$(sed -nE 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
-header="# engine benchmark $(date -u +%Y-%m-%dT%H:%M:%SZ): libtorch $version (python torch $("$python" -c 'import torch; print(torch.__version__)')), threads=$threads, batch=$batch, runs=$runs, cpu: ${cpu:-?} ($(nproc) cores)${notes:+, options:$notes}"
+header="# engine benchmark $(date -u +%Y-%m-%dT%H:%M:%SZ): libtorch $version (python torch $("$python" -c 'import torch; print(torch.__version__)')), threads=$threads, batch=${batch:-per model}, runs=$runs, cpu: ${cpu:-?} ($(nproc) cores)${notes:+, options:$notes}"
 echo "$header"
 
 for model in $models; do

@@ -1,8 +1,8 @@
-// Engine benchmark: times training steps of DCGAN (28x28) and CIFAR ResNet-18 (32x32) on
-// fixed synthetic inputs. bench/run.sh runs this and bench/engine_pytorch.py alternately;
+// Engine benchmark: times training steps of DCGAN (28x28), CIFAR ResNet-18 (32x32) and SimCLR
+// (conv-small with its projection head and NT-Xent over two 28x28 views) on fixed synthetic inputs. bench/run.sh runs this and bench/engine_pytorch.py alternately;
 // both follow the same protocol: seed, build, warm-up steps, then time `steps` steps.
 //
-//   dotnet RepLab.Bench.dll --model dcgan|resnet18 [--threads 2] [--batch 128] [--steps 20] [--warmup 3] [--no-adjoint]
+//   dotnet RepLab.Bench.dll --model dcgan|resnet18|simclr [--threads 2] [--batch 128] [--steps 20] [--warmup 3] [--no-adjoint]
 //
 // Prints one line per model: model=<name> steps_per_s=<value> cpu_s_per_step=<value> first_loss=<value>
 // (first_loss: both sides start from the same seeded weights, so it matches PyTorch's).
@@ -34,12 +34,13 @@ torch.set_num_threads(threads);
 
 foreach (var model in models)
 {
-    var steps = Opt("steps", model == "dcgan" ? 20 : 4);
+    var steps = Opt("steps", model == "resnet18" ? 4 : 20);
     var (rate, cpu, loss) = model switch
     {
         "dcgan" => Dcgan(batch, warmup, steps),
         "resnet18" => ResNet(batch, warmup, steps),
-        _ => throw new ArgumentException($"unknown model '{model}' (dcgan, resnet18)"),
+        "simclr" => Simclr(batch, warmup, steps),
+        _ => throw new ArgumentException($"unknown model '{model}' (dcgan, resnet18, simclr)"),
     };
     Console.WriteLine($"model={model} steps_per_s={rate:F3} cpu_s_per_step={cpu:F3} first_loss={loss:F4}");
 }
@@ -101,6 +102,30 @@ static (double, double, double) ResNet(int batch, int warmup, int steps)
     {
         using var scope = torch.NewDisposeScope();
         var loss = F.cross_entropy(model.forward(x), y);
+        opt.zero_grad();
+        loss.backward();
+        opt.step();
+        return loss.item();
+    });
+}
+
+// SimCLR's step as the simclr plugin takes it: both views through conv-small (512 features) as one
+// batch of 2N, the projection head (512 -> 512 with batch norm -> 128), NT-Xent at temperature 0.5,
+// and SGD with momentum (the same optimizer on both sides: PyTorch has no LARS built in).
+static (double, double, double) Simclr(int batch, int warmup, int steps)
+{
+    torch.manual_seed(0);
+    var shape = new RepLab.Abstractions.ImageShape(1, 28, 28);
+    using var encoder = new RepLab.Plugins.Encoders.ConvSmall.ConvSmallNetwork(shape, new() { Features = 512 });
+    using var head = new RepLab.Plugins.Methods.Common.MlpHead(512, 512, 128);
+    using var opt = new optim.SGD(encoder.parameters().Concat(head.parameters()), lr: 0.1, momentum: 0.9, weight_decay: 1e-6);
+    using var view1 = torch.rand([batch, 1, 28, 28]);
+    using var view2 = torch.rand([batch, 1, 28, 28]);
+    return Time(warmup, steps, () =>
+    {
+        using var scope = torch.NewDisposeScope();
+        var z = head.forward(encoder.forward(torch.cat([view1, view2]))).chunk(2);
+        var loss = RepLab.Plugins.Methods.Common.ContrastiveLosses.NtXent(z[0], z[1], 0.5);
         opt.zero_grad();
         loss.backward();
         opt.step();

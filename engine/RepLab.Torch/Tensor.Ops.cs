@@ -127,6 +127,24 @@ public sealed partial class Tensor
         fixed (long* p = dims) return Wrap(rl_flip(H, p, dims.Length, out var o), o);
     }
 
+    /// <summary>
+    /// <paramref name="k"/> quarter turns in the plane of <paramref name="dim0"/> and <paramref name="dim1"/>
+    /// (from <paramref name="dim0"/> towards <paramref name="dim1"/>), as <c>torch.rot90</c>: one turn flips
+    /// <paramref name="dim1"/> then transposes, two flip both, three flip <paramref name="dim0"/> then transpose.
+    /// </summary>
+    public Tensor rot90(long k = 1, long dim0 = 0, long dim1 = 1) => (((k % 4) + 4) % 4) switch
+    {
+        0 => clone(),
+        1 => Rot(flip(dim1), dim0, dim1),
+        2 => flip(dim0, dim1),
+        _ => Rot(flip(dim0), dim0, dim1),
+    };
+
+    private static Tensor Rot(Tensor flipped, long dim0, long dim1)
+    {
+        using (flipped) return flipped.transpose(dim0, dim1);
+    }
+
     public unsafe Tensor roll(long[] shifts, long[] dims)
     {
         if (shifts.Length != dims.Length) throw new ArgumentException("roll: shifts and dims differ in length");

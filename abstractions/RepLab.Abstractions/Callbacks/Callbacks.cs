@@ -32,3 +32,28 @@ public interface ITrainingCallback : IPlugin
     /// <summary>After every epoch (and its checkpoint).</summary>
     void OnEpochEnd(TrainingState state);
 }
+
+/// <summary>What a stateful callback receives before training starts or resumes.</summary>
+/// <param name="Representation">The method's representation (what the evaluators will score).</param>
+/// <param name="Input">Shape of the training images.</param>
+/// <param name="Classes">Classes of the training labels (0 when the training split has none).</param>
+/// <param name="Device">Where the run's tensors live.</param>
+/// <param name="Plan">Epochs and steps of the run.</param>
+public sealed record CallbackSetup(EncoderModule Representation, ImageShape Input, int Classes, Device Device, TrainingPlan Plan);
+
+/// <summary>
+/// Optional for callbacks that train something of their own (an online probe's head and its
+/// optimizer): built once before training or resuming, and checkpointed with the method under
+/// <c>callback.INDEX.PLUGIN.NAME</c>, so a resumed run continues their state exactly.
+/// </summary>
+public interface IStatefulCallback
+{
+    /// <summary>Makes the callback's modules and optimizers; called once, before training or resuming.</summary>
+    void Build(CallbackSetup setup);
+
+    /// <summary>The modules to checkpoint, by name.</summary>
+    IReadOnlyDictionary<string, Module> Modules { get; }
+
+    /// <summary>The optimizers to checkpoint, by name.</summary>
+    IReadOnlyDictionary<string, optim.Optimizer> Optimizers { get; }
+}

@@ -13,6 +13,29 @@ internal static class DataPlan
     /// <summary>The pretraining splits, concatenated; the labels of the labelled ones are kept, -1 standing for the others' (STL-10's train + unlabeled).</summary>
     public static ImageSet Pretraining(IDataset dataset, DataOptions data)
     {
+        var set = Concatenated(dataset, data);
+        if (data.TrainClasses is null) return set;
+        using (set) return OfClasses(set, data.TrainClasses);
+    }
+
+    /// <summary>The images of <paramref name="set"/> whose label is one of <paramref name="classes"/> (<c>data.train-classes</c>).</summary>
+    public static ImageSet OfClasses(ImageSet set, IReadOnlyCollection<int> classes)
+    {
+        if (set.Labels is null) throw new InvalidDataException($"data.train-classes: the pretraining split {set.Name} has no labels to choose classes by");
+        var missing = classes.Where(c => c >= set.Classes).ToList();
+        if (missing.Count > 0) throw new InvalidDataException($"data.train-classes: {string.Join(", ", missing)} not among the {set.Classes} classes of {set.Name} (0 to {set.Classes - 1})");
+        var labels = set.Labels.data<long>();
+        var keep = Enumerable.Range(0, labels.Length).Where(i => classes.Contains((int)labels[i])).Select(i => (long)i).ToArray();
+        if (keep.Length == 0) throw new InvalidDataException($"data.train-classes: {set.Name} has no image of classes {string.Join(", ", classes)}");
+        using var scope = torch.NewDisposeScope();
+        var index = torch.tensor(keep, keep.Length);
+        var restricted = new ImageSet(set.Images.index_select(0, index), set.Labels.index_select(0, index), set.Classes, $"{set.Name}[classes {string.Join(",", classes)}]");
+        Console.WriteLine($"replab: training on {restricted.Count:N0} images of classes {string.Join(", ", classes)} (data.train-classes)");
+        return restricted;
+    }
+
+    private static ImageSet Concatenated(IDataset dataset, DataOptions data)
+    {
         if (data.PretrainSplits is [var only]) return Load(dataset, only);
         var sets = data.PretrainSplits.Select(split => Load(dataset, split)).ToList();
         try

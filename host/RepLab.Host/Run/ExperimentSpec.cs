@@ -98,6 +98,13 @@ public sealed record DataOptions : IValidatableObject
     public double TrainLabelFraction { get; init; } = 1.0;
 
     /// <summary>
+    /// Classes the method trains on (default all): the pretraining images of other classes are left out,
+    /// as one-class anomaly detection trains on the normal class only (<c>[0]</c>). Needs a labelled
+    /// pretraining split; the evaluators' splits keep every class.
+    /// </summary>
+    public int[]? TrainClasses { get; init; }
+
+    /// <summary>
     /// The encoder's input normalisation, applied inside the encoder so training views, evaluation and
     /// samples all see the same: none (images in [0, 1]), auto (per-channel mean and std of the
     /// pretraining images) or fixed (<c>mean</c> and <c>std</c> below) (default none). The values are
@@ -123,6 +130,8 @@ public sealed record DataOptions : IValidatableObject
             yield return new ValidationResult($"mean has {Mean.Length} values and std {Std.Length}: one each per channel", [nameof(Std)]);
         if (Std is not null && Std.Any(v => !(v > 0) || !double.IsFinite(v)))
             yield return new ValidationResult("std values must be positive and finite", [nameof(Std)]);
+        if (TrainClasses is { Length: 0 } || TrainClasses?.Any(c => c < 0) == true)
+            yield return new ValidationResult("train-classes lists class numbers (0 or more), at least one", [nameof(TrainClasses)]);
         if (Mean is not null && Mean.Any(v => !double.IsFinite(v)))
             yield return new ValidationResult("mean values must be finite", [nameof(Mean)]);
     }

@@ -96,6 +96,8 @@ public sealed class Runner(ExperimentSpec spec, PluginRegistry registry, IReadOn
                 foreach (var (group, settings) in optimizers.Settings)
                     Emit(trackers, new TagSet(DateTimeOffset.UtcNow, $"replab.optimizer.{group}", OptimizerFactory.Describe(settings)));
                 representation = method.Representation;
+                var callbackSetup = new CallbackSetup(representation, train.Shape, labels is null ? 0 : train.Classes, device, plan);
+                foreach (var c in callbacks.OfType<IStatefulCallback>()) c.Build(callbackSetup);
                 foreach (var warning in ViewWarnings(spec, registry, train.Shape.Channels)) Console.Error.WriteLine($"replab: warning: {warning}");
                 var loader = new BatchLoader(train, labels, TrainingImages(trainer, train.Count), trainer.BatchSize, plan.StepsPerEpoch, Pipelines(spec, registry), device, spec.Seed);
                 var loop = new TrainingLoop(spec, method, context, loader, train, callbacks, evaluationSets,

@@ -26,11 +26,29 @@ internal sealed class TrainingLoop(
 {
     private TrainingPlan Plan => context.Plan;
 
-    private void Save(TrainingPosition p) => Checkpoint.Save(checkpointPath, method.Modules, method.Optimizers, p);
+    private readonly (IReadOnlyDictionary<string, Module> Modules, IReadOnlyDictionary<string, optim.Optimizer> Optimizers) state = State(spec, method, callbacks);
+
+    /// <summary>What a checkpoint holds: the method's modules and optimizers, and those of every stateful callback under <c>callback.INDEX.PLUGIN.</c>.</summary>
+    private static (IReadOnlyDictionary<string, Module>, IReadOnlyDictionary<string, optim.Optimizer>) State(
+        ExperimentSpec spec, IMethod method, IReadOnlyList<ITrainingCallback> callbacks)
+    {
+        var modules = new Dictionary<string, Module>(method.Modules);
+        var optimizers = new Dictionary<string, optim.Optimizer>(method.Optimizers);
+        for (var i = 0; i < callbacks.Count; i++)
+        {
+            if (callbacks[i] is not IStatefulCallback stateful) continue;
+            var prefix = $"callback.{i}.{spec.Callbacks[i].Descriptor.Name}.";
+            foreach (var (name, m) in stateful.Modules) modules.Add(prefix + name, m);
+            foreach (var (name, o) in stateful.Optimizers) optimizers.Add(prefix + name, o);
+        }
+        return (modules, optimizers);
+    }
+
+    private void Save(TrainingPosition p) => Checkpoint.Save(checkpointPath, state.Modules, state.Optimizers, p);
 
     public TrainingPosition Resume()
     {
-        var position = Checkpoint.Load(checkpointPath, method.Modules, method.Optimizers, Plan);
+        var position = Checkpoint.Load(checkpointPath, state.Modules, state.Optimizers, Plan);
         Console.WriteLine($"replab: resumed from {checkpointPath} at epoch {position.Epoch + 1}, step {position.GlobalStep}");
         context.Emit(new RunResumed(DateTimeOffset.UtcNow, position.GlobalStep));
         return position;

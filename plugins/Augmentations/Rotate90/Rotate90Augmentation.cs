@@ -55,11 +55,9 @@ public sealed class Rotate90Augmentation(Rotate90Options options) : ILabellingAu
         using var scope = torch.NewDisposeScope();
         var labels = torch.tensor<long>(k, [n], device: batch.device);
         var turns = labels.view(n, 1, 1, 1);
-        // torch.rot90's three cases on dims (H, W): one turn flips W then transposes, two flip both,
-        // three flip H then transpose.
-        var one = batch.flip(3).transpose(2, 3);
-        var two = batch.flip(2, 3);
-        var three = batch.flip(2).transpose(2, 3);
+        var one = batch.rot90(1, 2, 3);
+        var two = batch.rot90(2, 2, 3);
+        var three = batch.rot90(3, 2, 3);
         var rotated = torch.where(turns.eq(1), one, torch.where(turns.eq(2), two, torch.where(turns.eq(3), three, batch)));
         return (rotated.contiguous().MoveToOuterScope(), labels.MoveToOuterScope());
     }

@@ -224,6 +224,9 @@ public class PluginConformanceTests
         var context = new RecordingRunContext();
         var before = Features.Fingerprint(encoder);
         using var evaluation = callback.NeedsEvaluationData ? new EvaluationData(data, test) : null;
+        var stateful = callback as IStatefulCallback;
+        stateful?.Build(new CallbackSetup(encoder, data.Shape, data.Classes, Device.CPU, context.Plan));
+        var stateBefore = stateful?.Modules.Values.Select(Features.Fingerprint).ToList();
         for (var step = 0; step < 2; step++)
         {
             using var stepScope = torch.NewDisposeScope();
@@ -233,6 +236,11 @@ public class PluginConformanceTests
         }
         callback.OnEpochEnd(new TrainingState(context, context.Plan, encoder, null, evaluation, () => new Dictionary<string, double>()));
         context.Logged.Values.Should().OnlyContain(v => double.IsFinite(v));
+        if (stateful is not null)
+        {
+            context.Logged.Should().NotBeEmpty("a callback with state of its own reports what it does");
+            stateful.Modules.Values.Select(Features.Fingerprint).Should().NotEqual(stateBefore, "its state is trained");
+        }
         Features.Fingerprint(encoder).Should().Be(before, "a callback leaves the representation untouched");
         encoder.named_modules().Should().OnlyContain(m => m.module.training, "a callback restores the modes it changes");
     }
