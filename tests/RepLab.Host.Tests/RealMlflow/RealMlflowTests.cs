@@ -1,0 +1,195 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using FluentAssertions;
+using RepLab.Host.Plugins;
+using RepLab.Host.Tests.Tracking;
+using Xunit;
+
+namespace RepLab.Host.Tests.RealMlflow;
+
+/// <summary>
+/// Our tracking against a real MLflow 2.12 server (not the stand-in): runs uploaded through its
+/// REST API, our local file store read by its Python client, a resumed run continuing one server
+/// run, and an outage mid-run healed by <c>replab sync</c>, each metric point on the server once.
+/// </summary>
+[Collection("real MLflow")]
+[Trait("Category", "RealMlflow")]
+public sealed class RealMlflowTests : IDisposable
+{
+    private readonly RealMlflowServer server;
+    private readonly string dir = Directory.CreateTempSubdirectory("replab-real-mlflow-run-").FullName;
+    private readonly string experiment = "itest-" + Guid.NewGuid().ToString("N")[..8];
+    private readonly Dictionary<string, string?> saved = [];
+
+    public RealMlflowTests(RealMlflowServer server)
+    {
+        this.server = server;
+        foreach (var (k, v) in new Dictionary<string, string>
+        {
+            [PluginCatalog.PathVariable] = Repo.BuiltInPlugins,
+            ["MLFLOW_TRACKING_URI"] = server.Uri.ToString(),
+            ["REPLAB_LOCAL_STORE"] = Store,
+        })
+        {
+            saved[k] = Environment.GetEnvironmentVariable(k);
+            Environment.SetEnvironmentVariable(k, v);
+        }
+    }
+
+    private string Store => Path.Combine(dir, "mlruns");
+
+    private string Runs => Path.Combine(dir, "runs");
+
+    public void Dispose()
+    {
+        foreach (var (k, v) in saved) Environment.SetEnvironmentVariable(k, v);
+        Directory.Delete(dir, recursive: true);
+    }
+
+    private string Experiment(int epochs = 2, int trainSize = 96)
+    {
+        var path = Path.Combine(dir, "exp.yaml");
+        File.WriteAllText(path, $$"""
+            name: tracked
+            seed: 2
+            dataset: { plugin: synthetic, train-size: {{trainSize}}, test-size: 32 }
+            encoder: { plugin: conv-small, features: 8 }
+            method: { plugin: autoencoder }
+            trainer: { epochs: {{epochs}}, batch-size: 16, threads: 1, log-every: 1 }
+            evaluation: [{ plugin: knn, k: 5 }]
+            tracking: { experiment: {{experiment}} }
+            """);
+        return path;
+    }
+
+    private static string RunFolder(string runs) => Directory.GetDirectories(Path.Combine(runs, "tracked")).Single();
+
+    /// <summary>metrics.jsonl's points by key: what the run logged, each step once.</summary>
+    private static Dictionary<string, List<(long Step, double Value)>> Logged(string folder) =>
+        File.ReadAllLines(Path.Combine(folder, "metrics.jsonl")).Select(l => JsonDocument.Parse(l).RootElement)
+            .Where(e => e.GetProperty("kind").GetString() == "metric")
+            .GroupBy(e => e.GetProperty("key").GetString()!)
+            .ToDictionary(g => g.Key, g => g.Select(e => (e.GetProperty("step").GetInt64(), e.GetProperty("value").GetDouble())).ToList());
+
+    /// <summary>The server's run holds every logged point exactly once, with the same values.</summary>
+    private void ShouldHoldEveryPointOnce(JsonNode run, string folder)
+    {
+        var id = run["info"]!["run_id"]!.GetValue<string>();
+        var logged = Logged(folder);
+        logged.Should().ContainKey("loss/recon-mse");
+        foreach (var (key, points) in logged)
+        {
+            var remote = server.History(id, key);
+            remote.Select(p => p.Step).Should().OnlyHaveUniqueItems($"no step of {key} is on the server twice");
+            remote.OrderBy(p => p.Step).Select(p => p.Step).Should().Equal(points.OrderBy(p => p.Step).Select(p => p.Step), $"every point of {key} reached the server");
+            var values = remote.ToDictionary(p => p.Step, p => p.Value);
+            foreach (var (step, value) in points) values[step].Should().BeApproximately(value, Math.Abs(value) * 1e-12 + 1e-300, $"{key} at step {step}");
+        }
+    }
+
+    private static string Param(JsonNode run, string key) =>
+        run["data"]!["params"]!.AsArray().Single(p => p!["key"]!.GetValue<string>() == key)!["value"]!.GetValue<string>();
+
+    private static Dictionary<string, string> Tags(JsonNode run) =>
+        run["data"]!["tags"]!.AsArray().ToDictionary(t => t!["key"]!.GetValue<string>(), t => t!["value"]!.GetValue<string>());
+
+    [Fact]
+    public void A_run_reaches_the_server_with_params_tags_every_metric_point_artifacts_and_status()
+    {
+        var (code, stdout, stderr) = CliRunner.Run("run", Experiment(), "--runs-dir", Runs);
+        code.Should().Be(0, stderr + stdout);
+        var run = server.Runs(experiment).Should().ContainSingle().Subject;
+        run["info"]!["status"]!.GetValue<string>().Should().Be("FINISHED");
+        run["info"]!["run_name"]!.GetValue<string>().Should().Be("tracked");
+        Param(run, "trainer.epochs").Should().Be("2");
+        Param(run, "method.plugin").Should().Be("autoencoder");
+        Tags(run).Should().ContainKeys("replab.config_hash", "replab.plugin.method", "replab.local_run_id");
+        ShouldHoldEveryPointOnce(run, RunFolder(Runs));
+        server.Artifacts(run["info"]!["run_id"]!.GetValue<string>()).Should().Contain(["config.yaml", "evaluation.json", "encoder.safetensors"]);
+    }
+
+    [Fact]
+    public void The_real_mlflow_client_reads_our_file_store()
+    {
+        CliRunner.Run("run", Experiment(), "--runs-dir", Runs).code.Should().Be(0);
+        var json = server.Python($$"""
+            import json
+            from mlflow import MlflowClient
+            c = MlflowClient("file://{{Store}}")
+            e = c.get_experiment_by_name("{{experiment}}")
+            out = []
+            for r in c.search_runs([e.experiment_id]):
+                hist = {k: [[m.step, m.value] for m in c.get_metric_history(r.info.run_id, k)] for k in r.data.metrics}
+                out.append({"status": r.info.status, "name": r.info.run_name, "params": r.data.params,
+                            "tags": sorted(r.data.tags), "history": hist,
+                            "artifacts": sorted(a.path for a in c.list_artifacts(r.info.run_id))})
+            print(json.dumps(out))
+            """);
+        var runs = JsonNode.Parse(json)!.AsArray();
+        var run = runs.Should().ContainSingle().Subject!;
+        run["status"]!.GetValue<string>().Should().Be("FINISHED");
+        run["name"]!.GetValue<string>().Should().Be("tracked");
+        run["params"]!["trainer.batch-size"]!.GetValue<string>().Should().Be("16");
+        run["tags"]!.AsArray().Select(t => t!.GetValue<string>()).Should().Contain("replab.config_hash");
+        run["artifacts"]!.AsArray().Select(a => a!.GetValue<string>()).Should().Contain(["config.yaml", "evaluation.json"]);
+        var logged = Logged(RunFolder(Runs));
+        var history = run["history"]!.AsObject();
+        history.Select(h => h.Key).Should().BeEquivalentTo(logged.Keys, "the client sees every metric we logged");
+        foreach (var (key, points) in logged)
+            history[key]!.AsArray().Select(p => p![0]!.GetValue<long>()).OrderBy(s => s).Should().Equal(points.Select(p => p.Step).OrderBy(s => s), key);
+    }
+
+    [Fact]
+    public void A_resumed_run_continues_the_same_server_run_with_every_step_once()
+    {
+        var exp = Experiment(epochs: 3);
+        CliRunner.Run("run", exp, "--runs-dir", Runs, "--stop-after-steps", "7").code.Should().Be(130);
+        server.Runs(experiment).Should().ContainSingle().Which["info"]!["status"]!.GetValue<string>().Should().Be("KILLED");
+        var (code, stdout, stderr) = CliRunner.Run("run", exp, "--runs-dir", Runs, "--resume");
+        code.Should().Be(0, stderr + stdout);
+        var run = server.Runs(experiment).Should().ContainSingle("the resumed run is the same server run").Subject;
+        run["info"]!["status"]!.GetValue<string>().Should().Be("FINISHED");
+        ShouldHoldEveryPointOnce(run, RunFolder(Runs));
+        server.History(run["info"]!["run_id"]!.GetValue<string>(), "loss/recon-mse").Should().HaveCount(18, "three epochs of six steps");
+    }
+
+    [Fact]
+    public void An_outage_mid_run_loses_and_duplicates_nothing_once_replab_sync_has_run()
+    {
+        var exp = Experiment(epochs: 4, trainSize: 256);
+        // Stop the server once the run has logged some steps; the run goes on offline.
+        var stopper = Task.Run(() =>
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(120);
+            while (DateTime.UtcNow < deadline)
+            {
+                var logs = Directory.Exists(Runs) ? Directory.GetFiles(Runs, "metrics.jsonl", SearchOption.AllDirectories) : [];
+                if (logs.Length == 1 && File.ReadLines(logs[0]).Count(l => l.Contains("loss/recon-mse")) >= 8) break;
+                Thread.Sleep(20);
+            }
+            server.Stop();
+        });
+        try
+        {
+            var (code, stdout, stderr) = CliRunner.Run("run", exp, "--runs-dir", Runs);
+            code.Should().Be(0, "training goes on through the outage: " + stderr + stdout);
+            stopper.Wait(TimeSpan.FromSeconds(150)).Should().BeTrue();
+            Logged(RunFolder(Runs))["loss/recon-mse"].Should().HaveCount(64, "every step is kept locally");
+        }
+        finally
+        {
+            stopper.Wait(TimeSpan.FromSeconds(150));
+            server.Start();
+        }
+        var before = server.Runs(experiment);
+        if (before.Count == 1)
+            server.History(before[0]["info"]!["run_id"]!.GetValue<string>(), "loss/recon-mse").Count.Should().BeLessThan(64, "the server missed the steps after the outage");
+
+        var sync = CliRunner.Run("sync", "--to", server.Uri.ToString(), "--store", Store);
+        sync.code.Should().Be(0, sync.stderr);
+        var run = server.Runs(experiment).Should().ContainSingle("the run is not created twice").Subject;
+        run["info"]!["status"]!.GetValue<string>().Should().Be("FINISHED");
+        ShouldHoldEveryPointOnce(run, RunFolder(Runs));
+        CliRunner.Run("sync", "--to", server.Uri.ToString(), "--store", Store).stdout.Should().Contain("(0 new metric points)", "a second sync sends nothing");
+    }
+}
