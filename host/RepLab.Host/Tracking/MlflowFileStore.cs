@@ -320,6 +320,10 @@ public sealed class LocalRun : IDisposable
         {
             if (!metricFiles.TryGetValue(key, out var f))
             {
+                // MLflow's file store keeps a metric as a file named by its key, so one key cannot be a folder of another.
+                var clash = metricFiles.Keys.FirstOrDefault(k => k.StartsWith(key + "/", StringComparison.Ordinal) || key.StartsWith(k + "/", StringComparison.Ordinal));
+                if (clash is not null)
+                    throw new InvalidOperationException($"metric '{key}' cannot be logged beside '{clash}': in MLflow's file store one key cannot be the folder of another (rename one, e.g. '{key.Replace('/', '-')}')");
                 var path = Path.Combine(Directory, "metrics", key);
                 System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
                 f = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, bufferSize: 4096);

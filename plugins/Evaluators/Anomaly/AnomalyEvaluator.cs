@@ -26,7 +26,7 @@ public sealed record AnomalyOptions : PluginOptions
 /// memory; a test image's score is its mean cosine distance to its k nearest normal images; the
 /// AUROC separates the test images of the normal class from all others. Pretraining on the normal
 /// class only is the experiment's <c>data.train-classes: [c]</c>. Reports <c>eval/anomaly/auroc</c>
-/// (the mean over classes with <c>normal-class: -1</c>, each class's under <c>eval/anomaly/auroc/class-C</c>).
+/// (the mean over classes with <c>normal-class: -1</c>, each class's under <c>eval/anomaly/auroc-class-C</c>).
 /// </summary>
 [Plugin("anomaly", Summary = "one-class anomaly detection: AUROC of the kNN distance to normal features", Citation = "Bergman et al., arXiv:2002.10445, 2020")]
 public sealed class AnomalyEvaluator(AnomalyOptions options) : IEvaluator
@@ -54,7 +54,7 @@ public sealed class AnomalyEvaluator(AnomalyOptions options) : IEvaluator
             var normal = memory.index_select(0, torch.tensor(rows, rows.Length).to(context.Device));
             var scores = Scores(normal, test, Math.Min(options.K, (int)normal.size(0)), options.Chunk);
             var auroc = Auroc(scores, truth.Select(y => y != c).ToArray());
-            context.Log($"eval/anomaly/auroc/class-{c}", auroc);
+            context.Log($"eval/anomaly/auroc-class-{c}", auroc);
             aurocs.Add(auroc);
         }
         var mean = aurocs.Average();

@@ -45,6 +45,19 @@ public class MlflowFileStoreTests : IDisposable
     }
 
     [Fact]
+    public void A_metric_key_that_would_be_the_folder_of_another_is_refused_by_name()
+    {
+        var store = new MlflowFileStore(root);
+        using var tracker = new MlflowTracker(store);
+        tracker.Emit(Started());
+        tracker.Emit(new MetricLogged(DateTimeOffset.UtcNow, "eval/auroc", 0.5, 0));
+        var act = () => tracker.Emit(new MetricLogged(DateTimeOffset.UtcNow, "eval/auroc/class-1", 0.5, 0));
+        act.Should().Throw<InvalidOperationException>().WithMessage("*'eval/auroc/class-1'*'eval/auroc'*");
+        tracker.Emit(new MetricLogged(DateTimeOffset.UtcNow, "eval/auroc-class-1", 0.5, 0));
+        tracker.Emit(new RunEnded(DateTimeOffset.UtcNow, RunStatus.Finished, null));
+    }
+
+    [Fact]
     public void Experiment_meta_has_every_field_and_the_id_of_its_folder()
     {
         var store = new MlflowFileStore(root);

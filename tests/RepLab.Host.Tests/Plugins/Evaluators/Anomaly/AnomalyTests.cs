@@ -34,7 +34,7 @@ public class AnomalyTests
         var auroc = new AnomalyEvaluator(new AnomalyOptions { NormalClass = normal }).Evaluate(encoder, new EvaluationData(probe, test), context)["eval/anomaly/auroc"];
         if (separable) auroc.Should().Be(1);
         else auroc.Should().BeInRange(0.42, 0.58);
-        context.Logged.Keys.Where(k => k.StartsWith("eval/anomaly/auroc/class-")).Should().HaveCount(normal < 0 ? 4 : 1);
+        context.Logged.Keys.Where(k => k.StartsWith("eval/anomaly/auroc-class-")).Should().HaveCount(normal < 0 ? 4 : 1);
         context.Logged["eval/anomaly/k"].Should().Be(2);
     }
 }
