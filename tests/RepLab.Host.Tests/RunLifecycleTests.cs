@@ -273,4 +273,21 @@ public class RunLifecycleTests() : CliHarness("replab-run-")
         Cli("run", exp, "--runs-dir", runs).code.Should().Be(0);
         File.ReadAllLines(metrics).Count(l => l.Contains("\"kind\":\"start\"")).Should().Be(1, "a new run of the folder starts its log afresh");
     }
+
+    [Fact]
+    public void The_mlflow_store_records_every_step_once_across_a_kill_and_a_resume()
+    {
+        var exp = Experiment();
+        var runs = Path.Combine(Dir, "runs");
+        Cli("run", exp, "--runs-dir", runs, "--stop-after-steps", "4").code.Should().Be(130);
+        var metric = Directory.GetFiles(Path.Combine(Dir, "mlruns"), "recon-mse", SearchOption.AllDirectories).Single();
+        var killed = File.ReadAllLines(metric);
+        // What a SIGKILL after step 5 would have left in the store: steps 4 and 5, the checkpoint at 4, a line cut short.
+        File.AppendAllText(metric, "1700000000000 0.25 4\n1700000000000 0.25 5\n1700000000000 0.2");
+        Cli("run", exp, "--runs-dir", runs, "--resume").code.Should().Be(0);
+        var lines = File.ReadAllLines(metric);
+        lines.Select(l => long.Parse(l.Split(' ')[2])).Should().Equal(Enumerable.Range(0, 12).Select(i => (long)i), "each of the 12 steps once, in order");
+        lines.Take(killed.Length + 2).Should().Equal([.. killed, "1700000000000 0.25 4", "1700000000000 0.25 5"], "what the store held stays (a server cannot delete points)");
+        lines.Should().OnlyContain(l => l.Split(' ').Length == 3, "the cut line was dropped, not merged into the next point");
+    }
 }

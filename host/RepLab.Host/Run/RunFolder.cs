@@ -64,6 +64,8 @@ internal sealed partial class RunFolder : IDisposable
             var checkpoints = System.IO.Path.GetDirectoryName(folder.Checkpoint)!;
             if (!resume && Directory.Exists(checkpoints)) Directory.Delete(checkpoints, recursive: true);
             Directory.CreateDirectory(checkpoints);
+            var removed = RemoveLeftovers(path);
+            if (removed > 0) Console.WriteLine($"replab: removed {removed} temporary file{(removed == 1 ? "" : "s")} left by an interrupted write in {path}");
             File.WriteAllText(folder.ConfigFile, spec.Config.ToYaml());
             return folder;
         }
@@ -72,6 +74,24 @@ internal sealed partial class RunFolder : IDisposable
             folder.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Deletes what a killed atomic write leaves behind in a run folder (safe only under the run's
+    /// lock): checkpoint and artifact temporaries (<c>.NAME.PID.GUID.tmp</c>) and <c>metrics.jsonl.tmp</c>.
+    /// The completed files they would have replaced are untouched. Returns how many were removed.
+    /// </summary>
+    public static int RemoveLeftovers(string path)
+    {
+        var removed = 0;
+        foreach (var file in Directory.EnumerateFiles(path, "*.tmp", SearchOption.AllDirectories))
+        {
+            var name = System.IO.Path.GetFileName(file);
+            if (!(name.StartsWith('.') || name == "metrics.jsonl.tmp")) continue;
+            File.Delete(file);
+            removed++;
+        }
+        return removed;
     }
 
     private static FileStream Lock(string path)

@@ -292,8 +292,30 @@ public sealed class LocalRun : IDisposable
     }
 
     /// <summary>Opens an existing run for writing again (a resumed training run): RUNNING, no end time.</summary>
-    public static LocalRun Reopen(LocalRunInfo info) =>
-        new(MlflowFileStore.SetStatus(info, RunStatus.Running, null));
+    public static LocalRun Reopen(LocalRunInfo info)
+    {
+        // A writer killed mid-line left a partial last line; appending to it would merge two points.
+        var metrics = Path.Combine(info.Directory, "metrics");
+        if (System.IO.Directory.Exists(metrics))
+            foreach (var file in System.IO.Directory.EnumerateFiles(metrics, "*", SearchOption.AllDirectories))
+                TrimPartialLine(file);
+        // Temporaries of an interrupted atomic write (meta.yaml, params, the uploader's state).
+        foreach (var tmp in System.IO.Directory.EnumerateFiles(info.Directory, ".tmp-*", SearchOption.AllDirectories)) File.Delete(tmp);
+        return new(MlflowFileStore.SetStatus(info, RunStatus.Running, null));
+    }
+
+    private static void TrimPartialLine(string file)
+    {
+        using var f = new FileStream(file, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+        var end = f.Length;
+        while (end > 0)
+        {
+            f.Position = end - 1;
+            if (f.ReadByte() == '\n') break;
+            end--;
+        }
+        if (end < f.Length) f.SetLength(end);
+    }
 
     /// <summary>The run's meta as last written.</summary>
     public LocalRunInfo Info { get; private set; }

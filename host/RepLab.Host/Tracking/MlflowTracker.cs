@@ -27,6 +27,9 @@ public sealed class MlflowTracker : ITracker
 
     public MlflowFileStore Store { get; }
 
+    /// <summary>After a resume: the last step each metric of the store run already holds.</summary>
+    private Dictionary<string, long>? recorded;
+
     /// <summary>The local run being written, once RunStarted arrived.</summary>
     public LocalRunInfo? Run => run?.Info;
 
@@ -38,6 +41,10 @@ public sealed class MlflowTracker : ITracker
                 Start(s);
                 break;
             case MetricLogged m:
+                // A resumed run re-logs the steps its interrupted attempt logged after the checkpoint: the
+                // store (and the server it feeds, which cannot delete points) keeps them once. Resuming is
+                // bitwise, so the values are the same.
+                if (recorded is not null && recorded.TryGetValue(MlflowNames.Sanitize(m.Key), out var last) && m.Step <= last) break;
                 Current(e).LogMetric(m.Key, m.Value, m.Step, m.Time);
                 break;
             case TagSet t:
@@ -45,6 +52,7 @@ public sealed class MlflowTracker : ITracker
                 break;
             case RunResumed r:
                 Current(e).SetTag("replab.resumed_at_step", r.Step.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                recorded = MlflowFileStore.MetricKeys(run!.Directory).ToDictionary(k => k, k => MlflowFileStore.ReadMetric(run.Directory, k).Select(p => p.Step).DefaultIfEmpty(-1).Max());
                 break;
             case ArtifactLogged a:
                 Current(e).LogArtifact(a.LocalPath, a.ArtifactPath);

@@ -39,6 +39,36 @@ public class RunFolderTests() : CliHarness("replab-runfolder-")
         Cli("run", exp, "--runs-dir", runs).code.Should().Be(0, "the lock goes with its holder");
     }
 
+    [Fact]
+    public void Temporary_files_of_a_killed_write_are_removed_on_the_next_start_and_finished_files_kept()
+    {
+        var exp = Experiment();
+        var runs = Path.Combine(Dir, "runs");
+        Cli("run", exp, "--runs-dir", runs, "--stop-after-steps", "1").code.Should().Be(130);
+        var folder = Directory.GetDirectories(Path.Combine(runs, "tiny")).Single();
+        // What a SIGKILL in the middle of the atomic writes leaves: the temporaries beside the finished files.
+        var leftovers = new[]
+        {
+            Path.Combine(folder, "checkpoints", ".last.safetensors.4242.0123456789abcdef0123456789abcdef.tmp"),
+            Path.Combine(folder, "artifacts", ".encoder.safetensors.4242.fedcba9876543210fedcba9876543210.tmp"),
+            Path.Combine(folder, "metrics.jsonl.tmp"),
+        };
+        foreach (var f in leftovers)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(f)!);
+            File.WriteAllText(f, "half a write");
+        }
+        var mine = Path.Combine(folder, "artifacts", "notes.tmp");
+        File.WriteAllText(mine, "a user's own file");
+        var checkpoint = File.ReadAllBytes(Path.Combine(folder, "checkpoints", "last.safetensors"));
+        var (code, stdout, stderr) = Cli("run", exp, "--runs-dir", runs, "--resume");
+        code.Should().Be(0, stderr);
+        stdout.Should().Contain("removed 3 temporary files left by an interrupted write");
+        leftovers.Should().OnlyContain(f => !File.Exists(f));
+        File.Exists(mine).Should().BeTrue("only the names our atomic writes use are removed");
+        checkpoint.Length.Should().BeGreaterThan(0);
+    }
+
     [Theory]
     [InlineData("../../escaped", "_.._escaped")]
     [InlineData("/etc/passwd", "_etc_passwd")]
