@@ -14,7 +14,7 @@ internal static class TrackingCommands
     {
         var store = new Option<string?>("--store") { Description = "Local MLflow store (default: MLFLOW_TRACKING_URI when it is a path, else REPLAB_LOCAL_STORE or ./mlruns)" };
         var experiment = new Option<string?>("--experiment") { Description = "Only runs of this experiment" };
-        var repair = new Option<bool>("--repair") { Description = "Mark RUNNING runs whose process is gone as FAILED" };
+        var repair = new Option<bool>("--repair") { Description = "Mark RUNNING runs whose process is gone as FAILED; rebuild damaged meta.yaml files; drop unreadable metric lines" };
         var to = new Option<string?>("--to") { Description = "Tracking server URI (default: MLFLOW_TRACKING_URI)" };
 
         var runs = new Command("runs", "List local runs: status, key params and final metrics") { experiment, repair, store };
@@ -22,9 +22,17 @@ internal static class TrackingCommands
         {
             var fileStore = new MlflowFileStore(StorePath(r.GetValue(store)));
             if (r.GetValue(repair))
+            {
+                foreach (var damage in StoreDoctor.Repair(fileStore))
+                    Console.WriteLine($"repaired {damage.File}: {damage.Problem}");
                 foreach (var run in RunRepair.Repair(fileStore, r.GetValue(experiment)))
                     Console.WriteLine($"marked run {run.RunId} ({run.RunName}) FAILED: its process is gone");
+            }
             WriteTable(fileStore, r.GetValue(experiment));
+            var damaged = StoreDoctor.Examine(fileStore);
+            foreach (var d in damaged) Console.WriteLine($"damaged: {d.File}: {d.Problem}");
+            if (damaged.Count > 0)
+                Console.WriteLine($"{damaged.Count} damaged file{(damaged.Count == 1 ? "" : "s")} in the store; replab runs --repair fixes {(damaged.All(d => d.Repairable) ? "them" : "what it can")}");
             return 0;
         }));
 
@@ -67,7 +75,7 @@ internal static class TrackingCommands
                 .Where(p => p.Key.EndsWith("plugin", StringComparison.Ordinal) || p.Key == "seed")
                 .Select(p => $"{p.Key}={p.Value}");
             var metrics = MlflowFileStore.MetricKeys(run.Directory)
-                .Select(k => (k, points: MlflowFileStore.ReadMetric(run.Directory, k)))
+                .Select(k => (k, points: ReadableMetric(run.Directory, k)))
                 .Where(m => m.points.Count > 0)
                 .Take(6)
                 .Select(m => $"{m.k}={m.points[^1].Value.ToString("G4", CultureInfo.InvariantCulture)}");
@@ -85,6 +93,13 @@ internal static class TrackingCommands
                 Markup.Escape(string.Join(' ', parameters)), Markup.Escape(string.Join(' ', metrics)));
         }
         Terminal.Now().Write(table);
+    }
+
+    /// <summary>A metric's points, or none when its file is damaged (listed under the table instead).</summary>
+    private static IReadOnlyList<MetricPoint> ReadableMetric(string runDir, string key)
+    {
+        try { return MlflowFileStore.ReadMetric(runDir, key); }
+        catch (Exception e) when (e is InvalidDataException or FormatException or OverflowException) { return []; }
     }
 
     private static int Guard(bool verbose, Func<int> action)

@@ -126,6 +126,18 @@ public sealed class MlflowFileStore
     /// <summary>The run of a run directory, or null when its <c>meta.yaml</c> is missing or unreadable.</summary>
     public static LocalRunInfo? TryReadRunInfo(string runDir)
     {
+        try
+        {
+            return ReadRunInfo(runDir);
+        }
+        catch (Exception e) when (e is FormatException or OverflowException or InvalidCastException)
+        {
+            return null;
+        }
+    }
+
+    private static LocalRunInfo? ReadRunInfo(string runDir)
+    {
         var m = TryReadYaml(Path.Combine(runDir, "meta.yaml"));
         if (m is null || m.GetValueOrDefault("run_id") is not { } runId) return null;
         return new LocalRunInfo(runId, m.GetValueOrDefault("experiment_id") ?? "", m.GetValueOrDefault("run_name") ?? "",
@@ -257,6 +269,12 @@ public sealed class MlflowFileStore
     /// <summary>A YAML single-quoted scalar; line breaks become spaces since names are single-line.</summary>
     private static string Q(string s) => "'" + s.Replace("'", "''").Replace('\n', ' ').Replace('\r', ' ') + "'";
 
+    /// <summary>Whether <paramref name="path"/> is a readable YAML mapping (a meta.yaml MLflow can load).</summary>
+    internal static bool IsReadableMeta(string path) => TryReadYaml(path) is not null;
+
+    /// <summary>Writes an experiment's meta.yaml (repairs use it for an experiment that lost its own).</summary>
+    internal void WriteExperiment(string id, string name) => WriteExperimentMeta(id, name);
+
     private static Dictionary<string, string?>? TryReadYaml(string path)
     {
         if (!File.Exists(path)) return null;
@@ -269,7 +287,7 @@ public sealed class MlflowFileStore
                 kv => ((YamlScalarNode)kv.Key).Value!,
                 kv => kv.Value is YamlScalarNode s ? s.Value : null);
         }
-        catch (Exception e) when (e is YamlDotNet.Core.YamlException or IOException or InvalidCastException)
+        catch (Exception e) when (e is YamlDotNet.Core.YamlException or IOException or InvalidCastException or InvalidOperationException)
         {
             return null;
         }

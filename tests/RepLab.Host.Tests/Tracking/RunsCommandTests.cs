@@ -54,6 +54,47 @@ public class RunsCommandTests : IDisposable
     }
 
     [Fact]
+    public void Damaged_store_files_are_listed_by_name_and_repair_brings_the_runs_back()
+    {
+        var store = new MlflowFileStore(root);
+        string Run(string experiment, string name)
+        {
+            using var t = new MlflowTracker(store);
+            t.Emit(MlflowFileStoreTests.Started(experiment, name));
+            t.Emit(new MetricLogged(DateTimeOffset.UtcNow, "loss", 0.5, 0));
+            t.Emit(new MetricLogged(DateTimeOffset.UtcNow, "loss", 0.25, 1));
+            t.Emit(new RunEnded(DateTimeOffset.UtcNow, RunStatus.Finished, null));
+            return t.Run!.Directory;
+        }
+        var empty = Run("e", "empty-meta");
+        var garbage = Run("e", "garbage-meta");
+        var truncated = Run("e", "truncated-metric");
+        var orphan = Run("lost", "no-experiment-meta");
+        File.WriteAllText(Path.Combine(empty, "meta.yaml"), "");
+        File.WriteAllText(Path.Combine(garbage, "meta.yaml"), "run_id: [unclosed\n\u0001");
+        File.AppendAllText(Path.Combine(truncated, "metrics", "loss"), "17000000 0.1");
+        File.Delete(Path.Combine(Path.GetDirectoryName(orphan)!, "meta.yaml"));
+
+        var (code, stdout, stderr) = CliRunner.Run("runs", "--store", root);
+        code.Should().Be(0, stderr);
+        stdout.Should().Contain($"damaged: {Path.Combine(empty, "meta.yaml")}: unreadable run meta.yaml")
+            .And.Contain($"damaged: {Path.Combine(garbage, "meta.yaml")}")
+            .And.Contain($"damaged: {Path.Combine(truncated, "metrics", "loss")}: the last line '17000000 0.1' was cut short")
+            .And.Contain($"damaged: {Path.Combine(Path.GetDirectoryName(orphan)!, "meta.yaml")}: experiment without meta.yaml")
+            .And.Contain("4 damaged files in the store; replab runs --repair fixes them");
+
+        (code, stdout, _) = CliRunner.Run("runs", "--store", root, "--repair");
+        code.Should().Be(0);
+        stdout.Should().Contain("repaired").And.NotContain("damaged:");
+        var runs = store.Runs();
+        runs.Select(r => r.RunName).Should().Contain(["empty-meta", "garbage-meta", "truncated-metric", "no-experiment-meta"], "every run is listed again");
+        runs.Single(r => r.RunName == "empty-meta").Status.Should().Be(RunStatus.Failed, "a rebuilt run does not claim it finished");
+        MlflowFileStore.ReadMetric(truncated, "loss").Select(p => p.Value).Should().Equal([0.5, 0.25], "the complete points are kept");
+        store.Experiments().Should().Contain(e => e.Name.StartsWith("recovered-"));
+        StoreDoctor.Examine(store).Should().BeEmpty();
+    }
+
+    [Fact]
     public void Repair_leaves_runs_of_live_processes_alone()
     {
         var store = new MlflowFileStore(root);
