@@ -60,6 +60,19 @@ public sealed class PluginCatalog
             var dll = deps[..^".deps.json".Length] + ".dll";
             if (File.Exists(dll)) AddAssembly(dll);
         }
+        // A dll that is neither a plugin (no deps.json of its own) nor a dependency some plugin beside
+        // it lists is not loaded; say so rather than ignore it (a copied file, a half-finished build).
+        foreach (var dir in Directory.EnumerateDirectories(folder, "*", SearchOption.AllDirectories).Prepend(folder))
+        {
+            var listed = string.Concat(Directory.EnumerateFiles(dir, "*.deps.json").Select(File.ReadAllText));
+            foreach (var dll in Directory.EnumerateFiles(dir, "*.dll").Order(StringComparer.Ordinal))
+            {
+                var name = Path.GetFileName(dll);
+                if (File.Exists(Path.ChangeExtension(dll, ".deps.json")) || listed.Contains(name + "\"", StringComparison.OrdinalIgnoreCase)) continue;
+                failures.Add(new(Path.GetFullPath(dll), $"not loaded: {name} has no {Path.GetFileNameWithoutExtension(name)}.deps.json beside it and no plugin in its folder depends on it " +
+                    "(a plugin's build output holds both files: copy the whole output folder)"));
+            }
+        }
         return this;
     }
 

@@ -36,6 +36,26 @@ public class PluginLoadingTests : IDisposable
     }
 
     [Fact]
+    public void A_stray_dll_without_deps_json_is_reported_and_a_listed_dependency_is_not()
+    {
+        // A plugin's build output copied whole, plus a file of random bytes named like an assembly.
+        var folder = Path.Combine(temp, "plugins");
+        foreach (var f in Directory.EnumerateFiles(Repo.Fixture("PluginA")))
+            {
+            Directory.CreateDirectory(folder);
+            File.Copy(f, Path.Combine(folder, Path.GetFileName(f)));
+        }
+        var random = new byte[4096];
+        new Random(3).NextBytes(random);
+        File.WriteAllBytes(Path.Combine(folder, "Stray.dll"), random);
+        var catalog = new PluginCatalog().AddFolder(folder);
+        catalog.Plugins.Select(p => p.Id).Should().Equal("augmentation/offset-a");
+        var failure = catalog.Failures.Should().ContainSingle().Subject;
+        failure.Path.Should().EndWith("Stray.dll");
+        failure.Reason.Should().Contain("no Stray.deps.json").And.Contain("not loaded");
+    }
+
+    [Fact]
     public void An_assembly_with_one_refused_plugin_loads_none_of_them_and_says_which()
     {
         var catalog = new PluginCatalog().AddFolder(Repo.BuiltInPlugins).AddFolder(Repo.Fixture("PluginClash"));
