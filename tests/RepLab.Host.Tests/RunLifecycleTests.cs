@@ -275,6 +275,49 @@ public class RunLifecycleTests() : CliHarness("replab-run-")
     }
 
     [Fact]
+    public void A_full_disk_under_the_mlflow_store_does_not_stop_training_or_lose_a_record()
+    {
+        // A real full disk: the store on a 1 MiB tmpfs (the tests run as root, as ./replab and CI do).
+        var store = Path.Combine(Dir, "mlruns");
+        Directory.CreateDirectory(store);
+        Sh($"mount -t tmpfs -o size=1m replab-full {store}");
+        try
+        {
+            var exp = Experiment();
+            var runs = Path.Combine(Dir, "runs");
+            Cli("run", exp, "--runs-dir", runs, "--stop-after-steps", "4").code.Should().Be(130);
+            var metric = Directory.GetFiles(store, "recon-mse", SearchOption.AllDirectories).Single();
+            var before = File.ReadAllText(metric);
+            // Fill what is left of the disk.
+            using (var filler = new FileStream(Path.Combine(store, ".filler"), FileMode.Create))
+            {
+                var block = new byte[4096];
+                try { while (true) filler.Write(block); }
+                catch (IOException) { /* full */ }
+            }
+            var (code, stdout, stderr) = Cli("run", exp, "--runs-dir", runs, "--resume");
+            code.Should().Be(0, "training and evaluation finish: " + stderr + stdout);
+            stderr.Should().Contain("cannot be written").And.Contain("No space left on device").And.Contain("metrics.jsonl");
+            File.ReadAllLines(Path.Combine(RunFolder(runs), "metrics.jsonl")).Count(l => l.Contains("\"key\":\"loss/recon-mse\""))
+                .Should().Be(12, "the run folder's log has every step");
+            File.Exists(Path.Combine(RunFolder(runs), "artifacts", "encoder.safetensors")).Should().BeTrue();
+            File.ReadAllText(metric).Should().StartWith(before, "what the store held stays");
+        }
+        finally
+        {
+            Sh($"umount {store}");
+        }
+    }
+
+    private static void Sh(string command)
+    {
+        using var p = Process.Start(new ProcessStartInfo("sh", ["-c", command]) { RedirectStandardError = true })!;
+        var err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0) throw new InvalidOperationException($"'{command}' failed ({err.Trim()}): this test mounts a tmpfs and needs root, as ./replab test and CI run");
+    }
+
+    [Fact]
     public void The_mlflow_store_records_every_step_once_across_a_kill_and_a_resume()
     {
         var exp = Experiment();

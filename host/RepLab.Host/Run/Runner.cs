@@ -63,7 +63,9 @@ public sealed class Runner(ExperimentSpec spec, PluginRegistry registry, IReadOn
 
         using var jsonl = new JsonLinesTracker(folder.MetricsFile, append: resumed);
         // MLFLOW_TRACKING_URI, as in MLflow, points any experiment at a server without editing it.
-        using var mlflow = Tracking.TrackerFactory.Create(Environment.GetEnvironmentVariable("MLFLOW_TRACKING_URI") is { Length: > 0 } env ? env : spec.Tracking.Uri);
+        using var mlflowStore = Tracking.TrackerFactory.Create(Environment.GetEnvironmentVariable("MLFLOW_TRACKING_URI") is { Length: > 0 } env ? env : spec.Tracking.Uri);
+        // A store that cannot be written (a full disk) does not stop training: metrics.jsonl keeps the record.
+        var mlflow = new Tracking.DegradingTracker(mlflowStore, mlflowStore.Store.Root);
         var trackers = new List<ITracker> { jsonl, mlflow };
         trackers.AddRange(extraTrackers);
         Emit(trackers, new RunStarted(DateTimeOffset.UtcNow, string.IsNullOrEmpty(spec.Tracking.Experiment) ? spec.Dataset.Descriptor.Name : spec.Tracking.Experiment,
