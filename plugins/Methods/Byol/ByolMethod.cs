@@ -49,14 +49,7 @@ public sealed class ByolMethod(ByolOptions options) : MethodBase
     private EncoderModule? targetEncoder;
     private MlpHead? targetProjector;
 
-    public override MethodNeeds Needs => OneGroup(new(OptimizerKind.Lars, options.Lr)
-    {
-        WeightDecay = options.WeightDecay,
-        Scaling = LrScaling.Linear,
-        Schedule = ScheduleKind.WarmupCosine,
-        WarmupEpochs = options.WarmupEpochs,
-        ExcludeBiasAndNorm = true,
-    }, views: 2);
+    public override MethodNeeds Needs => OneGroup(PaperOptimizers.LarsWarmupCosine(options.Lr, options.WeightDecay, options.WarmupEpochs), views: 2);
 
     /// <summary>The target's EMA rate after <paramref name="step"/> of <paramref name="totalSteps"/> steps: tau_base at 0, 1 at the end.</summary>
     public static double Tau(double tauBase, long step, long totalSteps) =>
@@ -67,19 +60,11 @@ public sealed class ByolMethod(ByolOptions options) : MethodBase
         projector = Add("projector", new MlpHead(Encoder.Features, options.HiddenDim, options.OutputDim));
         predictor = Add("predictor", new MlpHead(options.OutputDim, options.HiddenDim, options.OutputDim));
         targetEncoder = Add("target-encoder", Setup.Encoders.Copy(Encoder, frozen: true));
-        targetProjector = Add("target-projector", new MlpHead(Encoder.Features, options.HiddenDim, options.OutputDim));
-        EncoderCopies.CopyInto(targetProjector, projector);
-        targetProjector.requires_grad_(false);
+        targetProjector = Add("target-projector", projector.Copy(frozen: true));
         Optimize("all", Encoder, projector, predictor);
     }
 
-    private Tensor Target(Tensor x)
-    {
-        using var ng = torch.no_grad();
-        targetEncoder!.train();
-        targetProjector!.train();
-        return targetProjector.forward(targetEncoder.forward(x));
-    }
+    private Tensor Target(Tensor x) => MlpHead.TargetForward(targetEncoder!, targetProjector!, x);
 
     public override void Step(TrainBatch batch, IRunContext context)
     {

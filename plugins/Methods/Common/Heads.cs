@@ -1,3 +1,4 @@
+using RepLab.Abstractions;
 using RepLab.Torch;
 
 namespace RepLab.Plugins.Methods.Common;
@@ -14,8 +15,11 @@ public sealed class MlpHead : Module
     private readonly nn.Linear output;
     private readonly nn.BatchNorm1d? outputBn;
 
+    private readonly (long Input, long Hidden, bool HiddenNorm, bool OutputNorm) shape;
+
     public MlpHead(long input, long hiddenDim, long outputDim, bool hiddenNorm = true, bool outputNorm = false)
     {
+        shape = (input, hiddenDim, hiddenNorm, outputNorm);
         if (input <= 0 || hiddenDim <= 0 || outputDim <= 0) throw new ArgumentException($"an MLP head needs positive sizes, got {input} -> {hiddenDim} -> {outputDim}");
         hidden = register_module("hidden", new nn.Linear(input, hiddenDim, bias: !hiddenNorm));
         if (hiddenNorm) hiddenBn = register_module("hidden-bn", new nn.BatchNorm1d(hiddenDim));
@@ -26,6 +30,30 @@ public sealed class MlpHead : Module
 
     /// <summary>The head's output dimension.</summary>
     public long OutputDim { get; }
+
+    /// <summary>
+    /// A head of the same shape holding this one's weights and statistics; with <paramref name="frozen"/>
+    /// its parameters need no gradient (a momentum or target network, updated by <see cref="RepLab.Abstractions.EncoderCopies.UpdateEma"/>).
+    /// </summary>
+    public MlpHead Copy(bool frozen)
+    {
+        var copy = new MlpHead(shape.Input, shape.Hidden, OutputDim, shape.HiddenNorm, shape.OutputNorm);
+        RepLab.Abstractions.EncoderCopies.CopyInto(copy, this);
+        if (frozen) copy.requires_grad_(false);
+        return copy;
+    }
+
+    /// <summary>
+    /// A target network's output, <paramref name="head"/> on <paramref name="encoder"/>, without gradient and with
+    /// both in training mode (batch statistics, as MoCo's key encoder and BYOL's target use them).
+    /// </summary>
+    public static Tensor TargetForward(Module encoder, Module head, Tensor x)
+    {
+        using var ng = torch.no_grad();
+        encoder.train();
+        head.train();
+        return head.forward(encoder.forward(x));
+    }
 
     public override Tensor forward(Tensor input)
     {
@@ -95,4 +123,30 @@ public static class ContrastiveLosses
     /// <summary>BYOL's regression loss (Grill et al., 2020, eq. 2): 2 - 2 cos(p, z) averaged over the batch, z without gradient.</summary>
     public static Tensor NormalizedMse(Tensor p, Tensor z) =>
         (2 - 2 * F.cosine_similarity(p, z.detach(), dim: 1)).mean();
+}
+
+/// <summary>The optimizer settings the papers of this family share.</summary>
+public static class PaperOptimizers
+{
+    /// <summary>
+    /// LARS with linear lr scaling by batch / 256, linear warm-up then cosine decay, and no weight decay or
+    /// adaptation for biases and norm parameters: SimCLR's (Chen et al., 2020, B.1) and BYOL's (Grill et al., 2020, J.1).
+    /// </summary>
+    public static OptimizerDefaults LarsWarmupCosine(double lr, double weightDecay, double warmupEpochs) => new(OptimizerKind.Lars, lr)
+    {
+        WeightDecay = weightDecay,
+        Scaling = LrScaling.Linear,
+        Schedule = ScheduleKind.WarmupCosine,
+        WarmupEpochs = warmupEpochs,
+        ExcludeBiasAndNorm = true,
+    };
+
+    /// <summary>SGD with momentum 0.9 and cosine decay (the pretext tasks; MoCo v2 with linear scaling).</summary>
+    public static OptimizerDefaults SgdCosine(double lr, double weightDecay, LrScaling scaling = LrScaling.None) => new(OptimizerKind.Sgd, lr)
+    {
+        WeightDecay = weightDecay,
+        Momentum = 0.9,
+        Scaling = scaling,
+        Schedule = ScheduleKind.Cosine,
+    };
 }

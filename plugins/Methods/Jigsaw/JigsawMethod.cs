@@ -131,12 +131,7 @@ public sealed class JigsawMethod(JigsawOptions options) : MethodBase
     private int[][]? permutations;
     private Tensor? permutationTable;
 
-    public override MethodNeeds Needs => OneGroup(new(OptimizerKind.Sgd, options.Lr)
-    {
-        WeightDecay = options.WeightDecay,
-        Momentum = 0.9,
-        Schedule = ScheduleKind.Cosine,
-    });
+    public override MethodNeeds Needs => OneGroup(PaperOptimizers.SgdCosine(options.Lr, options.WeightDecay));
 
     /// <summary>The permutation set: entry p lists, for each position of the shuffled puzzle, the grid cell whose tile is put there.</summary>
     public IReadOnlyList<int[]> PermutationsInUse => permutations!;

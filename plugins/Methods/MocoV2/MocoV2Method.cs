@@ -92,13 +92,7 @@ public sealed class MocoV2Method(MocoV2Options options) : MethodBase
     private MlpHead? keyHead;
     private KeyQueue? queue;
 
-    public override MethodNeeds Needs => OneGroup(new(OptimizerKind.Sgd, options.Lr)
-    {
-        WeightDecay = options.WeightDecay,
-        Momentum = 0.9,
-        Scaling = LrScaling.Linear,
-        Schedule = ScheduleKind.Cosine,
-    }, views: 2);
+    public override MethodNeeds Needs => OneGroup(PaperOptimizers.SgdCosine(options.Lr, options.WeightDecay, LrScaling.Linear), views: 2);
 
     /// <summary>The queue of negatives.</summary>
     public KeyQueue Queue => queue!;
@@ -107,22 +101,14 @@ public sealed class MocoV2Method(MocoV2Options options) : MethodBase
     {
         head = Add("head", new MlpHead(Encoder.Features, options.HiddenDim, options.OutputDim, hiddenNorm: false));
         keyEncoder = Add("key-encoder", Setup.Encoders.Copy(Encoder, frozen: true));
-        keyHead = Add("key-head", new MlpHead(Encoder.Features, options.HiddenDim, options.OutputDim, hiddenNorm: false));
-        EncoderCopies.CopyInto(keyHead, head);
-        keyHead.requires_grad_(false);
+        keyHead = Add("key-head", head.Copy(frozen: true));
         queue = Add("queue", new KeyQueue(options.QueueSize, options.OutputDim));
         Optimize("all", Encoder, head);
     }
 
     private Tensor Query(Tensor x) => F.normalize(head!.forward(Encoder.forward(x)), dim: 1);
 
-    private Tensor Key(Tensor x)
-    {
-        using var ng = torch.no_grad();
-        keyEncoder!.train();
-        keyHead!.train();
-        return F.normalize(keyHead.forward(keyEncoder.forward(x)), dim: 1);
-    }
+    private Tensor Key(Tensor x) => F.normalize(MlpHead.TargetForward(keyEncoder!, keyHead!, x), dim: 1);
 
     public override void Step(TrainBatch batch, IRunContext context)
     {

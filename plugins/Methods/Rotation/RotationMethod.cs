@@ -37,12 +37,7 @@ public sealed class RotationMethod(RotationOptions options) : MethodBase
 {
     private nn.Sequential? classifier;
 
-    public override MethodNeeds Needs => OneGroup(new(OptimizerKind.Sgd, options.Lr)
-    {
-        WeightDecay = options.WeightDecay,
-        Momentum = 0.9,
-        Schedule = ScheduleKind.Cosine,
-    });
+    public override MethodNeeds Needs => OneGroup(PaperOptimizers.SgdCosine(options.Lr, options.WeightDecay));
 
     protected override void Build()
     {

@@ -49,14 +49,7 @@ public sealed class SimclrMethod(SimclrOptions options) : MethodBase
 {
     private MlpHead? projector;
 
-    public override MethodNeeds Needs => OneGroup(new(OptimizerKind.Lars, options.Lr)
-    {
-        WeightDecay = options.WeightDecay,
-        Scaling = LrScaling.Linear,
-        Schedule = ScheduleKind.WarmupCosine,
-        WarmupEpochs = options.WarmupEpochs,
-        ExcludeBiasAndNorm = true,
-    }, views: 2);
+    public override MethodNeeds Needs => OneGroup(PaperOptimizers.LarsWarmupCosine(options.Lr, options.WeightDecay, options.WarmupEpochs), views: 2);
 
     protected override void Build()
     {
