@@ -196,12 +196,6 @@ public sealed class JigsawMethod(JigsawOptions options) : MethodBase
         var x = batch.Views.Count > 0 ? batch.Views[0] : batch.Original;
         var tiles = Cut(x);
         var chosen = torch.randint(0, options.Permutations, [x.size(0)], device: x.device);
-        var logits = Classify(tiles, chosen);
-        var loss = F.cross_entropy(logits, chosen);
-        Minimize(Optimizers["all"], loss);
-        context.LogLoss("loss/jigsaw-ce", loss);
-        if (context.IsRecordingStep)
-            using (torch.no_grad())
-                context.Log("train/jigsaw-accuracy", logits.argmax(1).eq(chosen).to(ScalarType.Float64).mean().item());
+        PretextTask.Train(Optimizers["all"], Classify(tiles, chosen), chosen, context, "jigsaw");
     }
 }

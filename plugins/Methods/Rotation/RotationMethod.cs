@@ -59,12 +59,6 @@ public sealed class RotationMethod(RotationOptions options) : MethodBase
     public override void Step(TrainBatch batch, IRunContext context)
     {
         var (images, labels) = AllRotations(batch.Views.Count > 0 ? batch.Views[0] : batch.Original);
-        var logits = classifier!.forward(Encoder.forward(images));
-        var loss = F.cross_entropy(logits, labels);
-        Minimize(Optimizers["all"], loss);
-        context.LogLoss("loss/rotation-ce", loss);
-        if (context.IsRecordingStep)
-            using (torch.no_grad())
-                context.Log("train/rotation-accuracy", logits.argmax(1).eq(labels).to(ScalarType.Float64).mean().item());
+        PretextTask.Train(Optimizers["all"], classifier!.forward(Encoder.forward(images)), labels, context, "rotation");
     }
 }
