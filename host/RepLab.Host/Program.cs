@@ -22,7 +22,7 @@ public static class Program
         var root = new RootCommand("RepLab: unsupervised representation learning experiments") { verbose };
 
         var config = new Command("config", "Print the resolved experiment (defaults, overrides and interpolation applied) and its hash") { file, overrides };
-        config.SetAction(r => Guard(r.GetValue(verbose), () =>
+        config.SetAction(r => Cli.CliGuard.Run(r.GetValue(verbose), () =>
         {
             var resolved = ExperimentLoader.Load(r.GetValue(file)!.FullName, r.GetValue(overrides) ?? []);
             Console.Write(resolved.ToYaml());
@@ -31,7 +31,7 @@ public static class Program
         }));
 
         var validate = new Command("validate", "Check an experiment: composition, plugin names and every option") { file, overrides };
-        validate.SetAction(r => Guard(r.GetValue(verbose), () =>
+        validate.SetAction(r => Cli.CliGuard.Run(r.GetValue(verbose), () =>
         {
             var resolved = ExperimentLoader.Load(r.GetValue(file)!.FullName, r.GetValue(overrides) ?? []);
             using var registry = LoadPlugins(quiet: true, ExperimentSpec.PluginFolders(resolved));
@@ -43,7 +43,7 @@ public static class Program
 
         var pluginsOf = new Argument<FileInfo?>("experiment") { Description = "Also list the plugins this experiment's plugins: loads", Arity = ArgumentArity.ZeroOrOne };
         var plugins = new Command("plugins", "List every plugin with its options, types, defaults and docs") { pluginsOf };
-        plugins.SetAction(r => Guard(r.GetValue(verbose), () =>
+        plugins.SetAction(r => Cli.CliGuard.Run(r.GetValue(verbose), () =>
         {
             var folders = r.GetValue(pluginsOf) is { } experiment ? ExperimentSpec.PluginFolders(ExperimentLoader.Load(experiment.FullName, [])) : [];
             using var registry = LoadPlugins(quiet: false, folders);
@@ -55,7 +55,7 @@ public static class Program
         var runsDir = new Option<string>("--runs-dir") { Description = "Folder of run folders (default: runs)", DefaultValueFactory = _ => "runs" };
         var stopAfter = new Option<long>("--stop-after-steps") { Description = "Checkpoint and stop after N steps (continue later with --resume)" };
         var run = new Command("run", "Train and evaluate one experiment") { file, overrides, resume, runsDir, stopAfter };
-        run.SetAction(r => Guard(r.GetValue(verbose), () =>
+        run.SetAction(r => Cli.CliGuard.Run(r.GetValue(verbose), () =>
         {
             var resolved = ExperimentLoader.Load(r.GetValue(file)!.FullName, r.GetValue(overrides) ?? []);
             using var registry = LoadPlugins(quiet: true, ExperimentSpec.PluginFolders(resolved));
@@ -67,7 +67,7 @@ public static class Program
         var output = new Option<string>("--output", "-o") { Description = "PNG file to write", DefaultValueFactory = _ => "views.png" };
         var count = new Option<int>("--count", "-n") { Description = "Images (rows) to show", DefaultValueFactory = _ => 8 };
         var preview = new Command("preview", "Write a PNG grid of images and each of their augmented views") { file, overrides, output, count };
-        preview.SetAction(r => Guard(r.GetValue(verbose), () =>
+        preview.SetAction(r => Cli.CliGuard.Run(r.GetValue(verbose), () =>
         {
             var resolved = ExperimentLoader.Load(r.GetValue(file)!.FullName, r.GetValue(overrides) ?? []);
             using var registry = LoadPlugins(quiet: true, ExperimentSpec.PluginFolders(resolved));
@@ -95,42 +95,6 @@ public static class Program
     }
 
     /// <summary>User errors become messages with exit code 2; anything else is a failure (1).</summary>
-    private static int Guard(bool verbose, Func<int> action)
-    {
-        try
-        {
-            return action();
-        }
-        catch (ConfigException e)
-        {
-            Console.Error.WriteLine(e.Message);
-            if (verbose) Console.Error.WriteLine(e.StackTrace);
-            return 2;
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or InvalidDataException or ArgumentException)
-        {
-            // Missing or malformed data files and impossible settings are the user's to fix.
-            Console.Error.WriteLine($"replab: {e.Message}");
-            if (verbose) Console.Error.WriteLine(e);
-            return 2;
-        }
-        catch (RunFolderLockedException e)
-        {
-            Console.Error.WriteLine($"replab: {e.Message}");
-            return 2;
-        }
-        catch (NonFiniteLossException e)
-        {
-            Console.Error.WriteLine($"replab: {e.Message}");
-            return 1;
-        }
-        catch (Exception e)
-        {
-            Console.Error.WriteLine($"replab: {e.GetType().Name}: {e.Message}");
-            if (verbose) Console.Error.WriteLine(e);
-            return 1;
-        }
-    }
 }
 
 /// <summary>The table printed by <c>replab plugins</c>.</summary>

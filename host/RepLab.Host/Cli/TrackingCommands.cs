@@ -18,7 +18,7 @@ internal static class TrackingCommands
         var to = new Option<string?>("--to") { Description = "Tracking server URI (default: MLFLOW_TRACKING_URI)" };
 
         var runs = new Command("runs", "List local runs: status, key params and final metrics") { experiment, repair, store };
-        runs.SetAction(r => Guard(r.GetValue(verbose), () =>
+        runs.SetAction(r => CliGuard.Run(r.GetValue(verbose), () =>
         {
             var fileStore = new MlflowFileStore(StorePath(r.GetValue(store)));
             if (r.GetValue(repair))
@@ -37,7 +37,7 @@ internal static class TrackingCommands
         }));
 
         var sync = new Command("sync", "Upload local runs the tracking server does not have yet (idempotent)") { to, experiment, store };
-        sync.SetAction(r => Guard(r.GetValue(verbose), () =>
+        sync.SetAction(r => CliGuard.Run(r.GetValue(verbose), () =>
         {
             var uri = r.GetValue(to) ?? Environment.GetEnvironmentVariable("MLFLOW_TRACKING_URI");
             var target = TrackingTarget.Parse(uri);
@@ -100,20 +100,6 @@ internal static class TrackingCommands
     {
         try { return MlflowFileStore.ReadMetric(runDir, key); }
         catch (Exception e) when (e is InvalidDataException or FormatException or OverflowException) { return []; }
-    }
-
-    private static int Guard(bool verbose, Func<int> action)
-    {
-        try
-        {
-            return action();
-        }
-        catch (Exception e) when (e is ArgumentException or UriFormatException or IOException)
-        {
-            Console.Error.WriteLine($"replab: {e.Message}");
-            if (verbose) Console.Error.WriteLine(e);
-            return 2;
-        }
     }
 }
 
