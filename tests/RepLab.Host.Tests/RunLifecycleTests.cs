@@ -318,6 +318,27 @@ public class RunLifecycleTests() : CliHarness("replab-run-")
     }
 
     [Fact]
+    public void The_tracking_uri_param_records_the_uri_the_run_used()
+    {
+        Cli("run", Experiment("tracking: { uri: somewhere-else }"), "--runs-dir", Path.Combine(Dir, "runs")).code.Should().Be(0);
+        var param = Directory.GetFiles(Path.Combine(Dir, "mlruns"), "tracking.uri", SearchOption.AllDirectories).Single();
+        File.ReadAllText(param).Should().Be(Path.Combine(Dir, "mlruns"), "MLFLOW_TRACKING_URI overrides the experiment's tracking.uri, and the param says so");
+        Directory.Exists(Path.Combine(Dir, "somewhere-else")).Should().BeFalse();
+    }
+
+    [Theory]
+    [InlineData("http://env:5000", "from-config", "http://env:5000")]
+    [InlineData(null, "from-config", "from-config")]
+    [InlineData(null, null, "mlruns")]
+    [InlineData("", "  ", "mlruns")]
+    public void One_precedence_decides_the_tracking_uri(string? environment, string? configured, string used) =>
+        RepLab.Host.Tracking.TrackingTarget.ResolveUri(configured, k => k == "MLFLOW_TRACKING_URI" ? environment : null).Should().Be(used);
+
+    [Fact]
+    public void Credentials_in_a_tracking_uri_are_hidden_where_it_is_recorded() =>
+        RepLab.Host.Tracking.TrackingTarget.Display("https://alice:s3cret@mlflow.example:443/").Should().Be("https://***@mlflow.example:443/");
+
+    [Fact]
     public void The_mlflow_store_records_every_step_once_across_a_kill_and_a_resume()
     {
         var exp = Experiment();

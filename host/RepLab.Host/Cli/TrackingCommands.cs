@@ -39,7 +39,7 @@ internal static class TrackingCommands
         var sync = new Command("sync", "Upload local runs the tracking server does not have yet (idempotent)") { to, experiment, store };
         sync.SetAction(r => CliGuard.Run(r.GetValue(verbose), () =>
         {
-            var uri = r.GetValue(to) ?? Environment.GetEnvironmentVariable("MLFLOW_TRACKING_URI");
+            var uri = r.GetValue(to) ?? TrackingTarget.ResolveUri(null);
             var target = TrackingTarget.Parse(uri);
             if (target.Server is null)
             {
@@ -60,8 +60,7 @@ internal static class TrackingCommands
     private static string StorePath(string? option)
     {
         if (option is not null) return option;
-        var target = TrackingTarget.Parse(Environment.GetEnvironmentVariable("MLFLOW_TRACKING_URI"));
-        return target.LocalStore;
+        return TrackingTarget.Parse(TrackingTarget.ResolveUri(null)).LocalStore;
     }
 
     private static void WriteTable(MlflowFileStore store, string? experiment)

@@ -63,13 +63,14 @@ public sealed class Runner(ExperimentSpec spec, PluginRegistry registry, IReadOn
 
         using var jsonl = new JsonLinesTracker(folder.MetricsFile, append: resumed);
         // MLFLOW_TRACKING_URI, as in MLflow, points any experiment at a server without editing it.
-        using var mlflowStore = Tracking.TrackerFactory.Create(Environment.GetEnvironmentVariable("MLFLOW_TRACKING_URI") is { Length: > 0 } env ? env : spec.Tracking.Uri);
+        var trackingUri = Tracking.TrackingTarget.ResolveUri(spec.Tracking.Uri);
+        using var mlflowStore = Tracking.TrackerFactory.Create(trackingUri);
         // A store that cannot be written (a full disk) does not stop training: metrics.jsonl keeps the record.
         var mlflow = new Tracking.DegradingTracker(mlflowStore, mlflowStore.Store.Root);
         var trackers = new List<ITracker> { jsonl, mlflow };
         trackers.AddRange(extraTrackers);
         Emit(trackers, new RunStarted(DateTimeOffset.UtcNow, string.IsNullOrEmpty(spec.Tracking.Experiment) ? spec.Dataset.Descriptor.Name : spec.Tracking.Experiment,
-            spec.Name, spec.Config.Hash(), dir, resumed, spec.Config.Flatten(), RunTags.Of(spec)));
+            spec.Name, spec.Config.Hash(), dir, resumed, WithTrackingUri(spec.Config.Flatten(), trackingUri), RunTags.Of(spec)));
         Emit(trackers, new ArtifactLogged(DateTimeOffset.UtcNow, folder.ConfigFile, "config.yaml"));
         Console.WriteLine($"replab: {spec.Name} [{spec.Config.ShortHash()}] on {device}, {torch.get_num_threads()} threads, libtorch {torch.version}; run folder {dir}");
 
@@ -166,6 +167,10 @@ public sealed class Runner(ExperimentSpec spec, PluginRegistry registry, IReadOn
         }
         return metrics;
     }
+
+    /// <summary>The flattened config with <c>tracking.uri</c> set to the URI the run actually uses (credentials hidden).</summary>
+    internal static IReadOnlyList<KeyValuePair<string, string>> WithTrackingUri(IReadOnlyList<KeyValuePair<string, string>> flat, string uri) =>
+        flat.Where(p => p.Key != "tracking.uri").Append(new("tracking.uri", Tracking.TrackingTarget.Display(uri))).ToList();
 
     private static void Emit(IEnumerable<ITracker> trackers, TrackingEvent e)
     {

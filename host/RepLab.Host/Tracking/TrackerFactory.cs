@@ -10,6 +10,22 @@ public sealed record TrackingTarget(string LocalStore, MlflowServer? Server)
 {
     public const string DefaultStore = "mlruns";
 
+    /// <summary>
+    /// The tracking URI a run or command uses, decided here alone: MLFLOW_TRACKING_URI when set (as
+    /// MLflow reads it: it points any experiment at a server without editing it), else the
+    /// experiment's <c>tracking.uri</c> (or a command's option), else <c>mlruns</c>.
+    /// </summary>
+    public static string ResolveUri(string? configured, Func<string, string?>? env = null)
+    {
+        env ??= Environment.GetEnvironmentVariable;
+        if (env("MLFLOW_TRACKING_URI") is { Length: > 0 } fromEnvironment) return fromEnvironment;
+        return string.IsNullOrWhiteSpace(configured) ? DefaultStore : configured;
+    }
+
+    /// <summary><paramref name="uri"/> without credentials (user:password@), for params, tags and logs.</summary>
+    public static string Display(string uri) =>
+        Uri.TryCreate(uri, UriKind.Absolute, out var u) && u.UserInfo.Length > 0 ? uri.Replace(u.UserInfo + "@", "***@", StringComparison.Ordinal) : uri;
+
     public static TrackingTarget Parse(string? uri, Func<string, string?>? env = null)
     {
         env ??= Environment.GetEnvironmentVariable;
@@ -41,7 +57,7 @@ public static class TrackerFactory
     public static MlflowTracker Create(string? trackingUri, TextWriter? log = null, Func<string, string?>? env = null)
     {
         env ??= Environment.GetEnvironmentVariable;
-        var target = TrackingTarget.Parse(string.IsNullOrWhiteSpace(trackingUri) ? env("MLFLOW_TRACKING_URI") : trackingUri, env);
+        var target = TrackingTarget.Parse(string.IsNullOrWhiteSpace(trackingUri) ? TrackingTarget.ResolveUri(null, env) : trackingUri, env);
         var store = new MlflowFileStore(target.LocalStore);
         var uploader = target.Server is { } server ? new OfflineUploader(store, new MlflowRestClient(server), log) : null;
         return new MlflowTracker(store, uploader);
