@@ -318,6 +318,52 @@ public class RunLifecycleTests() : CliHarness("replab-run-")
     }
 
     [Fact]
+    public async Task A_signal_during_the_final_upload_stops_it_at_once_and_leaves_the_rest_for_sync()
+    {
+        // A server that accepts connections and never answers: the final flush would wait its whole limit.
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var held = new List<System.Net.Sockets.TcpClient>();
+        var accepting = Task.Run(async () =>
+        {
+            try { while (true) held.Add(await listener.AcceptTcpClientAsync()); }
+            catch (Exception e) when (e is System.Net.Sockets.SocketException or ObjectDisposedException) { }
+        });
+        try
+        {
+            var exp = Experiment();
+            var runs = Path.Combine(Dir, "runs");
+            var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "replab.dll"), "run", exp, "--runs-dir", runs }) psi.ArgumentList.Add(a);
+            psi.Environment[PluginCatalog.PathVariable] = Repo.BuiltInPlugins;
+            psi.Environment["MLFLOW_TRACKING_URI"] = $"http://127.0.0.1:{((System.Net.IPEndPoint)listener.LocalEndpoint).Port}";
+            psi.Environment["REPLAB_LOCAL_STORE"] = Path.Combine(Dir, "mlruns");
+            using var child = Process.Start(psi)!;
+            var output = child.StandardOutput.ReadToEndAsync();
+            var errors = child.StandardError.ReadToEndAsync();
+            string? Metrics() => Directory.Exists(Path.Combine(runs, "tiny")) ? Directory.GetFiles(Path.Combine(runs, "tiny"), "metrics.jsonl", SearchOption.AllDirectories).FirstOrDefault() : null;
+            var deadline = DateTime.UtcNow.AddSeconds(90);
+            // The run has ended (its end record is written) and is now shipping its end to the server.
+            while (DateTime.UtcNow < deadline && (Metrics() is not { } m || !File.ReadAllText(m).Contains("\"kind\":\"end\""))) Thread.Sleep(100);
+            Thread.Sleep(500);
+            var signalled = Stopwatch.StartNew();
+            Process.Start("kill", ["-INT", child.Id.ToString()])!.WaitForExit();
+            child.WaitForExit(15_000).Should().BeTrue("the upload honours the signal instead of waiting out its 30 s limit");
+            signalled.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(10));
+            child.ExitCode.Should().Be(130, await errors);
+            (await errors).Should().Contain("stopped by signal").And.Contain("replab sync");
+            await output;
+            File.ReadAllLines(Metrics()!).Last().Should().Contain("Finished", "the run itself finished; only its upload was cut short");
+        }
+        finally
+        {
+            listener.Stop();
+            await accepting;
+            foreach (var c in held) c.Dispose();
+        }
+    }
+
+    [Fact]
     public void The_tracking_uri_param_records_the_uri_the_run_used()
     {
         Cli("run", Experiment("tracking: { uri: somewhere-else }"), "--runs-dir", Path.Combine(Dir, "runs")).code.Should().Be(0);

@@ -123,7 +123,9 @@ public sealed class Runner(ExperimentSpec spec, PluginRegistry registry, IReadOn
                 if (File.Exists(checkpointPath)) Emit(trackers, new ArtifactLogged(DateTimeOffset.UtcNow, checkpointPath, "checkpoints/last.safetensors"));
             }
             Emit(trackers, new RunEnded(DateTimeOffset.UtcNow, status, status == RunStatus.Killed ? "stopped by signal or --stop-after-steps" : null));
-            return new RunOutcome(status, metrics, dir, status == RunStatus.Killed ? 130 : 0);
+            // The last phase: the upload of the run's end. A signal cuts it short (the run itself stays as it ended).
+            var uploaded = mlflowStore.FinishUpload(cts.Token);
+            return new RunOutcome(status, metrics, dir, status == RunStatus.Killed || !uploaded ? 130 : 0);
         }
         catch (OperationCanceledException) when (cts.IsCancellationRequested)
         {

@@ -107,6 +107,9 @@ public sealed class MlflowTracker : ITracker
         typeof(MlflowTracker).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
         ?? typeof(MlflowTracker).Assembly.GetName().Version?.ToString() ?? "unknown";
 
+    /// <summary>Ships what the server still lacks of this run, until done, the flush limit or <paramref name="interrupt"/>; false when a signal cut it short.</summary>
+    public bool FinishUpload(CancellationToken interrupt) => uploader?.Finish(interrupt) ?? true;
+
     public void Dispose()
     {
         run?.Dispose();

@@ -339,21 +339,33 @@ public sealed class OfflineUploader : IDisposable
         c.Bytes += by.Bytes;
     }
 
-    /// <summary>Stops the loop and ships the end of the current run, within the final flush limit.</summary>
-    public void Dispose()
+    /// <summary>
+    /// Stops the loop and ships the end of the current run, within the final flush limit or until
+    /// <paramref name="interrupt"/> (a signal) fires; false when the upload was cut short by it.
+    /// What is not shipped stays in the local store for <c>replab sync</c>.
+    /// </summary>
+    public bool Finish(CancellationToken interrupt = default)
     {
         stop.Cancel();
         try { loop?.Wait(); } catch (AggregateException) { }
-        if (current is { } dir)
+        if (Interlocked.Exchange(ref current, null) is not { } dir) return true;
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(interrupt);
+        limit.CancelAfter(finalFlushLimit);
+        // Off the caller's synchronization context: blocking on it from a UI or test context would deadlock.
+        try { Task.Run(() => SyncRunAsync(dir, limit.Token)).GetAwaiter().GetResult(); }
+        catch (OperationCanceledException)
         {
-            using var limit = new CancellationTokenSource(finalFlushLimit);
-            // Off the caller's synchronization context: blocking on it from a UI or test context would deadlock.
-            try { Task.Run(() => SyncRunAsync(dir, limit.Token)).GetAwaiter().GetResult(); }
-            catch (OperationCanceledException)
-            {
-                log.WriteLine($"replab: run {Path.GetFileName(dir)} not fully uploaded within {finalFlushLimit.TotalSeconds:0}s; `replab sync` uploads the rest");
-            }
+            log.WriteLine(interrupt.IsCancellationRequested
+                ? $"replab: upload of run {Path.GetFileName(dir)} stopped by signal; `replab sync` uploads the rest"
+                : $"replab: run {Path.GetFileName(dir)} not fully uploaded within {finalFlushLimit.TotalSeconds:0}s; `replab sync` uploads the rest");
         }
+        return !interrupt.IsCancellationRequested;
+    }
+
+    /// <summary>Stops the loop and ships the end of the current run (unless <see cref="Finish"/> did), within the final flush limit.</summary>
+    public void Dispose()
+    {
+        Finish();
         client.Dispose();
         stop.Dispose();
         wake.Dispose();
