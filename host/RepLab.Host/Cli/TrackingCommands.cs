@@ -49,7 +49,8 @@ internal static class TrackingCommands
             var fileStore = new MlflowFileStore(r.GetValue(store) ?? target.LocalStore);
             using var uploader = new OfflineUploader(fileStore, new MlflowRestClient(target.Server));
             var result = Task.Run(() => uploader.SyncAllAsync(r.GetValue(experiment))).GetAwaiter().GetResult();
-            Console.WriteLine($"synced {result.RunsSynced} runs ({result.MetricPointsSent} new metric points) to {target.Server.Display}" +
+            Console.WriteLine($"checked {result.RunsSynced + result.RunsFailed} runs: uploaded {result.RunsUploaded} ({result.MetricPointsSent} new metric points), " +
+                              $"{result.RunsSynced - result.RunsUploaded} already complete, to {target.Server.Display}" +
                               (result.RunsFailed > 0 ? $"; {result.RunsFailed} failed, run sync again" : ""));
             return result.RunsFailed > 0 ? 1 : 0;
         }));

@@ -39,7 +39,8 @@ internal sealed partial class UploadStateJsonContext : JsonSerializerContext;
 /// <param name="RunsFailed">Runs the server could not take now; they stay local and the next sync retries.</param>
 /// <param name="MetricPointsSent">Metric points sent by this sync.</param>
 /// <param name="RunsWaiting">Runs with something that needs another run on the server first (a sweep trial's parent).</param>
-public sealed record SyncResult(int RunsSynced, int RunsFailed, int MetricPointsSent, int RunsWaiting = 0);
+/// <param name="RunsUploaded">Of the runs synced, those the server lacked something of (a new run, points, tags, status, artifacts).</param>
+public sealed record SyncResult(int RunsSynced, int RunsFailed, int MetricPointsSent, int RunsWaiting = 0, int RunsUploaded = 0);
 
 /// <summary>
 /// Ships runs from the local file store to an MLflow server. The local store is the truth; the
@@ -134,15 +135,17 @@ public sealed class OfflineUploader : IDisposable
     public async Task<SyncResult> SyncAllAsync(string? experiment, CancellationToken ct = default)
     {
         var (ok, failed, points) = (0, 0, 0);
+        var uploaded = new HashSet<string>();
         var waiting = new List<string>();
         var runs = store.Runs(experiment).OrderBy(r => r.StartTime).ToList();
         for (var i = 0; i < runs.Count; i++)
         {
             var r = await SyncRunAsync(runs[i].Directory, ct);
             (ok, failed, points) = (ok + r.RunsSynced, failed + r.RunsFailed, points + r.MetricPointsSent);
+            if (r.RunsUploaded > 0) uploaded.Add(runs[i].Directory);
             if (r.RunsWaiting > 0) waiting.Add(runs[i].Directory);
             // An unreachable server will not take the next run either; each try costs the whole retry budget.
-            if (r.RunsFailed > 0 && lastFailureUnreachable) return new SyncResult(ok, failed + runs.Count - i - 1, points);
+            if (r.RunsFailed > 0 && lastFailureUnreachable) return new SyncResult(ok, failed + runs.Count - i - 1, points, 0, uploaded.Count);
         }
         // Parents start first, but not always (equal clocks, resumed sweeps): one more pass for the runs that waited.
         var stillWaiting = 0;
@@ -150,8 +153,9 @@ public sealed class OfflineUploader : IDisposable
         {
             var r = await SyncRunAsync(dir, ct);
             (failed, points, stillWaiting) = (failed + r.RunsFailed, points + r.MetricPointsSent, stillWaiting + r.RunsWaiting);
+            if (r.RunsUploaded > 0) uploaded.Add(dir);
         }
-        return new SyncResult(ok, failed, points, stillWaiting);
+        return new SyncResult(ok, failed, points, stillWaiting, uploaded.Count);
     }
 
     /// <summary>
@@ -178,12 +182,17 @@ public sealed class OfflineUploader : IDisposable
             var state = File.Exists(statePath)
                 ? JsonSerializer.Deserialize(File.ReadAllText(statePath), UploadStateJsonContext.Default.UploadState)!
                 : new UploadState();
-            void Save() => MlflowFileStore.AtomicWrite(statePath, JsonSerializer.Serialize(state, UploadStateJsonContext.Default.UploadState));
+            var changed = false;
+            void Save()
+            {
+                MlflowFileStore.AtomicWrite(statePath, JsonSerializer.Serialize(state, UploadStateJsonContext.Default.UploadState));
+                changed = true;
+            }
             var sent = 0;
             try
             {
                 (sent, var waiting) = await Ship(runDir, state, Save, ct);
-                return new SyncResult(1, 0, sent, waiting ? 1 : 0);
+                return new SyncResult(1, 0, sent, waiting ? 1 : 0, changed || sent > 0 ? 1 : 0);
             }
             catch (Exception e) when (e is HttpRequestException or MlflowException or Polly.Timeout.TimeoutRejectedException or IOException
                                           || (e is OperationCanceledException && !ct.IsCancellationRequested))

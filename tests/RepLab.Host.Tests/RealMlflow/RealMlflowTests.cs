@@ -190,6 +190,6 @@ public sealed class RealMlflowTests : IDisposable
         var run = server.Runs(experiment).Should().ContainSingle("the run is not created twice").Subject;
         run["info"]!["status"]!.GetValue<string>().Should().Be("FINISHED");
         ShouldHoldEveryPointOnce(run, RunFolder(Runs));
-        CliRunner.Run("sync", "--to", server.Uri.ToString(), "--store", Store).stdout.Should().Contain("(0 new metric points)", "a second sync sends nothing");
+        CliRunner.Run("sync", "--to", server.Uri.ToString(), "--store", Store).stdout.Should().Contain("uploaded 0 (0 new metric points)", "a second sync sends nothing");
     }
 }

@@ -62,7 +62,7 @@ public class OfflineUploaderTests : IDisposable
         var runDir = LocalRun(store, 1700);
         using var uploader = Uploader(store);
         var first = await uploader.SyncAllAsync(null);
-        first.Should().Be(new SyncResult(1, 0, 3400));
+        first.Should().Be(new SyncResult(1, 0, 3400, RunsUploaded: 1));
         var remote = RemoteOf(runDir);
         ShouldHoldEachPointOnce(remote, runDir);
         remote.Status.Should().Be("FINISHED");
@@ -209,10 +209,10 @@ public class OfflineUploaderTests : IDisposable
         var b = LocalRun(store, 4, "b");
         var (code, stdout, _) = CliRunner.Run("sync", "--to", server.Uri.ToString(), "--store", root);
         code.Should().Be(0);
-        stdout.Should().Contain("synced 2 runs (14 new metric points)");
+        stdout.Should().Contain("checked 2 runs: uploaded 2 (14 new metric points), 0 already complete");
         ShouldHoldEachPointOnce(RemoteOf(a), a);
         ShouldHoldEachPointOnce(RemoteOf(b), b);
-        CliRunner.Run("sync", "--to", server.Uri.ToString(), "--store", root).stdout.Should().Contain("(0 new metric points)");
+        CliRunner.Run("sync", "--to", server.Uri.ToString(), "--store", root).stdout.Should().Contain("checked 2 runs: uploaded 0 (0 new metric points), 2 already complete");
         CliRunner.Run("sync", "--to", root, "--store", root).code.Should().Be(2, "a path is not a server");
     }
 
@@ -228,7 +228,7 @@ public class OfflineUploaderTests : IDisposable
         log.ToString().Split('\n').Count(l => l.Contains("could not upload")).Should().Be(1, "one outage, one message");
         server.AcceptConnections();
         using (var uploader = Uploader(store))
-            (await uploader.SyncAllAsync(null)).Should().Be(new SyncResult(3, 0, 12));
+            (await uploader.SyncAllAsync(null)).Should().Be(new SyncResult(3, 0, 12, RunsUploaded: 3));
     }
 
     /// <summary>Rewinds the upload sidecar to "batch in flight, answer never recorded" and forgets the run's end, as a kill at the wrong moment leaves it.</summary>
