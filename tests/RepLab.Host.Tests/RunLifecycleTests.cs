@@ -190,6 +190,36 @@ public class RunLifecycleTests() : CliHarness("replab-run-")
         code.Should().Be(1);
         stderr.Should().Contain("loss term 'loss/diverging' is NaN at step 2");
         File.ReadAllLines(Path.Combine(RunFolder(Path.Combine(Dir, "runs")), "metrics.jsonl")).Last().Should().Contain("Failed");
+        File.ReadAllText(Path.Combine(RunFolder(Path.Combine(Dir, "runs")), "error.log")).Should().Contain("NonFiniteLossException").And.Contain(" at ", "the run's log holds the whole trace");
+    }
+
+    [Fact]
+    public void Only_user_errors_exit_2_and_a_bug_exits_1_with_one_line_naming_it()
+    {
+        static void Deliberate() => throw new ArgumentException("trainer.epochs must be positive");
+        var (code, _, stderr) = CliHarnessGuard(() => { Deliberate(); return 0; });
+        code.Should().Be(2);
+        stderr.Trim().Should().Be("replab: trainer.epochs must be positive");
+        (code, _, stderr) = CliHarnessGuard(() => new List<int>()[3]);
+        code.Should().Be(1, "an index out of range inside .NET is a bug, not a setting to fix");
+        stderr.Should().StartWith("replab: internal error: ArgumentOutOfRangeException").And.Contain("--verbose");
+        (code, _, stderr) = CliHarnessGuard(() => { string? s = null; return Path.GetFileName(s!.Trim()).Length; });
+        code.Should().Be(1);
+        stderr.Should().Contain("internal error: NullReferenceException");
+    }
+
+    private static (int code, string stdout, string stderr) CliHarnessGuard(Func<int> action)
+    {
+        var (o, e) = (Console.Out, Console.Error);
+        var (so, se) = (new StringWriter(), new StringWriter());
+        Console.SetOut(so);
+        Console.SetError(se);
+        try { return (RepLab.Host.Cli.CliGuard.Run(verbose: false, action), so.ToString(), se.ToString()); }
+        finally
+        {
+            Console.SetOut(o);
+            Console.SetError(e);
+        }
     }
 
     [Fact]

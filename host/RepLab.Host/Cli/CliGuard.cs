@@ -4,9 +4,11 @@ using RepLab.Host.Run;
 namespace RepLab.Host.Cli;
 
 /// <summary>
-/// The one error guard of every CLI command: what the user can fix (a malformed experiment, a
-/// missing or damaged file, an impossible setting, a run folder in use) exits 2 with the message
-/// alone; a non-finite loss exits 1; anything else exits 1 with its type, the trace with --verbose.
+/// The one error guard of every CLI command. What the user can fix exits 2 with the message alone:
+/// a malformed experiment, a missing or damaged file, an impossible setting (an ArgumentException
+/// RepLab or a plugin throws on purpose), a run folder in use. A non-finite loss exits 1. Anything
+/// else is a bug (an exception from inside .NET, a null argument): exit 1 with one line naming it and
+/// where the trace is (the run's error.log, or --verbose).
 /// </summary>
 internal static class CliGuard
 {
@@ -22,16 +24,10 @@ internal static class CliGuard
             if (verbose) Console.Error.WriteLine(e.StackTrace);
             return 2;
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or InvalidDataException or ArgumentException or UriFormatException)
+        catch (Exception e) when (IsUserError(e))
         {
-            // Missing or malformed data files and impossible settings are the user's to fix.
             Console.Error.WriteLine($"replab: {e.Message}");
             if (verbose) Console.Error.WriteLine(e);
-            return 2;
-        }
-        catch (RunFolderLockedException e)
-        {
-            Console.Error.WriteLine($"replab: {e.Message}");
             return 2;
         }
         catch (NonFiniteLossException e)
@@ -41,9 +37,24 @@ internal static class CliGuard
         }
         catch (Exception e)
         {
-            Console.Error.WriteLine($"replab: {e.GetType().Name}: {e.Message}");
+            var log = e.Data[Runner.ErrorLogKey] as string;
+            Console.Error.WriteLine($"replab: internal error: {e.GetType().Name}: {e.Message} " +
+                                    (log is not null ? $"(the trace is in {log})" : verbose ? "" : "(run with --verbose for the trace)"));
             if (verbose) Console.Error.WriteLine(e);
             return 1;
         }
     }
+
+    /// <summary>
+    /// Whether <paramref name="e"/> is the user's to fix. An ArgumentException counts only when code outside
+    /// .NET threw it (RepLab's and plugins' checks of settings); one from inside the BCL, and any null
+    /// argument, is a bug.
+    /// </summary>
+    internal static bool IsUserError(Exception e) => e switch
+    {
+        RunFolderLockedException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or UriFormatException => true,
+        ArgumentNullException => false,
+        ArgumentException => e.TargetSite?.DeclaringType?.Namespace is { } ns && !ns.StartsWith("System", StringComparison.Ordinal) && !ns.StartsWith("Microsoft", StringComparison.Ordinal),
+        _ => false,
+    };
 }

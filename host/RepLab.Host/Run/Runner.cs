@@ -136,6 +136,10 @@ public sealed class Runner(ExperimentSpec spec, PluginRegistry registry, IReadOn
         }
         catch (Exception e)
         {
+            // The whole trace goes to the run's own log; the console gets one line (Cli/CliGuard).
+            var log = Path.Combine(dir, "error.log");
+            File.WriteAllText(log, $"{DateTimeOffset.UtcNow:u} {spec.Name} failed\n{e}\n");
+            e.Data[ErrorLogKey] = log;
             Emit(trackers, new RunEnded(DateTimeOffset.UtcNow, RunStatus.Failed, e.Message));
             throw;
         }
@@ -169,6 +173,9 @@ public sealed class Runner(ExperimentSpec spec, PluginRegistry registry, IReadOn
         }
         return metrics;
     }
+
+    /// <summary>Where a failed run's exception says its trace was written (<c>Exception.Data</c> key).</summary>
+    internal const string ErrorLogKey = "replab.error-log";
 
     /// <summary>The flattened config with <c>tracking.uri</c> set to the URI the run actually uses (credentials hidden).</summary>
     internal static IReadOnlyList<KeyValuePair<string, string>> WithTrackingUri(IReadOnlyList<KeyValuePair<string, string>> flat, string uri) =>
