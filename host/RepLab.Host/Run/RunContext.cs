@@ -72,8 +72,7 @@ internal sealed class RunContext(Device device, ulong seed, TrainingPlan plan, I
         var path = Path.GetFullPath(Path.Combine(artifacts, relativePath));
         if (!path.StartsWith(Path.GetFullPath(artifacts), StringComparison.Ordinal))
             throw new ArgumentException($"artifact path '{relativePath}' leaves the run's artifact folder");
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        File.WriteAllBytes(path, content.ToArray());
+        AtomicFile.Write(path, content);
         var e = new ArtifactLogged(DateTimeOffset.UtcNow, path, relativePath);
         foreach (var t in trackers) t.Emit(e);
     }

@@ -111,7 +111,7 @@ public sealed class Runner(ExperimentSpec spec, PluginRegistry registry, IReadOn
             if (status == RunStatus.Finished && spec.Evaluation.Count > 0)
             {
                 metrics = Evaluate(evaluationSets!, representation, context);
-                File.WriteAllText(folder.EvaluationFile, JsonSerializer.Serialize(metrics, new JsonSerializerOptions { WriteIndented = true }));
+                AtomicFile.Write(folder.EvaluationFile, JsonSerializer.Serialize(metrics, new JsonSerializerOptions { WriteIndented = true }));
                 Emit(trackers, new ArtifactLogged(DateTimeOffset.UtcNow, folder.EvaluationFile, "evaluation.json"));
             }
             if (status == RunStatus.Finished)

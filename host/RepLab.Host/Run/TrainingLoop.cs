@@ -130,6 +130,10 @@ internal sealed class TrainingLoop(
         using var modes = ModuleModes.Eval(method.Modules.Values);
         var x = train.Images.slice(0, 0, Math.Min(sampler.SampleInputs, train.Count)).to(context.Device, ScalarType.Float32) / 255.0;
         foreach (var grid in sampler.Grids(x))
+        {
+            // A signal leaves the grids not yet written unwritten (each one is written whole or not at all).
+            if (context.Stopping.IsCancellationRequested) return;
             context.SaveArtifact($"samples/{grid.Name}/epoch-{epoch + 1:D3}.png", Images.EncodePng(Images.Grid(grid.Images, grid.Columns)));
+        }
     }
 }

@@ -69,6 +69,21 @@ public class RunFolderTests() : CliHarness("replab-runfolder-")
         checkpoint.Length.Should().BeGreaterThan(0);
     }
 
+    [Fact]
+    public void Artifacts_are_written_whole_or_not_at_all()
+    {
+        var target = Path.Combine(Dir, "artifacts", "samples", "grid.png");
+        AtomicFile.Write(target, [1, 2, 3]);
+        AtomicFile.Write(target, [4, 5]);
+        File.ReadAllBytes(target).Should().Equal([4, 5]);
+        // A write that cannot land (the target is a folder) leaves what was there and no temporary.
+        var blocked = Path.Combine(Dir, "artifacts", "blocked");
+        Directory.CreateDirectory(Path.Combine(blocked, "inside"));
+        FluentActions.Invoking(() => AtomicFile.Write(blocked, [9])).Should().Throw<IOException>();
+        Directory.Exists(Path.Combine(blocked, "inside")).Should().BeTrue();
+        Directory.GetFiles(Path.Combine(Dir, "artifacts"), "*.tmp", SearchOption.AllDirectories).Should().BeEmpty();
+    }
+
     [Theory]
     [InlineData("../../escaped", "_.._escaped")]
     [InlineData("/etc/passwd", "_etc_passwd")]
