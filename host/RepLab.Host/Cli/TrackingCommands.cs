@@ -68,7 +68,7 @@ internal static class TrackingCommands
     {
         var experiments = store.Experiments().ToDictionary(e => e.ExperimentId, e => e.Name);
         var table = new Table().Border(TableBorder.Simple)
-            .AddColumns("experiment", "run", "id", "status", "started", "duration", "key params", "final metrics");
+            .AddColumns("experiment", "run", "id", "server run", "status", "started", "duration", "key params", "final metrics");
         foreach (var run in store.Runs(experiment))
         {
             var parameters = MlflowFileStore.ReadParams(run.Directory)
@@ -89,7 +89,7 @@ internal static class TrackingCommands
                 _ => "[blue]RUNNING[/]",
             };
             table.AddRow(Markup.Escape(experiments.GetValueOrDefault(run.ExperimentId, run.ExperimentId)), Markup.Escape(run.RunName),
-                run.RunId[..Math.Min(8, run.RunId.Length)], status, start.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture), duration,
+                run.RunId[..Math.Min(8, run.RunId.Length)], string.Join(' ', OfflineUploader.ServerRunIds(run.Directory).Select(id => id[..Math.Min(8, id.Length)])), status, start.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture), duration,
                 Markup.Escape(string.Join(' ', parameters)), Markup.Escape(string.Join(' ', metrics)));
         }
         Terminal.Now().Write(table);

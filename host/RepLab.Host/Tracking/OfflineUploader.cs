@@ -90,6 +90,23 @@ public sealed class OfflineUploader : IDisposable
 
     public MlflowRestClient Client => client;
 
+    /// <summary>The server run ids a local run was uploaded as (one per server), from its sidecar's upload states.</summary>
+    public static IReadOnlyList<string> ServerRunIds(string runDir)
+    {
+        var sidecar = Path.Combine(runDir, MlflowFileStore.SidecarFolder);
+        if (!Directory.Exists(sidecar)) return [];
+        var ids = new List<string>();
+        foreach (var file in Directory.EnumerateFiles(sidecar, "upload-*.json").Order(StringComparer.Ordinal))
+        {
+            try
+            {
+                if (JsonSerializer.Deserialize(File.ReadAllText(file), UploadStateJsonContext.Default.UploadState)?.RemoteRunId is { } id) ids.Add(id);
+            }
+            catch (JsonException) { /* a damaged state: the next sync finds the run by its local id tag */ }
+        }
+        return ids;
+    }
+
     /// <summary>Starts the background loop: first what earlier runs left unsent, then the current run every interval.</summary>
     public void Start()
     {

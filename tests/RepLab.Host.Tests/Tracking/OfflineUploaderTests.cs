@@ -214,6 +214,9 @@ public class OfflineUploaderTests : IDisposable
         ShouldHoldEachPointOnce(RemoteOf(b), b);
         CliRunner.Run("sync", "--to", server.Uri.ToString(), "--store", root).stdout.Should().Contain("checked 2 runs: uploaded 0 (0 new metric points), 2 already complete");
         CliRunner.Run("sync", "--to", root, "--store", root).code.Should().Be(2, "a path is not a server");
+        // replab runs shows each run's server id beside its local one.
+        OfflineUploader.ServerRunIds(a).Should().Equal(RemoteOf(a).RunId);
+        CliRunner.Run("runs", "--store", root).stdout.Should().Contain(RemoteOf(a).RunId[..8]).And.Contain(RemoteOf(b).RunId[..8]);
     }
 
     [Fact]
