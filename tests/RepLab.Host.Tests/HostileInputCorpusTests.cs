@@ -43,6 +43,14 @@ public class HostileInputCorpusTests() : CliHarness("replab-hostile-")
         return [.. header, .. new byte[payload]];
     }
 
+    /// <summary>An experiment stopped after two steps, and its checkpoint's path.</summary>
+    private (string Experiment, string Checkpoint) Checkpointed(string runs)
+    {
+        var exp = Experiment("{ plugin: synthetic, train-size: 64, test-size: 16 }");
+        Cli("run", exp, "--runs-dir", runs, "--stop-after-steps", "2").code.Should().Be(130);
+        return (exp, Directory.GetFiles(runs, "last.safetensors", SearchOption.AllDirectories).Single());
+    }
+
     /// <summary>Builds the case's files; returns the CLI arguments.</summary>
     private string[] Build(string name)
     {
@@ -90,9 +98,7 @@ public class HostileInputCorpusTests() : CliHarness("replab-hostile-")
                 return ["run", Experiment($"{{ plugin: stl10, root: {Path.Combine(Dir, "stl")} }}"), "--runs-dir", runs];
             case "checkpoint with a flipped bit":
             {
-                var exp = Experiment("{ plugin: synthetic, train-size: 64, test-size: 16 }");
-                Cli("run", exp, "--runs-dir", runs, "--stop-after-steps", "2").code.Should().Be(130);
-                var checkpoint = Directory.GetFiles(runs, "last.safetensors", SearchOption.AllDirectories).Single();
+                var (exp, checkpoint) = Checkpointed(runs);
                 var bytes = System.IO.File.ReadAllBytes(checkpoint);
                 bytes[^20] ^= 0x10;
                 System.IO.File.WriteAllBytes(checkpoint, bytes);
@@ -100,9 +106,7 @@ public class HostileInputCorpusTests() : CliHarness("replab-hostile-")
             }
             case "checkpoint that is random bytes":
             {
-                var exp = Experiment("{ plugin: synthetic, train-size: 64, test-size: 16 }");
-                Cli("run", exp, "--runs-dir", runs, "--stop-after-steps", "2").code.Should().Be(130);
-                var checkpoint = Directory.GetFiles(runs, "last.safetensors", SearchOption.AllDirectories).Single();
+                var (exp, checkpoint) = Checkpointed(runs);
                 var noise = new byte[4096];
                 new Random(1).NextBytes(noise);
                 System.IO.File.WriteAllBytes(checkpoint, noise);
