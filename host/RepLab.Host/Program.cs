@@ -54,13 +54,14 @@ public static class Program
         var resume = new Option<bool>("--resume") { Description = "Continue the trial from its last checkpoint" };
         var runsDir = new Option<string>("--runs-dir") { Description = "Folder of run folders (default: runs)", DefaultValueFactory = _ => "runs" };
         var stopAfter = new Option<long>("--stop-after-steps") { Description = "Checkpoint and stop after N steps (continue later with --resume)" };
-        var run = new Command("run", "Train and evaluate one experiment") { file, overrides, resume, runsDir, stopAfter };
+        var fresh = new Option<bool>("--fresh") { Description = "Run again from scratch even when this config has already finished in the runs folder" };
+        var run = new Command("run", "Train and evaluate one experiment") { file, overrides, resume, runsDir, stopAfter, fresh };
         run.SetAction(r => Cli.CliGuard.Run(r.GetValue(verbose), () =>
         {
             var resolved = ExperimentLoader.Load(r.GetValue(file)!.FullName, r.GetValue(overrides) ?? []);
             using var registry = LoadPlugins(quiet: true, ExperimentSpec.PluginFolders(resolved));
             var spec = ExperimentSpec.Bind(resolved, registry);
-            var outcome = new Runner(spec, registry, []).Run(new RunRequest(r.GetValue(resume), r.GetValue(runsDir)!, r.GetValue(stopAfter)));
+            var outcome = new Runner(spec, registry, []).Run(new RunRequest(r.GetValue(resume), r.GetValue(runsDir)!, r.GetValue(stopAfter), r.GetValue(fresh)));
             return outcome.ExitCode;
         }));
 

@@ -300,8 +300,28 @@ public class RunLifecycleTests() : CliHarness("replab-run-")
         steps.Should().Equal(Enumerable.Range(0, 12).Select(i => (long)i), "each of the 12 steps once, in order");
         lines.Should().Contain(l => l.GetProperty("kind").GetString() == "resume" && l.GetProperty("step").GetInt64() == 4);
 
-        Cli("run", exp, "--runs-dir", runs).code.Should().Be(0);
+        Cli("run", exp, "--runs-dir", runs, "--fresh").code.Should().Be(0);
         File.ReadAllLines(metrics).Count(l => l.Contains("\"kind\":\"start\"")).Should().Be(1, "a new run of the folder starts its log afresh");
+    }
+
+    [Fact]
+    public void A_finished_run_is_reported_not_redone_unless_asked_fresh()
+    {
+        var exp = Experiment();
+        var runs = Path.Combine(Dir, "runs");
+        Cli("run", exp, "--runs-dir", runs).code.Should().Be(0);
+        var folder = RunFolder(runs);
+        var checkpoint = File.ReadAllBytes(Path.Combine(folder, "checkpoints", "last.safetensors"));
+        var log = File.ReadAllText(Path.Combine(folder, "metrics.jsonl"));
+        var (code, stdout, _) = Cli("run", exp, "--runs-dir", runs);
+        code.Should().Be(0);
+        stdout.Should().Contain("has already finished in").And.Contain("eval/knn/top1").And.Contain("--fresh");
+        File.ReadAllBytes(Path.Combine(folder, "checkpoints", "last.safetensors")).Should().Equal(checkpoint, "its checkpoint is kept, not deleted");
+        File.ReadAllText(Path.Combine(folder, "metrics.jsonl")).Should().Be(log, "nothing is redone");
+        (code, stdout, _) = Cli("run", exp, "--runs-dir", runs, "--fresh");
+        code.Should().Be(0);
+        stdout.Should().NotContain("already finished");
+        File.ReadAllText(Path.Combine(folder, "metrics.jsonl")).Should().NotBe(log, "--fresh trains again");
     }
 
     [Fact]

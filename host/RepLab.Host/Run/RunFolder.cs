@@ -36,6 +36,17 @@ internal sealed partial class RunFolder : IDisposable
     /// <summary>Whether the run continues from a checkpoint that is there.</summary>
     public bool Resumed { get; private set; }
 
+    /// <summary>Whether the folder holds a run of this config that finished (left untouched; the caller reports it).</summary>
+    public bool AlreadyFinished { get; private set; }
+
+    /// <summary>Whether metrics.jsonl's last record is the end of a FINISHED run.</summary>
+    private bool EndedFinished()
+    {
+        if (!File.Exists(MetricsFile)) return false;
+        var last = File.ReadLines(MetricsFile).LastOrDefault(l => l.Length > 0);
+        return last is not null && last.Contains("\"kind\":\"end\"", StringComparison.Ordinal) && last.Contains("\"status\":\"Finished\"", StringComparison.Ordinal);
+    }
+
     [GeneratedRegex("[^A-Za-z0-9._-]")]
     private static partial Regex Unsafe();
 
@@ -51,7 +62,7 @@ internal sealed partial class RunFolder : IDisposable
 
     /// <summary>Locks and prepares <paramref name="spec"/>'s folder under <paramref name="runsRoot"/> and writes its resolved config.</summary>
     /// <exception cref="RunFolderLockedException">Another run holds the folder.</exception>
-    public static RunFolder Prepare(ExperimentSpec spec, string runsRoot, bool resume)
+    public static RunFolder Prepare(ExperimentSpec spec, string runsRoot, bool resume, bool fresh = true)
     {
         var root = System.IO.Path.GetFullPath(runsRoot);
         var path = System.IO.Path.Combine(root, SafeName(spec.Name), spec.Config.ShortHash());
@@ -60,6 +71,11 @@ internal sealed partial class RunFolder : IDisposable
         try
         {
             File.WriteAllText(folder.OwnerFile, $"pid {Environment.ProcessId} on {Environment.MachineName}, since {DateTimeOffset.UtcNow:u}");
+            if (!resume && !fresh && folder.EndedFinished())
+            {
+                folder.AlreadyFinished = true;
+                return folder;
+            }
             folder.Resumed = resume && File.Exists(folder.Checkpoint);
             var checkpoints = System.IO.Path.GetDirectoryName(folder.Checkpoint)!;
             if (!resume && Directory.Exists(checkpoints)) Directory.Delete(checkpoints, recursive: true);

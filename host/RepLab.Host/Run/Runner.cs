@@ -11,7 +11,8 @@ namespace RepLab.Host.Run;
 public sealed record RunOutcome(RunStatus Status, IReadOnlyDictionary<string, double> Metrics, string RunDirectory, int ExitCode);
 
 /// <summary>Command-line choices that are not part of the experiment (they do not change its hash).</summary>
-public sealed record RunRequest(bool Resume = false, string RunsRoot = "runs", long StopAfterSteps = 0);
+/// <param name="Fresh">Run again from scratch even when the run folder holds a finished run (otherwise that run is reported, not redone).</param>
+public sealed record RunRequest(bool Resume = false, string RunsRoot = "runs", long StopAfterSteps = 0, bool Fresh = false);
 
 /// <summary>
 /// The run lifecycle: seeds everything, loads the data, builds the plugins, hands training to the
@@ -54,8 +55,19 @@ public sealed class Runner(ExperimentSpec spec, PluginRegistry registry, IReadOn
         var trainer = spec.Trainer;
         var device = ResolveDevice(trainer.Device);
         torch.set_num_threads(trainer.Threads > 0 ? trainer.Threads : Environment.ProcessorCount);
-        using var folder = RunFolder.Prepare(spec, request.RunsRoot, request.Resume);
+        using var folder = RunFolder.Prepare(spec, request.RunsRoot, request.Resume, request.Fresh);
         var (dir, checkpointPath, resumed) = (folder.Path, folder.Checkpoint, folder.Resumed);
+        if (folder.AlreadyFinished)
+        {
+            // The same config (same hash) already ran to the end: nothing of it is deleted or redone.
+            var done = File.Exists(folder.EvaluationFile)
+                ? JsonSerializer.Deserialize<Dictionary<string, double>>(File.ReadAllText(folder.EvaluationFile)) ?? []
+                : [];
+            Console.WriteLine($"replab: {spec.Name} [{spec.Config.ShortHash()}] has already finished in {dir}" +
+                              (done.Count > 0 ? $" ({string.Join(", ", done.Select(kv => $"{kv.Key} {kv.Value:G4}"))})" : "") +
+                              "; --fresh runs it again from scratch");
+            return new RunOutcome(RunStatus.Finished, done, dir, 0);
+        }
 
         using var cts = new CancellationTokenSource();
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; cts.Cancel(); });
