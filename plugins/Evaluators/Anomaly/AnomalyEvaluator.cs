@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using RepLab.Abstractions;
+using RepLab.Plugins.Evaluators.Common;
 using RepLab.Torch;
 
 namespace RepLab.Plugins.Evaluators.Anomaly;
@@ -52,7 +53,7 @@ public sealed class AnomalyEvaluator(AnomalyOptions options) : IEvaluator
             var rows = Enumerable.Range(0, known.Length).Where(i => known[i] == c).Select(i => (long)i).ToArray();
             if (rows.Length == 0) throw new ArgumentException($"anomaly: the probe split {data.Probe.Name} has no image of normal class {c}");
             var normal = memory.index_select(0, torch.tensor(rows, rows.Length).to(context.Device));
-            var scores = Scores(normal, test, Math.Min(options.K, (int)normal.size(0)), options.Chunk);
+            var scores = Scores(normal, test, Math.Min(options.K, (int)normal.size(0)), options.Chunk, context.Stopping);
             var auroc = Auroc(scores, truth.Select(y => y != c).ToArray());
             context.Log($"eval/anomaly/auroc-class-{c}", auroc);
             aurocs.Add(auroc);
@@ -66,17 +67,11 @@ public sealed class AnomalyEvaluator(AnomalyOptions options) : IEvaluator
     }
 
     /// <summary>Each test feature's mean cosine distance to its <paramref name="k"/> nearest <paramref name="normal"/> features (both L2-normalised).</summary>
-    public static double[] Scores(Tensor normal, Tensor test, int k, int chunk = 1024)
+    public static double[] Scores(Tensor normal, Tensor test, int k, int chunk = 1024, CancellationToken stopping = default)
     {
         var scores = new double[test.size(0)];
-        for (long start = 0; start < test.size(0); start += chunk)
-        {
-            using var scope = torch.NewDisposeScope();
-            var q = test.slice(0, start, Math.Min(start + chunk, test.size(0)));
-            var (sim, _) = q.mm(normal.T).topk(k, dim: 1);
-            var d = (1 - sim).mean(1).to(Device.CPU, ScalarType.Float64).data<double>();
-            d.CopyTo(scores, start);
-        }
+        Neighbours.Nearest(test, normal, k, chunk, stopping, (start, sim, _) =>
+            (1 - sim).mean(1).to(Device.CPU, ScalarType.Float64).data<double>().CopyTo(scores, start));
         return scores;
     }
 

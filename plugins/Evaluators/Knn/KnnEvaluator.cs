@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using RepLab.Abstractions;
+using RepLab.Plugins.Evaluators.Common;
 using RepLab.Torch;
 
 namespace RepLab.Plugins.Evaluators.Knn;
@@ -40,18 +41,13 @@ public sealed class KnnEvaluator(KnnOptions options) : IEvaluator
         var classes = data.Classes;
         var k = Math.Min(options.K, (int)data.Probe.Count);
         long correct = 0;
-        for (long start = 0; start < data.Test.Count; start += options.Chunk)
+        Neighbours.Nearest(test, train, k, options.Chunk, context.Stopping, (start, sim, idx) =>
         {
-            context.Stopping.ThrowIfCancellationRequested();
-            using var chunk = torch.NewDisposeScope();
-            var q = test.slice(0, start, Math.Min(start + options.Chunk, data.Test.Count));
-            var (sim, idx) = q.mm(train.T).topk(k, dim: 1);
             var weights = (sim / options.Temperature).exp();
-            var votes = torch.zeros([q.size(0), classes], device: context.Device)
+            var votes = torch.zeros([sim.size(0), classes], device: context.Device)
                 .scatter_add(1, trainLabels.index_select(0, idx.flatten()).view(idx.shape), weights);
-            var predicted = votes.argmax(1);
-            correct += predicted.eq(testLabels.slice(0, start, start + q.size(0))).sum().item<long>();
-        }
+            correct += votes.argmax(1).eq(testLabels.slice(0, start, start + sim.size(0))).sum().item<long>();
+        });
         var top1 = (double)correct / data.Test.Count;
         context.Log("eval/knn/top1", top1);
         context.Log("eval/knn/k", k);
