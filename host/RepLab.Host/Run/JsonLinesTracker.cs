@@ -37,9 +37,7 @@ public sealed class JsonLinesTracker(string path, bool append = false) : ITracke
     {
         writer.Dispose();
         var kept = File.ReadLines(path).Where(line => !IsMetricFrom(line, step)).ToList();
-        var temporary = path + ".tmp";
-        File.WriteAllLines(temporary, kept);
-        File.Move(temporary, path, overwrite: true);
+        AtomicFile.Write(path, string.Concat(kept.Select(l => l + "\n")));
         writer = Open(path, append: true);
     }
 

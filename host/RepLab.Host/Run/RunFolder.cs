@@ -94,7 +94,7 @@ internal sealed partial class RunFolder : IDisposable
 
     /// <summary>
     /// Deletes what a killed atomic write leaves behind in a run folder (safe only under the run's
-    /// lock): checkpoint and artifact temporaries (<c>.NAME.PID.GUID.tmp</c>) and <c>metrics.jsonl.tmp</c>.
+    /// lock): the <c>.NAME.PID.GUID.tmp</c> temporaries of <see cref="AtomicFile"/> and of checkpoints.
     /// The completed files they would have replaced are untouched. Returns how many were removed.
     /// </summary>
     public static int RemoveLeftovers(string path)
@@ -102,8 +102,7 @@ internal sealed partial class RunFolder : IDisposable
         var removed = 0;
         foreach (var file in Directory.EnumerateFiles(path, "*.tmp", SearchOption.AllDirectories))
         {
-            var name = System.IO.Path.GetFileName(file);
-            if (!(name.StartsWith('.') || name == "metrics.jsonl.tmp")) continue;
+            if (!AtomicFile.IsTemporary(System.IO.Path.GetFileName(file))) continue;
             File.Delete(file);
             removed++;
         }

@@ -213,7 +213,7 @@ public sealed class MlflowFileStore
         Directory.Exists(folder)
             ? Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
                 .Select(f => Path.GetRelativePath(folder, f).Replace(Path.DirectorySeparatorChar, '/'))
-                .Where(k => !Path.GetFileName(k).StartsWith(".tmp-", StringComparison.Ordinal))
+                .Where(k => !AtomicFile.IsTemporary(Path.GetFileName(k)))
                 .OrderBy(k => k, StringComparer.Ordinal)
             : [];
 
@@ -252,16 +252,7 @@ public sealed class MlflowFileStore
     /// Writes through a temporary file in the same folder and renames it over the target, so a
     /// reader (or a process killed mid-write) sees the old file or the new one, never half.
     /// </summary>
-    internal static void AtomicWrite(string path, string content)
-    {
-        var tmp = Path.Combine(Path.GetDirectoryName(path)!, $".tmp-{Path.GetFileName(path)}-{Guid.NewGuid():N}");
-        using (var f = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write))
-        {
-            f.Write(Encoding.UTF8.GetBytes(content));
-            f.Flush(flushToDisk: true);
-        }
-        File.Move(tmp, path, overwrite: true);
-    }
+    internal static void AtomicWrite(string path, string content) => AtomicFile.Write(path, content);
 
     private static string Yaml(params (string key, string value)[] fields) =>
         string.Concat(fields.Select(f => $"{f.key}: {f.value}\n"));
@@ -318,7 +309,8 @@ public sealed class LocalRun : IDisposable
             foreach (var file in System.IO.Directory.EnumerateFiles(metrics, "*", SearchOption.AllDirectories))
                 TrimPartialLine(file);
         // Temporaries of an interrupted atomic write (meta.yaml, params, the uploader's state).
-        foreach (var tmp in System.IO.Directory.EnumerateFiles(info.Directory, ".tmp-*", SearchOption.AllDirectories)) File.Delete(tmp);
+        foreach (var tmp in System.IO.Directory.EnumerateFiles(info.Directory, "*.tmp", SearchOption.AllDirectories))
+            if (AtomicFile.IsTemporary(Path.GetFileName(tmp))) File.Delete(tmp);
         return new(MlflowFileStore.SetStatus(info, RunStatus.Running, null));
     }
 
@@ -412,11 +404,7 @@ public sealed class LocalRun : IDisposable
         var target = Path.GetFullPath(Path.Combine(root, artifactPath));
         if (!target.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
             throw new ArgumentException($"artifact path '{artifactPath}' leaves the run's artifacts folder", nameof(artifactPath));
-        System.IO.Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-        // Copy then rename, so the uploader never ships a half-copied file.
-        var tmp = Path.Combine(Path.GetDirectoryName(target)!, $".tmp-{Path.GetFileName(target)}-{Guid.NewGuid():N}");
-        File.Copy(localPath, tmp);
-        File.Move(tmp, target, overwrite: true);
+        AtomicFile.Copy(localPath, target);
     }
 
     /// <summary>Ends the run: status and end time in <c>meta.yaml</c>.</summary>

@@ -326,7 +326,7 @@ public sealed class OfflineUploader : IDisposable
             var root = Path.Combine(runDir, "artifacts");
             foreach (var file in Directory.Exists(root) ? Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories) : [])
             {
-                if (Path.GetFileName(file).StartsWith(".tmp-", StringComparison.Ordinal)) continue;
+                if (AtomicFile.IsTemporary(Path.GetFileName(file))) continue;
                 var rel = Path.GetRelativePath(root, file).Replace(Path.DirectorySeparatorChar, '/');
                 var size = new FileInfo(file).Length;
                 if (state.Artifacts.GetValueOrDefault(rel, -1) == size) continue;

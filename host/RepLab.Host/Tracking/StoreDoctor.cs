@@ -60,7 +60,7 @@ public static class StoreDoctor
         if (!Directory.Exists(metrics)) yield break;
         foreach (var file in Directory.EnumerateFiles(metrics, "*", SearchOption.AllDirectories))
         {
-            if (Path.GetFileName(file).StartsWith(".tmp-", StringComparison.Ordinal)) continue;
+            if (AtomicFile.IsTemporary(Path.GetFileName(file))) continue;
             var text = File.ReadAllText(file);
             var lines = text.Split('\n');
             // The last element is what follows the last newline: empty, or a line being written (a live run) or cut.

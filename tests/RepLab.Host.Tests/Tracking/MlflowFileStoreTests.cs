@@ -120,7 +120,7 @@ public class MlflowFileStoreTests : IDisposable
         tags["mlflow.source.git.commit"].Should().MatchRegex("^[0-9a-f]{40}$");
         tags["replab.version"].Should().MatchRegex(@"^\d+\.\d+\.\d+\+[0-9a-f]{40}$", "the version with the commit it was built from");
         File.ReadAllText(Path.Combine(runDir, "artifacts", "config", "resolved.yaml")).Should().Be("seed: 1\n");
-        Directory.EnumerateFiles(root, ".tmp-*", SearchOption.AllDirectories).Should().BeEmpty("meta files are replaced by rename");
+        Directory.EnumerateFiles(root, "*.tmp", SearchOption.AllDirectories).Should().BeEmpty("meta files are replaced by rename");
         MlflowFileStore.ReadMetric(runDir, "train/loss").Select(p => p.Step).Should().Equal(3, 4);
     }
 
