@@ -44,7 +44,18 @@ internal sealed partial class RunFolder : IDisposable
     {
         if (!File.Exists(MetricsFile)) return false;
         var last = File.ReadLines(MetricsFile).LastOrDefault(l => l.Length > 0);
-        return last is not null && last.Contains("\"kind\":\"end\"", StringComparison.Ordinal) && last.Contains("\"status\":\"Finished\"", StringComparison.Ordinal);
+        if (last is null) return false;
+        try
+        {
+            using var record = System.Text.Json.JsonDocument.Parse(last);
+            var root = record.RootElement;
+            return root.TryGetProperty("kind", out var kind) && kind.GetString() == "end"
+                && root.TryGetProperty("status", out var status) && status.GetString() == nameof(RepLab.Abstractions.RunStatus.Finished);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return false; // a cut last line: the run did not end cleanly
+        }
     }
 
     [GeneratedRegex("[^A-Za-z0-9._-]")]
