@@ -20,6 +20,9 @@ public enum PluginKind
 
     /// <summary>Code that runs during training at step and epoch ends (<see cref="ITrainingCallback"/>).</summary>
     Callback,
+
+    /// <summary>How a sweep's trials run: local processes, a Slurm job array (<see cref="ISweepExecutor"/>).</summary>
+    Executor,
 }
 
 /// <summary>
@@ -65,8 +68,9 @@ public static class PluginKinds
         [typeof(IAugmentation)] = PluginKind.Augmentation,
         [typeof(IEvaluator)] = PluginKind.Evaluator,
         [typeof(ITrainingCallback)] = PluginKind.Callback,
+        [typeof(ISweepExecutor)] = PluginKind.Executor,
     };
 
-    /// <summary>The YAML spelling of a kind: method, encoder, dataset, augmentation, evaluator, callback.</summary>
+    /// <summary>The YAML spelling of a kind: method, encoder, dataset, augmentation, evaluator, callback, executor.</summary>
     public static string Yaml(this PluginKind kind) => kind.ToString().ToLowerInvariant();
 }

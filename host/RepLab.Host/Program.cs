@@ -55,13 +55,18 @@ public static class Program
         var runsDir = new Option<string>("--runs-dir") { Description = "Folder of run folders (default: runs)", DefaultValueFactory = _ => "runs" };
         var stopAfter = new Option<long>("--stop-after-steps") { Description = "Checkpoint and stop after N steps (continue later with --resume)" };
         var fresh = new Option<bool>("--fresh") { Description = "Run again from scratch even when this config has already finished in the runs folder" };
-        var run = new Command("run", "Train and evaluate one experiment") { file, overrides, resume, runsDir, stopAfter, fresh };
+        var parentRun = new Option<string?>("--parent-run") { Description = "Tag the run as a child of this MLflow run (local store id; replab sweep passes its parent run)" };
+        var runName = new Option<string?>("--run-name") { Description = "The MLflow run name (default: the experiment's name)" };
+        var run = new Command("run", "Train and evaluate one experiment (a sweep: section is left out: replab sweep runs it)") { file, overrides, resume, runsDir, stopAfter, fresh, parentRun, runName };
         run.SetAction(r => Cli.CliGuard.Run(r.GetValue(verbose), () =>
         {
-            var resolved = ExperimentLoader.Load(r.GetValue(file)!.FullName, r.GetValue(overrides) ?? []);
+            var loaded = ExperimentLoader.Load(r.GetValue(file)!.FullName, r.GetValue(overrides) ?? []);
+            var resolved = loaded.WithoutSection("sweep");
+            if (resolved != loaded && r.GetValue(parentRun) is null)
+                Console.WriteLine($"replab: {r.GetValue(file)!.Name} has a sweep: section; this runs its base config (replab sweep {r.GetValue(file)!.Name} runs the sweep)");
             using var registry = LoadPlugins(quiet: true, ExperimentSpec.PluginFolders(resolved));
             var spec = ExperimentSpec.Bind(resolved, registry);
-            var outcome = new Runner(spec, registry, []).Run(new RunRequest(r.GetValue(resume), r.GetValue(runsDir)!, r.GetValue(stopAfter), r.GetValue(fresh)));
+            var outcome = new Runner(spec, registry, []).Run(new RunRequest(r.GetValue(resume), r.GetValue(runsDir)!, r.GetValue(stopAfter), r.GetValue(fresh), r.GetValue(parentRun), r.GetValue(runName)));
             return outcome.ExitCode;
         }));
 
@@ -82,6 +87,7 @@ public static class Program
         root.Subcommands.Add(validate);
         root.Subcommands.Add(plugins);
         root.Subcommands.Add(run);
+        foreach (var c in Cli.SweepCommands.Create(verbose)) root.Subcommands.Add(c);
         foreach (var c in Cli.TrackingCommands.Create(verbose)) root.Subcommands.Add(c);
         return root.Parse(args).Invoke();
     }

@@ -13,18 +13,24 @@ public static class ExperimentLoader
     /// <param name="path">The experiment file.</param>
     /// <param name="overrides">Command-line overrides: <c>a.b=value</c>, <c>+a.new=value</c>, <c>~a.b</c>.</param>
     /// <exception cref="ConfigException">For any problem in the files or overrides; the message names file, line, column and key path.</exception>
-    public static ResolvedConfig Load(string path, IReadOnlyList<string>? overrides = null)
+    public static ResolvedConfig Load(string path, IReadOnlyList<string>? overrides = null) => Load(path, overrides, []);
+
+    /// <summary>
+    /// Loads an experiment with command-line overrides, then <paramref name="parsed"/> overrides whose values keep
+    /// their own locations (a sweep's trial: an error in its value names the sweep file's line).
+    /// </summary>
+    public static ResolvedConfig Load(string path, IReadOnlyList<string>? overrides, IReadOnlyList<ConfigOverride> parsed)
     {
         var sources = new List<string>();
         var composed = Compose(Path.GetFullPath(path), [], null, sources);
-        return Resolve(composed, overrides ?? [], sources);
+        return Resolve(composed, overrides ?? [], sources, parsed);
     }
 
     /// <summary>Resolves a tree that did not come from a file (no <c>defaults:</c> handling).</summary>
     public static ResolvedConfig FromTree(ConfigMap root, IReadOnlyList<string>? overrides = null) =>
         Resolve((ConfigMap)ConfigMerge.StripNulls(root), overrides ?? [], []);
 
-    private static ResolvedConfig Resolve(ConfigMap composed, IReadOnlyList<string> overrides, List<string> sources)
+    private static ResolvedConfig Resolve(ConfigMap composed, IReadOnlyList<string> overrides, List<string> sources, IReadOnlyList<ConfigOverride>? extra = null)
     {
         var parsed = new List<ConfigOverride>();
         var errors = new List<ConfigError>();
@@ -41,7 +47,7 @@ public static class ExperimentLoader
         }
         if (errors.Count > 0)
             throw new ConfigException(errors);
-        var overridden = ConfigOverride.ApplyAll(composed, parsed);
+        var overridden = ConfigOverride.ApplyAll(composed, parsed.Concat(extra ?? []));
         var resolved = (ConfigMap)Interpolator.Resolve(overridden);
         return new ResolvedConfig(resolved, sources);
     }

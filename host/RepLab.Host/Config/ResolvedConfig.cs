@@ -50,16 +50,54 @@ public sealed class ResolvedConfig
     /// JSON with map keys sorted ordinally and scalars normalised by value (<c>1e-3</c> and <c>0.001</c> are the same
     /// number, <c>True</c> and <c>true</c> the same boolean, <c>"1"</c> a string); the input of <see cref="Hash"/>.
     /// </summary>
-    public string CanonicalJson()
+    public string CanonicalJson() => CanonicalJson(Root);
+
+    /// <summary>The canonical JSON of any node (see <see cref="CanonicalJson()"/>): two values are the same setting when these are equal.</summary>
+    public static string CanonicalJson(ConfigNode node)
     {
         using var stream = new MemoryStream();
         using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-            WriteCanonical(writer, Root);
+            WriteCanonical(writer, node);
         return Encoding.UTF8.GetString(stream.ToArray());
     }
 
-    /// <summary>SHA-256 of <see cref="CanonicalJson"/>, 64 lowercase hex digits. Independent of key order, formatting, comments and defaults layering.</summary>
-    public string Hash() => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(CanonicalJson())));
+    /// <summary>
+    /// Sections and keys that do not change a trial's results, left out of <see cref="Hash"/>: the whole
+    /// <c>tracking:</c> and <c>sweep:</c> sections and <c>trainer.threads</c>; <c>trainer.device</c> counts
+    /// without its index (<c>cuda:1</c> hashes as <c>cuda</c>).
+    /// </summary>
+    public static readonly IReadOnlyList<string> NotHashed = ["tracking", "sweep", "trainer.threads"];
+
+    /// <summary>The tree <see cref="Hash"/> reads: <see cref="Root"/> without <see cref="NotHashed"/>, the device index dropped.</summary>
+    public ConfigMap HashedTree()
+    {
+        var root = Root;
+        foreach (var path in NotHashed) root = Without(root, KeyPath.Split(path).ToList());
+        if (Get("trainer.device") is ConfigScalar { Value: var device } d && device.StartsWith("cuda:", StringComparison.Ordinal))
+            root = Replace(root, ["trainer", "device"], new ConfigScalar("cuda", false, d.Location));
+        return root;
+    }
+
+    private static ConfigMap Without(ConfigMap map, IReadOnlyList<string> path)
+    {
+        if (map.Find(path[0]) is not { } entry) return map;
+        if (path.Count == 1) return new ConfigMap(map.Entries.Where(e => e.Key != path[0]), map.Location);
+        if (entry.Value is not ConfigMap inner) return map;
+        return new ConfigMap(map.Entries.Select(e => e.Key == path[0] ? e with { Value = Without(inner, path.Skip(1).ToList()) } : e), map.Location);
+    }
+
+    private static ConfigMap Replace(ConfigMap map, IReadOnlyList<string> path, ConfigNode value) =>
+        new(map.Entries.Select(e => e.Key != path[0] ? e
+            : e with { Value = path.Count == 1 ? value : e.Value is ConfigMap inner ? Replace(inner, path.Skip(1).ToList(), value) : e.Value }), map.Location);
+
+    /// <summary>This config without its top-level <paramref name="section"/> (a trial's config is its experiment's without <c>sweep:</c>).</summary>
+    public ResolvedConfig WithoutSection(string section) => Root.Find(section) is null ? this : new ResolvedConfig(Without(Root, [section]), Sources);
+
+    /// <summary>
+    /// SHA-256 of the canonical JSON of <see cref="HashedTree"/>, 64 lowercase hex digits: independent of key order,
+    /// formatting, comments and defaults layering, and of the settings that do not change results (<see cref="NotHashed"/>).
+    /// </summary>
+    public string Hash() => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(CanonicalJson(HashedTree()))));
 
     /// <summary>The first 16 hex digits of <see cref="Hash"/>, for display and run names.</summary>
     public string ShortHash() => Hash()[..16];

@@ -243,7 +243,7 @@ public sealed record PluginChoice(PluginDescriptor Descriptor, PluginOptions Opt
 public sealed class ExperimentSpec
 {
     private static readonly string[] TopLevel =
-        ["name", "seed", "dataset", "data", "encoder", "method", "optimizer", "optimizers", "views", "trainer", "evaluation", "callbacks", "tracking", "plugins"];
+        ["name", "seed", "dataset", "data", "encoder", "method", "optimizer", "optimizers", "views", "trainer", "evaluation", "callbacks", "tracking", "plugins", "sweep"];
 
     public required ResolvedConfig Config { get; init; }
     public required string Name { get; init; }

@@ -12,7 +12,9 @@ public sealed record RunOutcome(RunStatus Status, IReadOnlyDictionary<string, do
 
 /// <summary>Command-line choices that are not part of the experiment (they do not change its hash).</summary>
 /// <param name="Fresh">Run again from scratch even when the run folder holds a finished run (otherwise that run is reported, not redone).</param>
-public sealed record RunRequest(bool Resume = false, string RunsRoot = "runs", long StopAfterSteps = 0, bool Fresh = false);
+/// <param name="ParentRunId">A sweep's parent run (its local store id): the run is tagged <c>mlflow.parentRunId</c> as its child.</param>
+/// <param name="RunName">The MLflow run name (default: the experiment's name); a sweep names each trial by its settings.</param>
+public sealed record RunRequest(bool Resume = false, string RunsRoot = "runs", long StopAfterSteps = 0, bool Fresh = false, string? ParentRunId = null, string? RunName = null);
 
 /// <summary>
 /// The run lifecycle: seeds everything, loads the data, builds the plugins, hands training to the
@@ -54,7 +56,7 @@ public sealed class Runner(ExperimentSpec spec, PluginRegistry registry, IReadOn
     {
         var trainer = spec.Trainer;
         var device = ResolveDevice(trainer.Device);
-        torch.set_num_threads(trainer.Threads > 0 ? trainer.Threads : Environment.ProcessorCount);
+        torch.set_num_threads(Threads(trainer));
         using var folder = RunFolder.Prepare(spec, request.RunsRoot, request.Resume, request.Fresh);
         var (dir, checkpointPath, resumed) = (folder.Path, folder.Checkpoint, folder.Resumed);
         if (folder.AlreadyFinished)
@@ -81,8 +83,10 @@ public sealed class Runner(ExperimentSpec spec, PluginRegistry registry, IReadOn
         var mlflow = new Tracking.DegradingTracker(mlflowStore, mlflowStore.Store.Root);
         var trackers = new List<ITracker> { jsonl, mlflow };
         trackers.AddRange(extraTrackers);
+        var tags = RunTags.Of(spec);
+        if (request.ParentRunId is { Length: > 0 } parent) tags[Tracking.OfflineUploader.ParentRunIdTag] = parent;
         Emit(trackers, new RunStarted(DateTimeOffset.UtcNow, string.IsNullOrEmpty(spec.Tracking.Experiment) ? spec.Dataset.Descriptor.Name : spec.Tracking.Experiment,
-            spec.Name, spec.Config.Hash(), dir, resumed, WithTrackingUri(spec.Config.Flatten(), trackingUri), RunTags.Of(spec)));
+            request.RunName is { Length: > 0 } runName ? runName : spec.Name, spec.Config.Hash(), dir, resumed, WithTrackingUri(spec.Config.Flatten(), trackingUri), tags));
         Emit(trackers, new ArtifactLogged(DateTimeOffset.UtcNow, folder.ConfigFile, "config.yaml"));
         Console.WriteLine($"replab: {spec.Name} [{spec.Config.ShortHash()}] on {device}, {torch.get_num_threads()} threads, libtorch {torch.version}; run folder {dir}");
 
@@ -99,6 +103,7 @@ public sealed class Runner(ExperimentSpec spec, PluginRegistry registry, IReadOn
             var encoders = new EncoderFactory(registry.Create<IEncoder>(spec.Encoder.Descriptor.Name, spec.Encoder.Options), train.Shape, Normalization(train, trackers), device);
             using var encoder = encoders.Build();
             var plan = spec.Method is null ? new TrainingPlan(0, 0, 0, trainer.BatchSize) : Plan(trainer, train.Count);
+            Emit(trackers, new TagSet(DateTimeOffset.UtcNow, Sweeps.TrialStatus.TotalStepsTag, plan.TotalSteps.ToString(System.Globalization.CultureInfo.InvariantCulture)));
             var context = new RunContext(device, spec.Seed, plan, trackers, folder.Artifacts, cts.Token);
             var status = RunStatus.Finished;
             EncoderModule representation = encoder;
@@ -196,6 +201,17 @@ public sealed class Runner(ExperimentSpec spec, PluginRegistry registry, IReadOn
     private static void Emit(IEnumerable<ITracker> trackers, TrackingEvent e)
     {
         foreach (var t in trackers) t.Emit(e);
+    }
+
+    /// <summary>
+    /// libtorch's CPU threads: REPLAB_THREADS when set (a sweep executor's share of the machine), else
+    /// <c>trainer.threads</c>, else every core.
+    /// </summary>
+    internal static int Threads(TrainerOptions trainer, Func<string, string?>? env = null)
+    {
+        var share = (env ?? Environment.GetEnvironmentVariable)("REPLAB_THREADS");
+        if (int.TryParse(share, out var n) && n > 0) return n;
+        return trainer.Threads > 0 ? trainer.Threads : Environment.ProcessorCount;
     }
 
     internal static Device ResolveDevice(string setting) => setting switch

@@ -114,6 +114,9 @@ public class PluginConformanceTests
             case PluginKind.Method:
                 ExerciseMethod(d, data);
                 break;
+            case PluginKind.Executor:
+                ExerciseExecutor(d);
+                break;
             default:
                 throw new InvalidOperationException($"no conformance exercise for {d.Kind} yet: add one");
         }
@@ -216,6 +219,42 @@ public class PluginConformanceTests
         context.Logged.Keys.Should().NotContain(k => context.Logged.Keys.Any(other => other.StartsWith(k + "/", StringComparison.Ordinal)));
         Features.Fingerprint(encoder).Should().Be(before, "evaluation leaves the encoder untouched");
         encoder.parameters().Should().OnlyContain(p => p.grad == null);
+    }
+
+    /// <summary>
+    /// An executor runs command lines to their end and tells how each ended: exit 0 succeeds, exit 3
+    /// fails with its code, and a long one cancelled while running is reported cancelled.
+    /// </summary>
+    private static void ExerciseExecutor(PluginDescriptor d)
+    {
+        if (d.Name == "slurm") Sweeps.SlurmCluster.EnsureUp();
+        var dir = Directory.CreateTempSubdirectory("replab-executor-").FullName;
+        try
+        {
+            var trials = new[] { "exit 0", "exit 3", "sleep 120" }
+                .Select((command, i) => new TrialLaunch(i, $"trial{i}", [command], Path.Combine(dir, "logs", $"{i}.log"))).ToList();
+            var launch = new SweepLaunch("conformance", dir, "/bin/sh", ["-c"], dir, trials, 3, 3);
+            var updates = new System.Collections.Concurrent.ConcurrentQueue<TrialUpdate>();
+            using var cancel = new CancellationTokenSource();
+            var executor = R.Create<ISweepExecutor>(d.Name);
+            var worker = Task.Run(() => executor.Execute(launch, u =>
+            {
+                updates.Enqueue(u);
+                var last = updates.GroupBy(x => x.Index).ToDictionary(g => g.Key, g => g.Last().State);
+                if (last.GetValueOrDefault(0) == TrialState.Succeeded && last.GetValueOrDefault(1) == TrialState.Failed && last.GetValueOrDefault(2) == TrialState.Running)
+                    cancel.Cancel();
+            }, cancel.Token));
+            worker.Wait(TimeSpan.FromSeconds(90)).Should().BeTrue($"{d.Id} returns once its trials ended (updates: {string.Join("; ", updates)})");
+            var final = updates.GroupBy(u => u.Index).ToDictionary(g => g.Key, g => g.Last());
+            final[0].State.Should().Be(TrialState.Succeeded);
+            final[1].State.Should().Be(TrialState.Failed);
+            final[1].ExitCode.Should().Be(3);
+            final[2].State.Should().Be(TrialState.Cancelled, "the sleeping trial was cancelled while it ran");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     private static void ExerciseCallback(PluginDescriptor d, ImageSet data)

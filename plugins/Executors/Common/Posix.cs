@@ -1,0 +1,35 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace RepLab.Plugins.Executors;
+
+/// <summary>What the executors need of POSIX: a polite stop (SIGTERM: the trial checkpoints and exits 130) and running a tool.</summary>
+internal static class Posix
+{
+    private const int SigTerm = 15;
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+
+    /// <summary>Asks process <paramref name="pid"/> to stop (SIGTERM).</summary>
+    public static void Terminate(int pid) => _ = Kill(pid, SigTerm);
+
+    /// <summary>Runs <paramref name="program"/> to its end; its exit code, stdout and stderr.</summary>
+    public static (int ExitCode, string Output, string Error) Run(string program, IEnumerable<string> arguments, TimeSpan? timeout = null)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in arguments) start.ArgumentList.Add(a);
+        using var p = Process.Start(start) ?? throw new InvalidOperationException($"could not start {program}");
+        var output = p.StandardOutput.ReadToEndAsync();
+        var error = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(timeout ?? TimeSpan.FromSeconds(60)))
+        {
+            p.Kill();
+            throw new TimeoutException($"{program} {string.Join(" ", arguments)} did not answer within {(timeout ?? TimeSpan.FromSeconds(60)).TotalSeconds:F0} s");
+        }
+        return (p.ExitCode, output.Result, error.Result);
+    }
+
+    /// <summary>A single-quoted shell word.</summary>
+    public static string Quote(string s) => "'" + s.Replace("'", "'\\''") + "'";
+}

@@ -1,0 +1,288 @@
+using System.ComponentModel.DataAnnotations;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using RepLab.Abstractions;
+
+namespace RepLab.Plugins.Executors.Slurm;
+
+/// <summary>Options of the <c>slurm</c> executor: what each array task asks of the cluster.</summary>
+public sealed record SlurmExecutorOptions : PluginOptions
+{
+    /// <summary>Partition (<c>--partition</c>); empty: the cluster's default (default empty).</summary>
+    public string Partition { get; init; } = "";
+
+    /// <summary>CPUs per trial (<c>--cpus-per-task</c>); the trial uses this many libtorch threads (default 1).</summary>
+    [Range(1, 1024)]
+    public int CpusPerTask { get; init; } = 1;
+
+    /// <summary>Memory per trial (<c>--mem</c>, e.g. 4G); empty: the partition's default (default empty).</summary>
+    public string Mem { get; init; } = "";
+
+    /// <summary>GPUs per trial (<c>--gpus</c>); 0 asks for none (default 0).</summary>
+    [Range(0, 64)]
+    public int Gpus { get; init; }
+
+    /// <summary>Time limit per trial (<c>--time</c>, e.g. 01:00:00); empty: the partition's (default empty).</summary>
+    public string Time { get; init; } = "";
+
+    /// <summary>Trials at once (<c>--array=...%N</c>); 0 takes <c>replab sweep --parallel</c>, else no limit (default 0).</summary>
+    [Range(0, 100_000)]
+    public int Parallel { get; init; }
+
+    /// <summary>More sbatch options, each one word (e.g. [--qos=normal, --account=lab]) (default []).</summary>
+    public string[] Extra { get; init; } = [];
+
+    /// <summary>Seconds between polls of squeue (default 2).</summary>
+    [Range(0.1, 600)]
+    public double PollSeconds { get; init; } = 2;
+
+    /// <summary>The job-completion log (jobcomp/filetxt) to read ended tasks from; empty asks scontrol for JobCompLoc (default empty).</summary>
+    public string JobCompletionLog { get; init; } = "";
+}
+
+/// <summary>
+/// Submits a sweep's trials as one Slurm job array (<c>sbatch --array=I,J,...%P</c>) whose task i
+/// runs trial i as <c>replab run</c> (through one generated script), then follows the tasks:
+/// <c>squeue --json</c> while slurmctld knows them, the job-completion log once they are purged. A
+/// task cancelled while pending leaves no record anywhere, so what was submitted is kept in the
+/// sweep's folder and a task that vanished unrecorded counts as cancelled. Ctrl-C cancels the
+/// array (<c>scancel</c>). A restarted sweep watches tasks of its earlier submissions that still
+/// pend or run instead of submitting them again. Results come back through the run folders and
+/// the tracking store, never through Slurm's output files.
+/// </summary>
+[Plugin("slurm", Summary = "submits the trials as one Slurm job array and follows it (squeue --json, then the job-completion log)")]
+public sealed partial class SlurmExecutor(SlurmExecutorOptions options) : ISweepExecutor
+{
+    /// <summary>One sbatch of a sweep: the array's job id and the trial (index, id) of each task.</summary>
+    public sealed record Submission(string JobId, Dictionary<int, string> Tasks);
+
+    /// <summary>A task's state as Slurm reports it, mapped.</summary>
+    public sealed record TaskState(TrialState State, int? ExitCode, string? Message);
+
+    /// <inheritdoc />
+    public void Execute(SweepLaunch launch, Action<TrialUpdate> report, CancellationToken cancel)
+    {
+        var folder = Path.Combine(launch.Folder, "slurm");
+        Directory.CreateDirectory(folder);
+        var record = Path.Combine(folder, "submissions.json");
+        var submissions = File.Exists(record) ? JsonSerializer.Deserialize<List<Submission>>(File.ReadAllText(record)) ?? [] : [];
+        var watched = new Dictionary<int, (string Job, int Task)>();
+
+        // Tasks an earlier sweep process submitted that Slurm still holds are watched, not submitted again.
+        var alive = Query(submissions.Select(s => s.JobId).ToList());
+        foreach (var t in launch.Trials)
+            foreach (var s in submissions.AsEnumerable().Reverse())
+                if (s.Tasks.TryGetValue(t.Index, out var id) && id == t.Id && alive.TryGetValue((s.JobId, t.Index), out var st) && st.State is TrialState.Pending or TrialState.Running)
+                {
+                    watched[t.Index] = (s.JobId, t.Index);
+                    break;
+                }
+        var fresh = launch.Trials.Where(t => !watched.ContainsKey(t.Index)).ToList();
+        if (fresh.Count > 0)
+        {
+            var job = Submit(launch, fresh, folder, submissions.Count);
+            submissions.Add(new Submission(job, fresh.ToDictionary(t => t.Index, t => t.Id)));
+            File.WriteAllText(record + ".tmp", JsonSerializer.Serialize(submissions, new JsonSerializerOptions { WriteIndented = true }));
+            File.Move(record + ".tmp", record, overwrite: true);
+            foreach (var t in fresh) watched[t.Index] = (job, t.Index);
+            Console.WriteLine($"replab: submitted Slurm job array {job} ({fresh.Count} tasks)" + (watched.Count > fresh.Count ? $"; watching {watched.Count - fresh.Count} tasks submitted before" : ""));
+        }
+        else Console.WriteLine($"replab: watching {watched.Count} Slurm tasks submitted before");
+
+        var last = new Dictionary<int, TrialState>();
+        var missing = new Dictionary<int, int>();
+        var cancelledAt = (DateTime?)null;
+        var jobs = watched.Values.Select(w => w.Job).Distinct().ToList();
+        while (true)
+        {
+            if (cancel.IsCancellationRequested && cancelledAt is null)
+            {
+                cancelledAt = DateTime.UtcNow;
+                Posix.Run("scancel", jobs);
+            }
+            var states = Query(jobs);
+            var ended = Completed(jobs);
+            foreach (var (index, (job, task)) in watched)
+            {
+                if (last.TryGetValue(index, out var was) && was is TrialState.Succeeded or TrialState.Failed or TrialState.Cancelled) continue;
+                TaskState? now = states.TryGetValue((job, task), out var s) ? s : ended.TryGetValue((job, task), out var e) ? e : null;
+                if (now is null && ended.ContainsKey((job, -1)))
+                    now = new TaskState(TrialState.Cancelled, null, "cancelled while pending (the array was cancelled)");
+                if (now is null)
+                {
+                    // Purged from squeue without a completion record: cancelled while pending. One more poll first, for a record in flight.
+                    missing[index] = missing.GetValueOrDefault(index) + 1;
+                    if (missing[index] < 3) continue;
+                    now = new TaskState(TrialState.Cancelled, null, "cancelled while pending (Slurm keeps no record of it)");
+                }
+                missing.Remove(index);
+                if (last.TryGetValue(index, out var before) && before == now.State) continue;
+                last[index] = now.State;
+                report(new TrialUpdate(index, now.State, now.ExitCode, now.Message));
+            }
+            if (watched.Keys.All(i => last.TryGetValue(i, out var st) && st is TrialState.Succeeded or TrialState.Failed or TrialState.Cancelled)) return;
+            if (cancelledAt is { } at && DateTime.UtcNow - at > TimeSpan.FromMinutes(2))
+            {
+                foreach (var i in watched.Keys.Where(i => !(last.TryGetValue(i, out var st) && st is TrialState.Succeeded or TrialState.Failed or TrialState.Cancelled)))
+                    report(new TrialUpdate(i, TrialState.Cancelled, null, "cancelled; Slurm did not confirm its end within 2 minutes"));
+                return;
+            }
+            Thread.Sleep(TimeSpan.FromSeconds(cancel.IsCancellationRequested ? Math.Min(options.PollSeconds, 1) : options.PollSeconds));
+        }
+    }
+
+    /// <summary>Writes the array's script and submits it; the job id.</summary>
+    private string Submit(SweepLaunch launch, IReadOnlyList<TrialLaunch> trials, string folder, int number)
+    {
+        var script = new StringBuilder("#!/bin/bash\n# RepLab sweep " + launch.Name + ": array task i runs trial i.\n");
+        script.Append("export REPLAB_THREADS=\"${SLURM_CPUS_PER_TASK:-1}\"\ncase \"$SLURM_ARRAY_TASK_ID\" in\n");
+        foreach (var t in trials)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(t.LogFile)!);
+            var command = string.Join(" ", new[] { launch.Program }.Concat(launch.ProgramArguments).Concat(t.Arguments).Select(Posix.Quote));
+            script.Append(CultureInfo.InvariantCulture, $"  {t.Index}) exec {command} >>{Posix.Quote(t.LogFile)} 2>&1 ;;\n");
+        }
+        script.Append("  *) echo \"replab: no trial for array task $SLURM_ARRAY_TASK_ID\" >&2; exit 2 ;;\nesac\n");
+        var path = Path.Combine(folder, $"array-{number}.sh");
+        File.WriteAllText(path, script.ToString());
+        var parallel = launch.Parallel > 0 ? launch.Parallel : options.Parallel;
+        var args = new List<string>
+        {
+            "--parsable", $"--job-name=replab-{launch.Name}", $"--array={string.Join(",", trials.Select(t => t.Index))}{(parallel > 0 ? $"%{parallel}" : "")}",
+            $"--chdir={launch.WorkingDirectory}", $"--cpus-per-task={options.CpusPerTask}", $"--output={Path.Combine(folder, "slurm-%A_%a.out")}",
+        };
+        if (options.Partition.Length > 0) args.Add($"--partition={options.Partition}");
+        if (options.Mem.Length > 0) args.Add($"--mem={options.Mem}");
+        if (options.Gpus > 0) args.Add($"--gpus={options.Gpus}");
+        if (options.Time.Length > 0) args.Add($"--time={options.Time}");
+        args.AddRange(options.Extra);
+        args.Add(path);
+        var (code, output, error) = Posix.Run("sbatch", args);
+        if (code != 0) throw new InvalidOperationException($"sbatch refused the sweep's job array (exit {code}): {error.Trim()}");
+        return output.Trim().Split(';')[0];
+    }
+
+    /// <summary>What squeue knows of <paramref name="jobs"/>' tasks, keyed by (array job id, task index).</summary>
+    private static Dictionary<(string, int), TaskState> Query(IReadOnlyList<string> jobs)
+    {
+        var result = new Dictionary<(string, int), TaskState>();
+        if (jobs.Count == 0) return result;
+        var (code, output, error) = Posix.Run("squeue", ["--json"]);
+        if (code != 0) throw new InvalidOperationException($"squeue --json failed (exit {code}): {error.Trim()}");
+        return Parse(output, jobs);
+    }
+
+    /// <summary>Parses <c>squeue --json</c> (Slurm 22.05+: job_state a string, or a list in later versions; exit_code a wait status or an object).</summary>
+    public static Dictionary<(string, int), TaskState> Parse(string json, IReadOnlyList<string> jobs)
+    {
+        var result = new Dictionary<(string, int), TaskState>();
+        using var doc = JsonDocument.Parse(json);
+        if (doc.RootElement.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Array && errors.GetArrayLength() > 0)
+            throw new InvalidOperationException($"squeue: {errors[0].GetProperty("description").GetString()} (is slurmctld running?)");
+        foreach (var j in doc.RootElement.GetProperty("jobs").EnumerateArray())
+        {
+            var arrayJob = Number(j, "array_job_id")?.ToString(CultureInfo.InvariantCulture);
+            if (arrayJob is null || !jobs.Contains(arrayJob)) continue;
+            var state = State(j.GetProperty("job_state"));
+            var reason = j.TryGetProperty("state_reason", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null;
+            var exit = ExitCode(j);
+            var mapped = Map(state, exit, reason);
+            if (Number(j, "array_task_id") is { } task) result[(arrayJob, (int)task)] = mapped;
+            else if (j.TryGetProperty("array_task_string", out var range) && range.GetString() is { Length: > 0 } text)
+                foreach (var i in Indices(text)) result[(arrayJob, i)] = mapped;
+        }
+        return result;
+    }
+
+    private static long? Number(JsonElement j, string name)
+    {
+        if (!j.TryGetProperty(name, out var v)) return null;
+        if (v.ValueKind == JsonValueKind.Number) return v.GetInt64();
+        // Later Slurm wraps numbers: {"set": true, "infinite": false, "number": 3}.
+        if (v.ValueKind == JsonValueKind.Object && v.TryGetProperty("set", out var set) && set.GetBoolean() && v.TryGetProperty("number", out var n)) return n.GetInt64();
+        return null;
+    }
+
+    private static string State(JsonElement v) => v.ValueKind == JsonValueKind.Array ? v.EnumerateArray().FirstOrDefault().GetString() ?? "" : v.GetString() ?? "";
+
+    private static int? ExitCode(JsonElement j)
+    {
+        if (!j.TryGetProperty("exit_code", out var v)) return null;
+        if (v.ValueKind == JsonValueKind.Number) return (v.GetInt32() >> 8) & 0xff;  // a wait status: exit code in the high byte
+        if (v.ValueKind == JsonValueKind.Object && v.TryGetProperty("return_code", out var rc)) return (int?)Number(v, "return_code") ?? (rc.ValueKind == JsonValueKind.Number ? rc.GetInt32() : null);
+        return null;
+    }
+
+    /// <summary>The indices of an array range text: <c>2-3%2</c>, <c>1,4,7-9</c>.</summary>
+    public static IEnumerable<int> Indices(string text)
+    {
+        foreach (var part in text.Split('%')[0].Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var step = part.Split(':');
+            var bounds = step[0].Split('-');
+            var lo = int.Parse(bounds[0], CultureInfo.InvariantCulture);
+            var hi = bounds.Length > 1 ? int.Parse(bounds[1], CultureInfo.InvariantCulture) : lo;
+            var by = step.Length > 1 ? int.Parse(step[1], CultureInfo.InvariantCulture) : 1;
+            for (var i = lo; i <= hi; i += by) yield return i;
+        }
+    }
+
+    /// <summary>A Slurm job state as a trial state.</summary>
+    private static TaskState Map(string state, int? exit, string? reason) => state switch
+    {
+        "PENDING" or "SUSPENDED" or "REQUEUED" or "REQUEUE_HOLD" or "REQUEUE_FED" or "RESV_DEL_HOLD" or "PREEMPTED" => new(TrialState.Pending, null, reason),
+        "RUNNING" or "CONFIGURING" or "COMPLETING" or "STAGE_OUT" or "SIGNALING" or "RESIZING" => new(TrialState.Running, null, null),
+        "COMPLETED" => new(TrialState.Succeeded, 0, null),
+        "CANCELLED" => new(TrialState.Cancelled, exit, "cancelled in Slurm"),
+        "TIMEOUT" or "DEADLINE" => new(TrialState.Failed, exit, "Slurm time limit reached"),
+        "OUT_OF_MEMORY" => new(TrialState.Failed, exit, "out of memory (Slurm)"),
+        "NODE_FAIL" or "BOOT_FAIL" => new(TrialState.Failed, exit, $"Slurm {state}"),
+        _ => new(TrialState.Failed, exit, $"Slurm {state}{(exit is { } c ? $", exit code {c}" : "")}"),
+    };
+
+    /// <summary>
+    /// Ended tasks from the job-completion log (jobcomp/filetxt): one <c>Key=Value</c> line per ended
+    /// job, tasks named by ArrayJobId and ArrayTaskId. A line of the array's own id without them is
+    /// the cancelled remainder of the array (key task -1).
+    /// </summary>
+    private Dictionary<(string, int), TaskState> Completed(IReadOnlyList<string> jobs)
+    {
+        var log = options.JobCompletionLog.Length > 0 ? options.JobCompletionLog : JobCompLoc();
+        return log is not null && File.Exists(log) ? ParseCompletions(File.ReadLines(log), jobs) : [];
+    }
+
+    /// <summary>Parses job-completion lines for the tasks of <paramref name="jobs"/>.</summary>
+    public static Dictionary<(string, int), TaskState> ParseCompletions(IEnumerable<string> lines, IReadOnlyList<string> jobs)
+    {
+        var result = new Dictionary<(string, int), TaskState>();
+        foreach (var line in lines)
+        {
+            var fields = Field().Matches(line).ToDictionary(m => m.Groups[1].Value, m => m.Groups[2].Value);
+            if (!fields.TryGetValue("JobId", out var id)) continue;
+            var arrayJob = fields.GetValueOrDefault("ArrayJobId");
+            var exit = fields.TryGetValue("ExitCode", out var e) && int.TryParse(e.Split(':')[0], out var c) ? c : (int?)null;
+            var state = Map(fields.GetValueOrDefault("JobState", ""), exit, null);
+            if (arrayJob is not null && jobs.Contains(arrayJob) && int.TryParse(fields.GetValueOrDefault("ArrayTaskId"), out var task))
+                result[(arrayJob, task)] = state with { Message = state.State == TrialState.Failed ? state.Message ?? $"exit code {exit}" : state.Message };
+            else if (arrayJob is null && jobs.Contains(id) && state.State == TrialState.Cancelled)
+                result[(id, -1)] = state;
+        }
+        return result;
+    }
+
+    [GeneratedRegex(@"(\w+)=(\S*)")]
+    private static partial Regex Field();
+
+    private static string? jobCompLoc;
+
+    private static string? JobCompLoc()
+    {
+        if (jobCompLoc is not null) return jobCompLoc;
+        var (code, output, _) = Posix.Run("scontrol", ["show", "config"]);
+        if (code != 0) return null;
+        var line = output.Split('\n').FirstOrDefault(l => l.TrimStart().StartsWith("JobCompLoc", StringComparison.Ordinal));
+        return jobCompLoc = line?.Split('=', 2)[1].Trim();
+    }
+}
