@@ -38,6 +38,12 @@ public static class Program
             var spec = ExperimentSpec.Bind(resolved, registry);
             var bound = 2 + (spec.Method is null ? 0 : 1) + spec.Evaluation.Count + spec.Views.Sum(v => v.Count);
             Console.WriteLine($"{r.GetValue(file)!.Name}: valid ({bound} plugin sections bound), config hash {resolved.ShortHash()}");
+            if (resolved.Get("sweep") is not null)
+            {
+                // Every trial, bound as its run would be: a bad value in one is refused here, not an hour into the sweep.
+                var plan = Sweeps.SweepPlan.Build(r.GetValue(file)!.FullName, r.GetValue(overrides) ?? [], registry, "runs");
+                Console.WriteLine($"sweep {plan.Definition.Name}: {plan.Trials.Count} trials, all valid (replab sweep {r.GetValue(file)!.Name} --dry-run lists them)");
+            }
             return 0;
         }));
 

@@ -10,12 +10,15 @@ public abstract class CliHarness : IDisposable
 {
     private readonly string? savedPath = Environment.GetEnvironmentVariable(PluginCatalog.PathVariable);
     private readonly string? savedTracking = Environment.GetEnvironmentVariable("MLFLOW_TRACKING_URI");
+    private readonly string? savedCli = Environment.GetEnvironmentVariable("REPLAB_CLI");
 
     protected CliHarness(string prefix)
     {
         Dir = Directory.CreateTempSubdirectory(prefix).FullName;
         Environment.SetEnvironmentVariable(PluginCatalog.PathVariable, Repo.BuiltInPlugins);
         Environment.SetEnvironmentVariable("MLFLOW_TRACKING_URI", Path.Combine(Dir, "mlruns"));
+        // A sweep's trials run as the built CLI, not as the test host.
+        Environment.SetEnvironmentVariable("REPLAB_CLI", Repo.BuiltCli);
     }
 
     protected string Dir { get; }
@@ -24,6 +27,7 @@ public abstract class CliHarness : IDisposable
     {
         Environment.SetEnvironmentVariable(PluginCatalog.PathVariable, savedPath);
         Environment.SetEnvironmentVariable("MLFLOW_TRACKING_URI", savedTracking);
+        Environment.SetEnvironmentVariable("REPLAB_CLI", savedCli);
         Directory.Delete(Dir, recursive: true);
         GC.SuppressFinalize(this);
     }

@@ -20,6 +20,9 @@ public static class Repo
     public static string BuiltInPlugins { get; } = Path.Combine(Root, "host", "RepLab.Host", "bin",
         typeof(Repo).Assembly.GetCustomAttribute<System.Reflection.AssemblyConfigurationAttribute>()!.Configuration, "net10.0", "plugins");
 
+    /// <summary>The built CLI (replab.dll) beside the built-in plugins: what a sweep starts its trials as.</summary>
+    public static string BuiltCli => Path.Combine(Path.GetDirectoryName(BuiltInPlugins)!, "replab.dll");
+
     private static readonly Lazy<RepLab.Host.Plugins.PluginRegistry> builtIns =
         new(() => new RepLab.Host.Plugins.PluginRegistry(new RepLab.Host.Plugins.PluginCatalog().AddFolder(BuiltInPlugins)));
 

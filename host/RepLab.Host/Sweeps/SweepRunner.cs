@@ -79,6 +79,7 @@ public sealed class SweepRunner(SweepPlan plan, PluginRegistry registry, SweepRe
         using var sweepLock = LockFolder(plan.Folder);
         var clock = Stopwatch.StartNew();
         var startedAt = DateTimeOffset.UtcNow;
+        var processStart = new DateTimeOffset(Process.GetCurrentProcess().StartTime.ToUniversalTime()).ToUnixTimeMilliseconds();
         var state = SweepState.Load(plan.Folder) ?? new SweepState();
         var decisions = Decide(state);
         var (executorName, executorOptions) = Executor(plan, registry, request.Executor);
@@ -127,7 +128,7 @@ public sealed class SweepRunner(SweepPlan plan, PluginRegistry registry, SweepRe
                     if (!firstStepReported && status.Values.FirstOrDefault(s => s.FirstStepTime is { } f && f >= startedAt.ToUnixTimeMilliseconds()) is { FirstStepTime: { } first })
                     {
                         firstStepReported = true;
-                        display.Note($"first trial's first step {(first - startedAt.ToUnixTimeMilliseconds()) / 1000.0:F1} s after the sweep started");
+                        display.Note($"first trial's first step {(first - processStart) / 1000.0:F1} s after replab sweep started");
                     }
                     display.Update();
                     Thread.Sleep(1000);

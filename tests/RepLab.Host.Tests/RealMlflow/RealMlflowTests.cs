@@ -27,6 +27,7 @@ public sealed class RealMlflowTests : IDisposable
         foreach (var (k, v) in new Dictionary<string, string>
         {
             [PluginCatalog.PathVariable] = Repo.BuiltInPlugins,
+            ["REPLAB_CLI"] = Repo.BuiltCli,
             ["MLFLOW_TRACKING_URI"] = server.Uri.ToString(),
             ["REPLAB_LOCAL_STORE"] = Store,
         })
@@ -191,5 +192,33 @@ public sealed class RealMlflowTests : IDisposable
         run["info"]!["status"]!.GetValue<string>().Should().Be("FINISHED");
         ShouldHoldEveryPointOnce(run, RunFolder(Runs));
         CliRunner.Run("sync", "--to", server.Uri.ToString(), "--store", Store).stdout.Should().Contain("uploaded 0 (0 new metric points)", "a second sync sends nothing");
+    }
+
+    [Fact]
+    public void A_sweep_appears_on_the_server_as_a_parent_run_with_one_child_run_per_trial()
+    {
+        var exp = Experiment();
+        File.AppendAllText(exp, """
+
+            sweep:
+              name: server-sweep
+              metric: eval/knn/top1
+              grid:
+                encoder.features: [4, 8]
+            """);
+        var (code, stdout, stderr) = CliRunner.Run("sweep", exp, "--runs-dir", Runs);
+        code.Should().Be(0, stderr + stdout);
+        var runs = server.Runs(experiment);
+        runs.Should().HaveCount(3);
+        var parent = runs.Single(r => Tags(r).ContainsKey("replab.sweep"));
+        parent["info"]!["run_name"]!.GetValue<string>().Should().Be("server-sweep");
+        parent["info"]!["status"]!.GetValue<string>().Should().Be("FINISHED");
+        var parentId = parent["info"]!["run_id"]!.GetValue<string>();
+        var children = runs.Where(r => r != parent).ToList();
+        children.Should().OnlyContain(r => Tags(r)["mlflow.parentRunId"] == parentId, "the children name the parent by its server id");
+        children.Select(r => r["info"]!["run_name"]!.GetValue<string>()).Should().BeEquivalentTo(["tracked encoder.features=4", "tracked encoder.features=8"]);
+        children.Should().OnlyContain(r => r["info"]!["status"]!.GetValue<string>() == "FINISHED");
+        server.Artifacts(parentId).Should().Contain(["sweep.yaml", "report.md", "report.csv", "report.html"]);
+        Tags(parent)["replab.sweep.values.encoder.features"].Should().Be("4, 8");
     }
 }
