@@ -59,6 +59,9 @@ public sealed class SweepReport
 
     private static string F(double v) => double.IsNaN(v) ? "" : v.ToString("F4", CultureInfo.InvariantCulture);
 
+    /// <summary><c>mean ± std (n)</c>; one value has no spread to show: <c>mean (1)</c>.</summary>
+    private static string Cell(Stat s) => s.Count == 1 ? $"{F(s.Mean)} (1)" : $"{F(s.Mean)} ± {F(s.Std)} ({s.Count})";
+
     private string Outcomes(Group g) => string.Join(", ", Enum.GetValues<TrialOutcome>().Where(o => g.Count(o) > 0).Select(o => $"{g.Count(o)} {o.ToString().ToLowerInvariant()}"));
 
     private string ValueOf(Group g, string parameter) => g.Settings.FirstOrDefault(a => a.Path == parameter)?.ValueText ?? "";
@@ -78,7 +81,7 @@ public sealed class SweepReport
         foreach (var g in Groups)
         {
             var cells = Parameters.Select(p => ValueOf(g, p))
-                .Concat(Metrics.Select(m => g.Metrics.TryGetValue(m, out var s) && s.Count > 0 ? $"{F(s.Mean)} ± {F(s.Std)} ({s.Count})" : "-"))
+                .Concat(Metrics.Select(m => g.Metrics.TryGetValue(m, out var s) && s.Count > 0 ? Cell(s) : "-"))
                 .Append(Outcomes(g));
             sb.AppendLine("| " + string.Join(" | ", cells) + " |");
         }
@@ -126,7 +129,7 @@ public sealed class SweepReport
             sb.Append("<tr>");
             foreach (var p in Parameters) sb.Append($"<td>{E(ValueOf(g, p))}</td>");
             foreach (var m in Metrics)
-                sb.Append(g.Metrics.TryGetValue(m, out var s) && s.Count > 0 ? $"<td>{F(s.Mean)} ± {F(s.Std)} ({s.Count})</td>" : "<td>-</td>");
+                sb.Append(g.Metrics.TryGetValue(m, out var s) && s.Count > 0 ? $"<td>{Cell(s)}</td>" : "<td>-</td>");
             sb.Append($"<td>{E(Outcomes(g))}</td></tr>");
         }
         sb.Append("</table><div class=\"charts\">");
