@@ -125,7 +125,9 @@ public sealed class SweepRunner(SweepPlan plan, PluginRegistry registry, SweepRe
                 while (!cts.IsCancellationRequested && !display.Done)
                 {
                     Refresh(running: true);
-                    if (!firstStepReported && status.Values.FirstOrDefault(s => s.FirstStepTime is { } f && f >= startedAt.ToUnixTimeMilliseconds()) is { FirstStepTime: { } first })
+                    TrialStatus? started;
+                    lock (gate) started = status.Values.FirstOrDefault(s => s.FirstStepTime is { } f && f >= startedAt.ToUnixTimeMilliseconds());
+                    if (!firstStepReported && started is { FirstStepTime: { } first })
                     {
                         firstStepReported = true;
                         display.Note($"first trial's first step {(first - processStart) / 1000.0:F1} s after replab sweep started");
@@ -135,7 +137,18 @@ public sealed class SweepRunner(SweepPlan plan, PluginRegistry registry, SweepRe
                 }
             }) { IsBackground = true };
             refresher.Start();
-            if (launches.Count > 0) executor.Execute(launch, u => OnUpdate(u, display), cts.Token);
+            try
+            {
+                if (launches.Count > 0) executor.Execute(launch, u => OnUpdate(u, display), cts.Token);
+            }
+            catch (Exception e)
+            {
+                // The executor could not go on (sbatch refused, squeue unreachable): the sweep's record says so.
+                display.Done = true;
+                state.Save(plan.Folder);
+                tracker.Emit(new RunEnded(DateTimeOffset.UtcNow, RunStatus.Failed, $"executor {executorName}: {e.Message}"));
+                throw;
+            }
             display.Done = true;
             refresher.Join();
             Refresh(running: false);

@@ -19,7 +19,16 @@ internal static class Posix
     {
         var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in arguments) start.ArgumentList.Add(a);
-        using var p = Process.Start(start) ?? throw new InvalidOperationException($"could not start {program}");
+        Process p;
+        try
+        {
+            p = Process.Start(start) ?? throw new InvalidOperationException($"could not start {program}");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new FileNotFoundException($"{program} could not be started ({e.Message}): is this a machine with its tools on PATH (a Slurm login node for the slurm executor)?", program);
+        }
+        using var _ = p;
         var output = p.StandardOutput.ReadToEndAsync();
         var error = p.StandardError.ReadToEndAsync();
         if (!p.WaitForExit(timeout ?? TimeSpan.FromSeconds(60)))

@@ -94,6 +94,7 @@ public sealed partial class SlurmExecutor(SlurmExecutorOptions options) : ISweep
         var last = new Dictionary<int, TrialState>();
         var missing = new Dictionary<int, int>();
         var cancelledAt = (DateTime?)null;
+        var failures = 0;
         var jobs = watched.Values.Select(w => w.Job).Distinct().ToList();
         while (true)
         {
@@ -102,8 +103,20 @@ public sealed partial class SlurmExecutor(SlurmExecutorOptions options) : ISweep
                 cancelledAt = DateTime.UtcNow;
                 Posix.Run("scancel", jobs);
             }
-            var states = Query(jobs);
-            var ended = Completed(jobs);
+            Dictionary<(string, int), TaskState> states, ended;
+            try
+            {
+                states = Query(jobs);
+                ended = Completed(jobs);
+                failures = 0;
+            }
+            catch (Exception e) when (e is InvalidOperationException or TimeoutException or IOException && ++failures < MaxPollFailures)
+            {
+                // slurmctld restarting or busy: its jobs go on; ask again (the tasks' records wait for us).
+                if (failures == 1) Console.Error.WriteLine($"replab: Slurm did not answer ({e.Message}); retrying for {MaxPollFailures * options.PollSeconds:F0} s");
+                Thread.Sleep(TimeSpan.FromSeconds(options.PollSeconds));
+                continue;
+            }
             foreach (var (index, (job, task)) in watched)
             {
                 if (last.TryGetValue(index, out var was) && was is TrialState.Succeeded or TrialState.Failed or TrialState.Cancelled) continue;
@@ -133,6 +146,9 @@ public sealed partial class SlurmExecutor(SlurmExecutorOptions options) : ISweep
         }
     }
 
+    /// <summary>Polls in a row that may fail (slurmctld restarting) before the sweep gives up.</summary>
+    private const int MaxPollFailures = 30;
+
     /// <summary>Writes the array's script and submits it; the job id.</summary>
     private string Submit(SweepLaunch launch, IReadOnlyList<TrialLaunch> trials, string folder, int number)
     {
@@ -160,7 +176,8 @@ public sealed partial class SlurmExecutor(SlurmExecutorOptions options) : ISweep
         args.AddRange(options.Extra);
         args.Add(path);
         var (code, output, error) = Posix.Run("sbatch", args);
-        if (code != 0) throw new InvalidOperationException($"sbatch refused the sweep's job array (exit {code}): {error.Trim()}");
+        // What sbatch refuses (a partition that does not exist, too much memory) is the sweep's settings to fix.
+        if (code != 0) throw new ArgumentException($"sbatch refused the sweep's job array (exit {code}): {error.Trim()}; check sweep.executor's options");
         return output.Trim().Split(';')[0];
     }
 

@@ -70,6 +70,23 @@ public class SlurmSweepTests() : CliHarness("replab-slurm-")
     }
 
     [Fact]
+    public void A_job_array_sbatch_refuses_is_a_clear_error_and_the_parent_run_says_the_sweep_failed()
+    {
+        SlurmCluster.EnsureUp();
+        var exp = SweepRunTests.Experiment(Dir, """
+              grid:
+                encoder.features: [4, 6]
+              executor: { plugin: slurm, partition: no-such-partition }
+            """);
+        var (code, stdout, stderr) = Cli("sweep", exp, "--runs-dir", Path.Combine(Dir, "runs"));
+        code.Should().Be(2, stdout + stderr);
+        stderr.Should().Contain("sbatch refused the sweep's job array").And.Contain("sweep.executor");
+        var parent = new MlflowFileStore(Path.Combine(Dir, "mlruns")).Runs().Should().ContainSingle().Subject;
+        parent.Status.Should().Be(RunStatus.Failed);
+        MlflowFileStore.ReadTags(parent.Directory)["replab.end_reason"].Should().Contain("executor slurm");
+    }
+
+    [Fact]
     public void Squeue_json_of_slurm_22_05_maps_tasks_ranges_and_exit_codes()
     {
         const string json = """
