@@ -99,6 +99,10 @@ public class SweepRunTests : CliHarness
         code.Should().Be(0, stderr);
         stdout.Should().Contain("2 trials (1 finished, 0 failed and left, 1 to run)");
         File.ReadAllText(Path.Combine(Folder, "report.csv")).Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().HaveCount(3, "a header and two groups");
+        var report = Cli("report", "tiny-sweep", "--runs-dir", Runs);
+        report.code.Should().Be(0, report.stderr);
+        report.stdout.Should().Contain("2 trials of `exp.yaml`: 2 finished").And.Contain("and to the sweep's parent run");
+        Cli("report", "tiny-swep", "--runs-dir", Runs).stderr.Should().Contain("no sweep 'tiny-swep'").And.Contain("did you mean 'tiny-sweep'");
         // The trial's config, run by hand, lands in the same run folder: it is finished.
         var single = Cli("run", wider, "encoder.features=6", "--runs-dir", Runs);
         single.stdout.Should().Contain("has already finished");
