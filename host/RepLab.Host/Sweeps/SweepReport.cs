@@ -133,17 +133,20 @@ public sealed class SweepReport
             sb.Append($"<td>{E(Outcomes(g))}</td></tr>");
         }
         sb.Append("</table><div class=\"charts\">");
-        foreach (var p in Parameters) sb.Append(Chart(p));
+        // The key metric first, then up to two more, each against every swept parameter.
+        foreach (var p in Parameters)
+            foreach (var m in Metrics.Take(3).DefaultIfEmpty(Metric))
+                sb.Append(Chart(p, m));
         sb.Append("</div></body></html>");
         return sb.ToString();
     }
 
-    /// <summary>The key metric against <paramref name="parameter"/>: one series per combination of the other parameters.</summary>
-    private string Chart(string parameter)
+    /// <summary><paramref name="metric"/> against <paramref name="parameter"/>: one series per combination of the other parameters.</summary>
+    private string Chart(string parameter, string metric)
     {
         const int W = 420, H = 300, L = 64, R = 16, T = 36, B = 48;
-        var points = Groups.Where(g => g.Metrics.TryGetValue(Metric, out var s) && s.Count > 0)
-            .Select(g => (X: ValueOf(g, parameter), S: g.Metrics[Metric], Series: string.Join(" ", g.Settings.Where(a => a.Path != parameter))))
+        var points = Groups.Where(g => g.Metrics.TryGetValue(metric, out var s) && s.Count > 0)
+            .Select(g => (X: ValueOf(g, parameter), S: g.Metrics[metric], Series: string.Join(" ", g.Settings.Where(a => a.Path != parameter))))
             .ToList();
         var labels = Plan.Trials.Select(t => t.Point.Assignments.FirstOrDefault(a => a.Path == parameter)?.ValueText ?? "").Distinct().ToList();
         var numeric = labels.All(l => double.TryParse(l, NumberStyles.Float, CultureInfo.InvariantCulture, out _));
@@ -158,7 +161,7 @@ public sealed class SweepReport
         }
         var sb = new StringBuilder();
         sb.Append($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" font-family=\"sans-serif\" font-size=\"11\">");
-        sb.Append($"<text x=\"{W / 2}\" y=\"18\" text-anchor=\"middle\" font-size=\"13\">{WebUtility.HtmlEncode(Metric)} vs {WebUtility.HtmlEncode(parameter)}</text>");
+        sb.Append($"<text x=\"{W / 2}\" y=\"18\" text-anchor=\"middle\" font-size=\"13\">{WebUtility.HtmlEncode(metric)} vs {WebUtility.HtmlEncode(parameter)}</text>");
         if (points.Count == 0)
             return sb.Append($"<text x=\"{W / 2}\" y=\"{H / 2}\" text-anchor=\"middle\">no finished trials</text></svg>").ToString();
         var lowY = points.Min(p => p.S.Mean - p.S.Std);
