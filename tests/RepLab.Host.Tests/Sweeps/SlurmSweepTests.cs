@@ -70,6 +70,35 @@ public class SlurmSweepTests() : CliHarness("replab-slurm-")
     }
 
     [Fact]
+    public void A_sweep_killed_while_its_array_runs_watches_the_same_tasks_when_started_again_instead_of_submitting_them_twice()
+    {
+        SlurmCluster.EnsureUp();
+        var exp = SweepRunTests.Experiment(Dir, """
+              grid:
+                encoder.features: [4, 6]
+              executor: { plugin: slurm, poll-seconds: 0.5 }
+            """, epochs: 4);
+        var runs = Path.Combine(Dir, "runs");
+        var plan = SweepPlan.Build(exp, [], Repo.BuiltIns, runs);
+        var start = new ProcessStartInfo("dotnet", [SweepRunTests.Cli_, "sweep", exp, "--runs-dir", runs, "--parallel", "1"]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using (var sweep = Process.Start(start)!)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            var metrics = Path.Combine(plan.Trials[0].RunFolder, "metrics.jsonl");
+            while (DateTime.UtcNow < deadline && !(File.Exists(metrics) && File.ReadAllText(metrics).Contains("\"kind\":\"metric\""))) Thread.Sleep(50);
+            sweep.Kill();  // SIGKILL: the sweep dies, its Slurm tasks go on
+            sweep.WaitForExit();
+        }
+        var (code, stdout, stderr) = Cli("sweep", exp, "--runs-dir", runs);
+        code.Should().Be(0, stdout + stderr);
+        stdout.Should().Contain("watching 2 Slurm tasks submitted before").And.NotContain("submitted Slurm job array");
+        stdout.Should().Contain("2 finished");
+        JsonDocument.Parse(File.ReadAllText(Path.Combine(Dir, "runs", "_sweeps", "tiny-sweep", "slurm", "submissions.json"))).RootElement.GetArrayLength()
+            .Should().Be(1, "nothing was submitted twice");
+        File.ReadAllText(Path.Combine(plan.Trials[0].RunFolder, "metrics.jsonl")).Split('\n').Count(l => l.Contains("\"kind\":\"start\"")).Should().Be(1, "the first trial ran once");
+    }
+
+    [Fact]
     public void A_job_array_sbatch_refuses_is_a_clear_error_and_the_parent_run_says_the_sweep_failed()
     {
         SlurmCluster.EnsureUp();
