@@ -106,7 +106,7 @@ public sealed class SweepReport
             .Concat(outcomes.Select(o => o.ToString().ToLowerInvariant())).Select(Q)));
         foreach (var g in Groups)
             sb.AppendLine(string.Join(",", Parameters.Select(p => ValueOf(g, p))
-                .Concat(Metrics.SelectMany(m => g.Metrics.TryGetValue(m, out var s) ? new[] { F(s.Mean), F(s.Std), s.Count.ToString(CultureInfo.InvariantCulture) } : ["", "", "0"]))
+                .Concat(Metrics.SelectMany(m => g.Metrics.TryGetValue(m, out var s) ? new[] { F(s.Mean), s.Count > 1 ? F(s.Std) : "", s.Count.ToString(CultureInfo.InvariantCulture) } : ["", "", "0"]))
                 .Concat(outcomes.Select(o => g.Count(o).ToString(CultureInfo.InvariantCulture))).Select(Q)));
         return sb.ToString();
     }

@@ -155,6 +155,21 @@ public sealed class SweepRunner(SweepPlan plan, PluginRegistry registry, SweepRe
             display.Update();
         }
 
+        try
+        {
+            return Finish(state, tracker, cts, clock);
+        }
+        catch (Exception e)
+        {
+            // The parent run never stays RUNNING behind a sweep that stopped.
+            tracker.Emit(new RunEnded(DateTimeOffset.UtcNow, RunStatus.Failed, $"the sweep failed while writing its results: {e.Message}"));
+            throw;
+        }
+    }
+
+    /// <summary>Records each trial's outcome, writes the report, ends the parent run; the exit code.</summary>
+    private int Finish(SweepState state, MlflowTracker tracker, CancellationTokenSource cts, Stopwatch clock)
+    {
         // What became of each trial, kept for the next sweep (a cancelled pending trial leaves no run folder).
         foreach (var t in plan.Trials)
         {
@@ -174,7 +189,9 @@ public sealed class SweepRunner(SweepPlan plan, PluginRegistry registry, SweepRe
         var allFinished = counts.GetValueOrDefault(TrialOutcome.Finished) == plan.Trials.Count;
         var end = cts.IsCancellationRequested ? RunStatus.Killed : allFinished ? RunStatus.Finished : RunStatus.Failed;
         tracker.Emit(new RunEnded(DateTimeOffset.UtcNow, end, allFinished ? null : string.Join(", ", counts.Where(c => c.Key != TrialOutcome.Finished).Select(c => $"{c.Value} {c.Key.ToString().ToLowerInvariant()}"))));
-        tracker.FinishUpload(cts.Token);
+        // After Ctrl-C the token is spent: the parent's end still gets a short while to reach a server.
+        using (var upload = new CancellationTokenSource(cts.IsCancellationRequested ? TimeSpan.FromSeconds(10) : Timeout.InfiniteTimeSpan))
+            tracker.FinishUpload(upload.Token);
         Console.WriteLine($"replab: sweep {plan.Definition.Name}: {string.Join(", ", counts.OrderBy(c => c.Key).Select(c => $"{c.Value} {c.Key.ToString().ToLowerInvariant()}"))} " +
                           $"in {clock.Elapsed.TotalSeconds:F0} s; report {Path.Combine(plan.Folder, "report.md")}");
         return cts.IsCancellationRequested ? 130 : allFinished ? 0 : 1;
@@ -232,8 +249,7 @@ public sealed class SweepRunner(SweepPlan plan, PluginRegistry registry, SweepRe
         {
             updates[u.Index] = u;
             var t = plan.Trials.First(x => x.Index == u.Index);
-            var s = TrialStatus.Read(t.RunFolder);
-            status[u.Index] = Combine(s, u, LogOf(t));
+            status[u.Index] = Combine(Read(t), u, LogOf(t));
         }
         display.Changed(u.Index);
     }
@@ -245,12 +261,20 @@ public sealed class SweepRunner(SweepPlan plan, PluginRegistry registry, SweepRe
         TrialState.Running => s.Outcome is TrialOutcome.Finished or TrialOutcome.Failed ? s : s with { Outcome = TrialOutcome.Running },
         TrialState.Succeeded => s.Outcome == TrialOutcome.Finished ? s
             : s with { Outcome = TrialOutcome.Failed, Error = s.Error ?? "the process exited 0 but its run did not finish" },
-        TrialState.Cancelled => s.Outcome == TrialOutcome.Finished ? s : s with { Outcome = TrialOutcome.Cancelled, Error = u.Message },
+        TrialState.Cancelled => s.Outcome is TrialOutcome.Finished or TrialOutcome.Failed ? s : s with { Outcome = TrialOutcome.Cancelled, Error = u.Message },
         _ => s.Outcome == TrialOutcome.Finished ? s
             : s with { Outcome = TrialOutcome.Failed, Error = s.Error ?? TrialStatus.ErrorFromLog(log) ?? u.Message },
     };
 
     private string LogOf(SweepTrial t) => Path.Combine(plan.Folder, "logs", t.Id + ".log");
+
+    /// <summary>A trial's run folder, or what was last known of it when the folder cannot be read now (a network filesystem's hiccup).</summary>
+    private TrialStatus Read(SweepTrial t)
+    {
+        try { return TrialStatus.Read(t.RunFolder); }
+        catch (IOException) { return status.GetValueOrDefault(t.Index) ?? TrialStatus.Pending; }
+        catch (UnauthorizedAccessException) { return status.GetValueOrDefault(t.Index) ?? TrialStatus.Pending; }
+    }
 
     /// <summary>Re-reads the run folders of running trials (progress) or, at the end, of every trial the executor touched.</summary>
     private void Refresh(bool running)
@@ -261,7 +285,7 @@ public sealed class SweepRunner(SweepPlan plan, PluginRegistry registry, SweepRe
             {
                 if (running && u.State != TrialState.Running) continue;
                 var t = plan.Trials.First(x => x.Index == index);
-                status[index] = Combine(TrialStatus.Read(t.RunFolder), u, LogOf(t));
+                status[index] = Combine(Read(t), u, LogOf(t));
             }
         }
     }

@@ -15,10 +15,11 @@ internal static class Posix
     public static void Terminate(int pid) => _ = Kill(pid, SigTerm);
 
     /// <summary>Runs <paramref name="program"/> to its end; its exit code, stdout and stderr.</summary>
-    public static (int ExitCode, string Output, string Error) Run(string program, IEnumerable<string> arguments, TimeSpan? timeout = null)
+    public static (int ExitCode, string Output, string Error) Run(string program, IEnumerable<string> arguments, TimeSpan? timeout = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in arguments) start.ArgumentList.Add(a);
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) start.Environment[k] = v;
         Process p;
         try
         {

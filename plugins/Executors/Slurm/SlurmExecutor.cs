@@ -72,13 +72,17 @@ public sealed partial class SlurmExecutor(SlurmExecutorOptions options) : ISweep
 
         // Tasks an earlier sweep process submitted that Slurm still holds are watched, not submitted again.
         var alive = Query(submissions.Select(s => s.JobId).ToList());
+        // By trial id, not index: a changed grid renumbers the trials, and the old task still runs its trial.
         foreach (var t in launch.Trials)
             foreach (var s in submissions.AsEnumerable().Reverse())
-                if (s.Tasks.TryGetValue(t.Index, out var id) && id == t.Id && alive.TryGetValue((s.JobId, t.Index), out var st) && st.State is TrialState.Pending or TrialState.Running)
+            {
+                var task = s.Tasks.Where(kv => kv.Value == t.Id).Select(kv => (int?)kv.Key).FirstOrDefault();
+                if (task is { } i && alive.TryGetValue((s.JobId, i), out var st) && st.State is TrialState.Pending or TrialState.Running)
                 {
-                    watched[t.Index] = (s.JobId, t.Index);
+                    watched[t.Index] = (s.JobId, i);
                     break;
                 }
+            }
         var fresh = launch.Trials.Where(t => !watched.ContainsKey(t.Index)).ToList();
         if (fresh.Count > 0)
         {
@@ -92,7 +96,7 @@ public sealed partial class SlurmExecutor(SlurmExecutorOptions options) : ISweep
         else Console.WriteLine($"replab: watching {watched.Count} Slurm tasks submitted before");
 
         var last = new Dictionary<int, TrialState>();
-        var missing = new Dictionary<int, int>();
+        var missing = new Dictionary<int, DateTime>();
         var cancelledAt = (DateTime?)null;
         var failures = 0;
         var jobs = watched.Values.Select(w => w.Job).Distinct().ToList();
@@ -110,7 +114,7 @@ public sealed partial class SlurmExecutor(SlurmExecutorOptions options) : ISweep
                 ended = Completed(jobs);
                 failures = 0;
             }
-            catch (Exception e) when (e is InvalidOperationException or TimeoutException or IOException && ++failures < MaxPollFailures)
+            catch (Exception e) when (e is InvalidOperationException or TimeoutException or IOException or JsonException or FormatException or KeyNotFoundException && ++failures < MaxPollFailures)
             {
                 // slurmctld restarting or busy: its jobs go on; ask again (the tasks' records wait for us).
                 if (failures == 1) Console.Error.WriteLine($"replab: Slurm did not answer ({e.Message}); retrying for {MaxPollFailures * options.PollSeconds:F0} s");
@@ -126,8 +130,8 @@ public sealed partial class SlurmExecutor(SlurmExecutorOptions options) : ISweep
                 if (now is null)
                 {
                     // Purged from squeue without a completion record: cancelled while pending. One more poll first, for a record in flight.
-                    missing[index] = missing.GetValueOrDefault(index) + 1;
-                    if (missing[index] < 3) continue;
+                    missing.TryAdd(index, DateTime.UtcNow);
+                    if (DateTime.UtcNow - missing[index] < MissingGrace) continue;
                     now = new TaskState(TrialState.Cancelled, null, "cancelled while pending (Slurm keeps no record of it)");
                 }
                 missing.Remove(index);
@@ -146,13 +150,16 @@ public sealed partial class SlurmExecutor(SlurmExecutorOptions options) : ISweep
         }
     }
 
+    /// <summary>How long a task may be gone from squeue without a completion record before it counts as cancelled while pending.</summary>
+    private static readonly TimeSpan MissingGrace = TimeSpan.FromSeconds(10);
+
     /// <summary>Polls in a row that may fail (slurmctld restarting) before the sweep gives up.</summary>
     private const int MaxPollFailures = 30;
 
     /// <summary>Writes the array's script and submits it; the job id.</summary>
     private string Submit(SweepLaunch launch, IReadOnlyList<TrialLaunch> trials, string folder, int number)
     {
-        var script = new StringBuilder("#!/bin/bash\n# RepLab sweep " + launch.Name + ": array task i runs trial i.\n");
+        var script = new StringBuilder("#!/bin/bash\n# RepLab sweep " + new string(launch.Name.Where(c => !char.IsControl(c)).ToArray()) + ": array task i runs trial i.\n");
         script.Append("export REPLAB_THREADS=\"${SLURM_CPUS_PER_TASK:-1}\"\ncase \"$SLURM_ARRAY_TASK_ID\" in\n");
         foreach (var t in trials)
         {
@@ -186,7 +193,8 @@ public sealed partial class SlurmExecutor(SlurmExecutorOptions options) : ISweep
     {
         var result = new Dictionary<(string, int), TaskState>();
         if (jobs.Count == 0) return result;
-        var (code, output, error) = Posix.Run("squeue", ["--json"]);
+        // SLURM_BITSTR_LEN=0: the full task range of a pending array (squeue cuts it at 64 characters with "..." otherwise).
+        var (code, output, error) = Posix.Run("squeue", ["--json"], environment: new Dictionary<string, string> { ["SLURM_BITSTR_LEN"] = "0" });
         if (code != 0) throw new InvalidOperationException($"squeue --json failed (exit {code}): {error.Trim()}");
         return Parse(output, jobs);
     }
@@ -216,7 +224,8 @@ public sealed partial class SlurmExecutor(SlurmExecutorOptions options) : ISweep
     private static long? Number(JsonElement j, string name)
     {
         if (!j.TryGetProperty(name, out var v)) return null;
-        if (v.ValueKind == JsonValueKind.Number) return v.GetInt64();
+        // NO_VAL (0xfffffffe) and its kin mean unset.
+        if (v.ValueKind == JsonValueKind.Number) return v.GetInt64() is var value and >= 0 and <= int.MaxValue ? value : null;
         // Later Slurm wraps numbers: {"set": true, "infinite": false, "number": 3}.
         if (v.ValueKind == JsonValueKind.Object && v.TryGetProperty("set", out var set) && set.GetBoolean() && v.TryGetProperty("number", out var n)) return n.GetInt64();
         return null;
@@ -235,14 +244,16 @@ public sealed partial class SlurmExecutor(SlurmExecutorOptions options) : ISweep
     /// <summary>The indices of an array range text: <c>2-3%2</c>, <c>1,4,7-9</c>.</summary>
     public static IEnumerable<int> Indices(string text)
     {
+        static int? Parse(string s) => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : null;
         foreach (var part in text.Split('%')[0].Split(',', StringSplitOptions.RemoveEmptyEntries))
         {
+            // A part squeue cut short ("7-..." or "...") names no task: those tasks look missing until the next poll.
             var step = part.Split(':');
             var bounds = step[0].Split('-');
-            var lo = int.Parse(bounds[0], CultureInfo.InvariantCulture);
-            var hi = bounds.Length > 1 ? int.Parse(bounds[1], CultureInfo.InvariantCulture) : lo;
-            var by = step.Length > 1 ? int.Parse(step[1], CultureInfo.InvariantCulture) : 1;
-            for (var i = lo; i <= hi; i += by) yield return i;
+            if (Parse(bounds[0]) is not { } lo) continue;
+            if ((bounds.Length > 1 ? Parse(bounds[1]) : lo) is not { } hi) continue;
+            var by = step.Length > 1 ? Parse(step[1]) ?? 1 : 1;
+            for (var i = lo; i <= hi; i += Math.Max(1, by)) yield return i;
         }
     }
 
@@ -267,8 +278,30 @@ public sealed partial class SlurmExecutor(SlurmExecutorOptions options) : ISweep
     private Dictionary<(string, int), TaskState> Completed(IReadOnlyList<string> jobs)
     {
         var log = options.JobCompletionLog.Length > 0 ? options.JobCompletionLog : JobCompLoc();
-        return log is not null && File.Exists(log) ? ParseCompletions(File.ReadLines(log), jobs) : [];
+        if (log is null || !File.Exists(log)) return completions;
+        try
+        {
+            // Only what was appended since the last poll: the log holds every job the cluster ever ran.
+            using var f = new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            if (f.Length < completionOffset) completionOffset = 0;  // rotated
+            f.Position = completionOffset;
+            using var reader = new StreamReader(f);
+            var text = reader.ReadToEnd();
+            var complete = text.LastIndexOf('\n') + 1;  // a line being written waits for the next poll
+            completionOffset += System.Text.Encoding.UTF8.GetByteCount(text.AsSpan(0, complete));
+            foreach (var (k, v) in ParseCompletions(text[..complete].Split('\n'), jobs)) completions[k] = v;
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            if (!completionLogUnreadable) Console.Error.WriteLine($"replab: cannot read Slurm's job-completion log {log} ({e.Message}); tasks purged from squeue count as cancelled");
+            completionLogUnreadable = true;
+        }
+        return completions;
     }
+
+    private readonly Dictionary<(string, int), TaskState> completions = [];
+    private long completionOffset;
+    private bool completionLogUnreadable;
 
     /// <summary>Parses job-completion lines for the tasks of <paramref name="jobs"/>.</summary>
     public static Dictionary<(string, int), TaskState> ParseCompletions(IEnumerable<string> lines, IReadOnlyList<string> jobs)
@@ -276,11 +309,14 @@ public sealed partial class SlurmExecutor(SlurmExecutorOptions options) : ISweep
         var result = new Dictionary<(string, int), TaskState>();
         foreach (var line in lines)
         {
-            var fields = Field().Matches(line).ToDictionary(m => m.Groups[1].Value, m => m.Groups[2].Value);
+            var fields = new Dictionary<string, string>();
+            foreach (Match m in Field().Matches(line)) fields.TryAdd(m.Groups[1].Value, m.Groups[2].Value);
             if (!fields.TryGetValue("JobId", out var id)) continue;
             var arrayJob = fields.GetValueOrDefault("ArrayJobId");
             var exit = fields.TryGetValue("ExitCode", out var e) && int.TryParse(e.Split(':')[0], out var c) ? c : (int?)null;
             var state = Map(fields.GetValueOrDefault("JobState", ""), exit, null);
+            // A completion record is final: a state that would wait (PREEMPTED, REQUEUED) ended this job.
+            if (state.State is TrialState.Pending or TrialState.Running) state = new TaskState(TrialState.Failed, exit, $"Slurm ended it as {fields.GetValueOrDefault("JobState")}");
             if (arrayJob is not null && jobs.Contains(arrayJob) && int.TryParse(fields.GetValueOrDefault("ArrayTaskId"), out var task))
                 result[(arrayJob, task)] = state with { Message = state.State == TrialState.Failed ? state.Message ?? $"exit code {exit}" : state.Message };
             else if (arrayJob is null && jobs.Contains(id) && state.State == TrialState.Cancelled)

@@ -133,6 +133,9 @@ public class SlurmSweepTests() : CliHarness("replab-slurm-")
         tasks[("1", 1)].ExitCode.Should().Be(3, "768 is the wait status of exit 3");
         tasks[("1", 3)].State.Should().Be(TrialState.Pending);
         SlurmExecutor.Indices("1,4,7-9%2").Should().Equal(1, 4, 7, 8, 9);
+        SlurmExecutor.Indices("1,4,7-...").Should().Equal([1, 4], "a range squeue cut short names no task");
+        SlurmExecutor.Parse("""{"jobs": [{"array_job_id": 1, "array_task_id": 4294967294, "array_task_string": "5-6", "job_state": "PENDING"}]}""", ["1"])
+            .Keys.Should().BeEquivalentTo([("1", 5), ("1", 6)], "NO_VAL is no task id");
         var down = """{"errors": [{"description": "Failed while looking for jobs", "error_number": -1}], "jobs": []}""";
         FluentActions.Invoking(() => SlurmExecutor.Parse(down, ["1"])).Should().Throw<InvalidOperationException>().WithMessage("*slurmctld*");
     }
@@ -147,12 +150,14 @@ public class SlurmSweepTests() : CliHarness("replab-slurm-")
             "JobId=4 Name=t JobState=TIMEOUT ArrayJobId=1 ArrayTaskId=2 ExitCode=0:15 ",
             "JobId=15 Name=w JobState=CANCELLED Partition=debug NodeList=(null) NodeCnt=0 DerivedExitCode=0:0 ExitCode=0:0 ",
             "JobId=17 Name=s JobState=COMPLETED ExitCode=0:0 ",
+            "JobId=5 Name=a=b JobState=PREEMPTED ArrayJobId=1 ArrayTaskId=3 ExitCode=0:0 Name=again ",
         ];
         var ended = SlurmExecutor.ParseCompletions(lines, ["1", "15"]);
         ended[("1", 0)].State.Should().Be(TrialState.Succeeded);
         ended[("1", 1)].Should().Be(new SlurmExecutor.TaskState(TrialState.Failed, 3, "Slurm FAILED, exit code 3"));
         ended[("1", 2)].Message.Should().Contain("time limit");
         ended[("15", -1)].State.Should().Be(TrialState.Cancelled, "the pending rest of a cancelled array is one line of the array's id");
-        ended.Should().HaveCount(4);
+        ended[("1", 3)].State.Should().Be(TrialState.Failed, "a completion record is final, even of a preempted task");
+        ended.Should().HaveCount(5);
     }
 }
