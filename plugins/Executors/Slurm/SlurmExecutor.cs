@@ -38,6 +38,10 @@ public sealed record SlurmExecutorOptions : PluginOptions
     [Range(0.1, 600)]
     public double PollSeconds { get; init; } = 2;
 
+    /// <summary>Tasks per job array; 0 asks scontrol for the cluster's MaxArraySize. A sweep with more trials goes as several arrays (default 0).</summary>
+    [Range(0, 10_000_000)]
+    public int MaxArraySize { get; init; }
+
     /// <summary>The job-completion log (jobcomp/filetxt) to read ended tasks from; empty asks scontrol for JobCompLoc (default empty).</summary>
     public string JobCompletionLog { get; init; } = "";
 }
@@ -86,12 +90,22 @@ public sealed partial class SlurmExecutor(SlurmExecutorOptions options) : ISweep
         var fresh = launch.Trials.Where(t => !watched.ContainsKey(t.Index)).ToList();
         if (fresh.Count > 0)
         {
-            var job = Submit(launch, fresh, folder, submissions.Count);
-            submissions.Add(new Submission(job, fresh.ToDictionary(t => t.Index, t => t.Id)));
-            File.WriteAllText(record + ".tmp", JsonSerializer.Serialize(submissions, new JsonSerializerOptions { WriteIndented = true }));
-            File.Move(record + ".tmp", record, overwrite: true);
-            foreach (var t in fresh) watched[t.Index] = (job, t.Index);
-            Console.WriteLine($"replab: submitted Slurm job array {job} ({fresh.Count} tasks)" + (watched.Count > fresh.Count ? $"; watching {watched.Count - fresh.Count} tasks submitted before" : ""));
+            // Task i runs trial i while the indices fit Slurm's MaxArraySize; a larger sweep goes as several
+            // arrays of at most that many tasks, task k of each running its k-th trial.
+            var max = options.MaxArraySize > 0 ? options.MaxArraySize : MaxArraySize() ?? 1001;
+            var chunks = fresh.Max(t => t.Index) < max ? [fresh.Select(t => (Task: t.Index, Trial: t)).ToList()]
+                : fresh.Chunk(max).Select(c => c.Select((t, k) => (Task: k, Trial: t)).ToList()).ToList();
+            var arrays = new List<string>();
+            foreach (var chunk in chunks)
+            {
+                var job = Submit(launch, chunk, folder, submissions.Count);
+                submissions.Add(new Submission(job, chunk.ToDictionary(c => c.Task, c => c.Trial.Id)));
+                File.WriteAllText(record + ".tmp", JsonSerializer.Serialize(submissions, new JsonSerializerOptions { WriteIndented = true }));
+                File.Move(record + ".tmp", record, overwrite: true);
+                foreach (var (task, t) in chunk) watched[t.Index] = (job, task);
+                arrays.Add(job);
+            }
+            Console.WriteLine($"replab: submitted Slurm job array{(arrays.Count > 1 ? "s" : "")} {string.Join(", ", arrays)} ({fresh.Count} tasks)" + (watched.Count > fresh.Count ? $"; watching {watched.Count - fresh.Count} tasks submitted before" : ""));
         }
         else Console.WriteLine($"replab: watching {watched.Count} Slurm tasks submitted before");
 
@@ -157,15 +171,15 @@ public sealed partial class SlurmExecutor(SlurmExecutorOptions options) : ISweep
     private const int MaxPollFailures = 30;
 
     /// <summary>Writes the array's script and submits it; the job id.</summary>
-    private string Submit(SweepLaunch launch, IReadOnlyList<TrialLaunch> trials, string folder, int number)
+    private string Submit(SweepLaunch launch, IReadOnlyList<(int Task, TrialLaunch Trial)> trials, string folder, int number)
     {
         var script = new StringBuilder("#!/bin/bash\n# RepLab sweep " + new string(launch.Name.Where(c => !char.IsControl(c)).ToArray()) + ": array task i runs trial i.\n");
         script.Append("export REPLAB_THREADS=\"${SLURM_CPUS_PER_TASK:-1}\"\ncase \"$SLURM_ARRAY_TASK_ID\" in\n");
-        foreach (var t in trials)
+        foreach (var (task, t) in trials)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(t.LogFile)!);
             var command = string.Join(" ", new[] { launch.Program }.Concat(launch.ProgramArguments).Concat(t.Arguments).Select(Posix.Quote));
-            script.Append(CultureInfo.InvariantCulture, $"  {t.Index}) exec {command} >>{Posix.Quote(t.LogFile)} 2>&1 ;;\n");
+            script.Append(CultureInfo.InvariantCulture, $"  {task}) exec {command} >>{Posix.Quote(t.LogFile)} 2>&1 ;;\n");
         }
         script.Append("  *) echo \"replab: no trial for array task $SLURM_ARRAY_TASK_ID\" >&2; exit 2 ;;\nesac\n");
         var path = Path.Combine(folder, $"array-{number}.sh");
@@ -173,7 +187,7 @@ public sealed partial class SlurmExecutor(SlurmExecutorOptions options) : ISweep
         var parallel = launch.Parallel > 0 ? launch.Parallel : options.Parallel;
         var args = new List<string>
         {
-            "--parsable", $"--job-name=replab-{launch.Name}", $"--array={string.Join(",", trials.Select(t => t.Index))}{(parallel > 0 ? $"%{parallel}" : "")}",
+            "--parsable", $"--job-name=replab-{launch.Name}", $"--array={string.Join(",", trials.Select(t => t.Task))}{(parallel > 0 ? $"%{parallel}" : "")}",
             $"--chdir={launch.WorkingDirectory}", $"--cpus-per-task={options.CpusPerTask}", $"--output={Path.Combine(folder, "slurm-%A_%a.out")}",
         };
         if (options.Partition.Length > 0) args.Add($"--partition={options.Partition}");
@@ -328,14 +342,21 @@ public sealed partial class SlurmExecutor(SlurmExecutorOptions options) : ISweep
     [GeneratedRegex(@"(\w+)=(\S*)")]
     private static partial Regex Field();
 
-    private static string? jobCompLoc;
+    private static string? JobCompLoc() => ClusterSetting("JobCompLoc");
 
-    private static string? JobCompLoc()
+    private static int? MaxArraySize() => int.TryParse(ClusterSetting("MaxArraySize"), out var n) && n > 0 ? n : null;
+
+    private static readonly Dictionary<string, string?> settings = [];
+
+    /// <summary>One setting of <c>scontrol show config</c> (asked once per process), or null.</summary>
+    private static string? ClusterSetting(string key)
     {
-        if (jobCompLoc is not null) return jobCompLoc;
-        var (code, output, _) = Posix.Run("scontrol", ["show", "config"]);
-        if (code != 0) return null;
-        var line = output.Split('\n').FirstOrDefault(l => l.TrimStart().StartsWith("JobCompLoc", StringComparison.Ordinal));
-        return jobCompLoc = line?.Split('=', 2)[1].Trim();
+        lock (settings)
+        {
+            if (settings.TryGetValue(key, out var known)) return known;
+            var (code, output, _) = Posix.Run("scontrol", ["show", "config"]);
+            var line = code != 0 ? null : output.Split('\n').FirstOrDefault(l => l.TrimStart().StartsWith(key + " ", StringComparison.Ordinal));
+            return settings[key] = line?.Split('=', 2)[1].Trim();
+        }
     }
 }

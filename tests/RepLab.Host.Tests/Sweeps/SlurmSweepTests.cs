@@ -99,6 +99,26 @@ public class SlurmSweepTests() : CliHarness("replab-slurm-")
     }
 
     [Fact]
+    public void A_sweep_larger_than_the_array_limit_goes_as_several_arrays_whose_tasks_each_run_their_trial()
+    {
+        SlurmCluster.EnsureUp();
+        var exp = SweepRunTests.Experiment(Dir, """
+              grid:
+                encoder.features: [4, 5, 6, 7, 8]
+              executor: { plugin: slurm, poll-seconds: 0.5, max-array-size: 2 }
+            """, epochs: 1);
+        var runs = Path.Combine(Dir, "runs");
+        var (code, stdout, stderr) = Cli("sweep", exp, "--runs-dir", runs);
+        code.Should().Be(0, stdout + stderr);
+        stdout.Should().MatchRegex(@"submitted Slurm job arrays \d+, \d+, \d+ \(5 tasks\)").And.Contain("5 finished");
+        var submissions = JsonDocument.Parse(File.ReadAllText(Path.Combine(runs, "_sweeps", "tiny-sweep", "slurm", "submissions.json"))).RootElement;
+        submissions.EnumerateArray().Select(a => string.Join(",", a.GetProperty("Tasks").EnumerateObject().Select(t => t.Name))).Should().Equal("0,1", "0,1", "0");
+        // Each trial ran its own config: its run folder is its hash's, and it finished there.
+        foreach (var t in SweepPlan.Build(exp, [], Repo.BuiltIns, runs).Trials)
+            TrialStatus.Read(t.RunFolder).Outcome.Should().Be(TrialOutcome.Finished, t.Point.Describe());
+    }
+
+    [Fact]
     public void A_job_array_sbatch_refuses_is_a_clear_error_and_the_parent_run_says_the_sweep_failed()
     {
         SlurmCluster.EnsureUp();
