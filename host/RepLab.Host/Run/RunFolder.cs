@@ -39,24 +39,12 @@ internal sealed partial class RunFolder : IDisposable
     /// <summary>Whether the folder holds a run of this config that finished (left untouched; the caller reports it).</summary>
     public bool AlreadyFinished { get; private set; }
 
-    /// <summary>Whether metrics.jsonl's last record is the end of a FINISHED run.</summary>
-    private bool EndedFinished()
-    {
-        if (!File.Exists(MetricsFile)) return false;
-        var last = File.ReadLines(MetricsFile).LastOrDefault(l => l.Length > 0);
-        if (last is null) return false;
-        try
-        {
-            using var record = System.Text.Json.JsonDocument.Parse(last);
-            var root = record.RootElement;
-            return root.TryGetProperty("kind", out var kind) && kind.GetString() == "end"
-                && root.TryGetProperty("status", out var status) && status.GetString() == nameof(RepLab.Abstractions.RunStatus.Finished);
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            return false; // a cut last line: the run did not end cleanly
-        }
-    }
+    /// <summary>Whether metrics.jsonl says the run ended FINISHED (read as a sweep reads its trials).</summary>
+    private bool EndedFinished() => Sweeps.TrialStatus.Read(Path).Outcome == Sweeps.TrialOutcome.Finished;
+
+    /// <summary>The folder of the run of config hash <paramref name="shortHash"/> of experiment <paramref name="name"/>: <c>RUNS/NAME/HASH</c>.</summary>
+    public static string PathFor(string runsRoot, string name, string shortHash) =>
+        System.IO.Path.Combine(System.IO.Path.GetFullPath(runsRoot), SafeName(name), shortHash);
 
     [GeneratedRegex("[^A-Za-z0-9._-]")]
     private static partial Regex Unsafe();
@@ -75,8 +63,7 @@ internal sealed partial class RunFolder : IDisposable
     /// <exception cref="RunFolderLockedException">Another run holds the folder.</exception>
     public static RunFolder Prepare(ExperimentSpec spec, string runsRoot, bool resume, bool fresh = true)
     {
-        var root = System.IO.Path.GetFullPath(runsRoot);
-        var path = System.IO.Path.Combine(root, SafeName(spec.Name), spec.Config.ShortHash());
+        var path = PathFor(runsRoot, spec.Name, spec.Config.ShortHash());
         Directory.CreateDirectory(path);
         var folder = new RunFolder(path, Lock(path));
         try
@@ -120,20 +107,28 @@ internal sealed partial class RunFolder : IDisposable
         return removed;
     }
 
-    private static FileStream Lock(string path)
+    private static FileStream Lock(string path) => Exclusive(System.IO.Path.Combine(path, "run.lock"), () =>
     {
-        var lockFile = System.IO.Path.Combine(path, "run.lock");
+        var owner = System.IO.Path.Combine(path, "run.lock.owner");
+        var who = File.Exists(owner) ? File.ReadAllText(owner).Trim() : "another process";
+        return $"{path} is in use by another replab run ({who}): wait for it to finish or stop it " +
+               "(a second run of the same experiment would mix its records and checkpoints into the first's)";
+    });
+
+    /// <summary>
+    /// An exclusive lock on <paramref name="lockFile"/> (a flock through FileShare.None), held until disposed or the
+    /// process ends, so a killed holder leaves no stale lock; when it is held, the refusal says <paramref name="held"/>().
+    /// </summary>
+    /// <exception cref="RunFolderLockedException">Another process holds it.</exception>
+    internal static FileStream Exclusive(string lockFile, Func<string> held)
+    {
         try
         {
-            // FileShare.None takes an exclusive flock: held until disposed or the process ends.
             return new FileStream(lockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
         catch (IOException)
         {
-            var owner = System.IO.Path.Combine(path, "run.lock.owner");
-            var who = File.Exists(owner) ? File.ReadAllText(owner).Trim() : "another process";
-            throw new RunFolderLockedException($"{path} is in use by another replab run ({who}): wait for it to finish or stop it " +
-                "(a second run of the same experiment would mix its records and checkpoints into the first's)");
+            throw new RunFolderLockedException(held());
         }
     }
 

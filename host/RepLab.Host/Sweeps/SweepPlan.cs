@@ -70,7 +70,7 @@ public sealed class SweepPlan
                 var texts = overrides.Concat(point.Assignments.Select(a => (baseConfig.Get(a.Path) is null ? "+" : "") + a)).ToList();
                 var id = config.ShortHash();
                 var experiment = string.IsNullOrEmpty(spec.Tracking.Experiment) ? spec.Dataset.Descriptor.Name : spec.Tracking.Experiment;
-                trials.Add(new SweepTrial(point, config, id, texts, Path.Combine(Path.GetFullPath(runsRoot), RunFolder.SafeName(spec.Name), id), experiment));
+                trials.Add(new SweepTrial(point, config, id, texts, RunFolder.PathFor(runsRoot, spec.Name, id), experiment));
             }
             catch (ConfigException e)
             {

@@ -251,7 +251,7 @@ public sealed class SweepRunner(SweepPlan plan, PluginRegistry registry, SweepRe
             var t = plan.Trials.First(x => x.Index == u.Index);
             status[u.Index] = Combine(Read(t), u, LogOf(t));
         }
-        display.Changed(u.Index);
+        display.Update();
     }
 
     /// <summary>The run folder says how a trial ended; the executor says whether it is waiting, running, or died without saying.</summary>
@@ -295,15 +295,6 @@ public sealed class SweepRunner(SweepPlan plan, PluginRegistry registry, SweepRe
         lock (gate) return plan.Trials.Select(t => (t, status[t.Index])).ToList();
     }
 
-    private static FileStream LockFolder(string folder)
-    {
-        try
-        {
-            return new FileStream(Path.Combine(folder, "sweep.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-        }
-        catch (IOException)
-        {
-            throw new Run.RunFolderLockedException($"{folder} is in use by another replab sweep: wait for it to finish or stop it");
-        }
-    }
+    private static FileStream LockFolder(string folder) =>
+        RepLab.Host.Run.RunFolder.Exclusive(Path.Combine(folder, "sweep.lock"), () => $"{folder} is in use by another replab sweep: wait for it to finish or stop it");
 }

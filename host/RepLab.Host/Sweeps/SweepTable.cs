@@ -62,9 +62,6 @@ internal sealed class SweepTable(SweepPlan plan, string metric)
             if (live is null) Console.WriteLine($"replab: {text}");
         }
 
-        /// <summary>A trial's state changed (the executor said so).</summary>
-        public void Changed(int index) => Update();
-
         /// <summary>Prints the trials whose state changed (plain output); the live table redraws itself.</summary>
         public void Update()
         {

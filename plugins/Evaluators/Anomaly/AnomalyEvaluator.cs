@@ -37,8 +37,7 @@ public sealed class AnomalyEvaluator(AnomalyOptions options) : IEvaluator
     public IReadOnlyDictionary<string, double> Evaluate(EncoderModule encoder, EvaluationData data, IRunContext context)
     {
         using var scope = torch.NewDisposeScope();
-        var memory = F.normalize(data.FeaturesOf(encoder, data.Probe, context.Device), dim: 1);
-        var test = F.normalize(data.FeaturesOf(encoder, data.Test, context.Device), dim: 1);
+        var (memory, test) = Neighbours.NormalisedFeatures(encoder, data, context);
         var (memoryLabels, testLabels) = data.Labels("anomaly", context.Device);
         var classes = options.NormalClass >= 0 ? [options.NormalClass] : Enumerable.Range(0, data.Classes).ToArray();
         if (options.NormalClass >= data.Classes)

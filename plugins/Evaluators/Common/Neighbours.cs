@@ -1,3 +1,4 @@
+using RepLab.Abstractions;
 using RepLab.Torch;
 
 namespace RepLab.Plugins.Evaluators.Common;
@@ -5,6 +6,10 @@ namespace RepLab.Plugins.Evaluators.Common;
 /// <summary>Nearest-neighbour search on L2-normalised features, in bounded memory (kNN's votes, anomaly scores).</summary>
 public static class Neighbours
 {
+    /// <summary>The encoder's L2-normalised features of the probe split (the memory) and of the test split (the queries).</summary>
+    public static (Tensor Memory, Tensor Test) NormalisedFeatures(EncoderModule encoder, EvaluationData data, IRunContext context) =>
+        (F.normalize(data.FeaturesOf(encoder, data.Probe, context.Device), dim: 1), F.normalize(data.FeaturesOf(encoder, data.Test, context.Device), dim: 1));
+
     /// <summary>
     /// For each row of <paramref name="queries"/> [Q, F], its <paramref name="k"/> most cosine-similar rows of
     /// <paramref name="memory"/> [M, F] (both L2-normalised), <paramref name="chunk"/> queries at a time: calls

@@ -35,8 +35,7 @@ public sealed class KnnEvaluator(KnnOptions options) : IEvaluator
     public IReadOnlyDictionary<string, double> Evaluate(EncoderModule encoder, EvaluationData data, IRunContext context)
     {
         using var scope = torch.NewDisposeScope();
-        var train = F.normalize(data.FeaturesOf(encoder, data.Probe, context.Device), dim: 1);
-        var test = F.normalize(data.FeaturesOf(encoder, data.Test, context.Device), dim: 1);
+        var (train, test) = Neighbours.NormalisedFeatures(encoder, data, context);
         var (trainLabels, testLabels) = data.Labels("knn", context.Device);
         var classes = data.Classes;
         var k = Math.Min(options.K, (int)data.Probe.Count);

@@ -69,9 +69,10 @@ public sealed class LocalExecutor(LocalExecutorOptions options) : ISweepExecutor
                         : stopAsked is not null || code == 130 ? new TrialUpdate(r.Trial.Index, TrialState.Cancelled, code, "stopped by signal")
                         : new TrialUpdate(r.Trial.Index, TrialState.Failed, code, $"exit code {code}"));
                 }
-                // Once cancelled the token's handle stays set: sleep, or the loop would spin while trials checkpoint.
-                if (running.Count > 0 && !cancel.WaitHandle.WaitOne(200)) { }
-                else if (running.Count > 0) Thread.Sleep(200);
+                // Once cancelled the token's handle stays set: sleep instead, or the loop would spin while trials checkpoint.
+                if (running.Count == 0) continue;
+                if (cancel.IsCancellationRequested) Thread.Sleep(200);
+                else cancel.WaitHandle.WaitOne(200);
             }
         }
         finally

@@ -149,9 +149,9 @@ public class SweepRunTests : CliHarness
         report.Markdown().Should().Contain("| 8 | 0.8500 ± 0.0500 (3) | 3 finished |");
         var html = report.Html();
         html.Should().Contain("<svg").And.Contain("0.8500 &#177; 0.0500 (n=3)").And.NotContain("<script");
-        var (code, stdout, _) = Cli("report", exp, "--runs-dir", Runs);
+        var (code, _, stderr) = Cli("report", exp, "--runs-dir", Runs);
         code.Should().Be(2, "no sweep.json yet: the sweep never ran");
-        _ = stdout;
+        stderr.Should().Contain("holds no sweep.json");
     }
 
     [Fact]
