@@ -1,7 +1,8 @@
 """The engine benchmark's PyTorch side: the same models, steps and timing protocol as
 bench/RepLab.Bench (DCGAN 28x28 and CIFAR ResNet-18 training steps on fixed synthetic inputs).
 
-    /usr/bin/python3 bench/engine_pytorch.py --model dcgan|resnet18 [--threads 2] [--batch 128] [--steps S] [--warmup 3]
+    /usr/bin/python3 bench/engine_pytorch.py --model dcgan|resnet18|simclr [--threads 2] [--batch 128] [--steps S] [--warmup 3]
+    /usr/bin/python3 bench/engine_pytorch.py --norm [--threads 2] [--batch 512] [--reps 20]
 
 Prints one line per model: model=<name> steps_per_s=<value> cpu_s_per_step=<value> first_loss=<value>
 (process CPU seconds per step, all threads; first_loss matches our engine's: same seeded weights).
@@ -155,6 +156,27 @@ def simclr(batch, warmup, steps):
     return time_steps(warmup, steps, step)
 
 
+def norm_layers(batch, reps):
+    # bench/RepLab.Bench/Norm.cs's layers: batch norm + activation, forward and backward, training mode.
+    layers = [((batch, 32, 14, 14), "LeakyReLU"), ((batch, 64, 7, 7), "LeakyReLU"), ((batch, 128, 4, 4), "LeakyReLU"),
+              ((batch, 512), "ReLU")]
+    for shape, act in layers:
+        torch.manual_seed(0)
+        bn = nn.BatchNorm2d(shape[1]) if len(shape) == 4 else nn.BatchNorm1d(shape[1])
+        f = (lambda y: F.leaky_relu(y, 0.2)) if act == "LeakyReLU" else F.relu
+        x = torch.randn(shape, requires_grad=True)
+        g = torch.randn(shape)
+        times = []
+        for i in range(reps + 3):
+            t0 = time.perf_counter()
+            f(bn(x)).backward(g)
+            if i >= 3:
+                times.append((time.perf_counter() - t0) * 1000)
+            x.grad = None
+        times.sort()
+        print(f"norm={'x'.join(map(str, shape))}/{act} pytorch_ms={times[len(times) // 2]:.2f}", flush=True)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--model", action="append", choices=["dcgan", "resnet18", "simclr"])
@@ -163,11 +185,16 @@ def main():
     p.add_argument("--steps", type=int)
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--version", action="store_true")
+    p.add_argument("--norm", action="store_true")
+    p.add_argument("--reps", type=int, default=20)
     a = p.parse_args()
     if a.version:
         print(torch.__version__)
         return
     torch.set_num_threads(a.threads)
+    if a.norm:
+        norm_layers(a.batch, a.reps)
+        return
     for model in a.model or ["dcgan", "resnet18"]:
         steps = a.steps or (4 if model == "resnet18" else 20)
         rate, cpu, loss = {"dcgan": dcgan, "resnet18": resnet18, "simclr": simclr}[model](a.batch, a.warmup, steps)

@@ -18,18 +18,51 @@
 # --no-adjoint: our transposed convs use libtorch's kernel. Our engine tunes glibc malloc at
 # load (keeps freed memory, see engine/RepLab.Torch/Native.cs); --pytorch-malloc-tuned gives
 # PyTorch the same settings through glibc's environment variables, --ours-malloc-default turns
-# ours off (REPLAB_MALLOC_TUNING=0): both isolate what the allocator is worth.
+# ours off (REPLAB_MALLOC_TUNING=0): both isolate what the allocator is worth. Likewise our
+# engine bounds OpenMP's spin (GOMP_SPINCOUNT=50000) and puts idle OpenBLAS threads to sleep
+# (OPENBLAS_THREAD_TIMEOUT=4); --pytorch-threads-tuned gives PyTorch the same. REPLAB_FUSED_NORM=0
+# in the environment turns our fused batch norm kernels off.
+#
+#   norm [--threads N] [--batch B] [--reps R]: the SimCLR step's batch norm + activation layers,
+#        our fused kernels vs libtorch's operators vs PyTorch (medians in ms, ratio PyTorch/fused).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-usage() { sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 what="${1:-}"
 if [ "$what" = "tracking" ]; then
   # What metrics.jsonl and the local MLflow store add to a quickstart training step.
   shift
   exec dotnet "$root/bench/RepLab.Bench/bin/Release/net10.0/RepLab.Bench.dll" tracking "$@"
+fi
+if [ "$what" = "norm" ]; then
+  # Batch norm + activation layers of the SimCLR step (conv-small's blocks, the head's hidden layer),
+  # forward and backward: our fused kernels and libtorch's operators from our engine
+  # (bench/RepLab.Bench/Norm.cs), then PyTorch's (bench/engine_pytorch.py --norm); medians in ms.
+  shift
+  threads="$(nproc)" batch=512 reps=20
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --threads) threads="$2"; shift 2 ;;
+      --batch) batch="$2"; shift 2 ;;
+      --reps) reps="$2"; shift 2 ;;
+      *) echo "run.sh norm: unknown option '$1'" >&2; exit 2 ;;
+    esac
+  done
+  export OMP_WAIT_POLICY=passive DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+  ours="$(dotnet "$root/bench/RepLab.Bench/bin/Release/net10.0/RepLab.Bench.dll" norm --threads "$threads" --batch "$batch" --reps "$reps")"
+  theirs="$(/usr/bin/python3 "$root/bench/engine_pytorch.py" --norm --threads "$threads" --batch "$batch" --reps "$reps")"
+  mkdir -p "$root/bench/results"
+  out="$root/bench/results/norm-$(date -u +%Y%m%d-%H%M%S).txt"
+  while read -r line; do
+    key="${line%% *}"
+    p="$(grep -F "$key " <<<"$theirs" | sed -nE 's/.*pytorch_ms=([0-9.]+).*/\1/p')"
+    f="$(sed -nE 's/.*fused_ms=([0-9.]+).*/\1/p' <<<"$line")"
+    echo "$line pytorch_ms=$p ratio=$(awk -v f="$f" -v p="$p" 'BEGIN { printf "%.2f", p / f }')"
+  done <<<"$ours" | tee "$out"
+  exit 0
 fi
 if [ "$what" = "pipeline" ]; then
   # Two views of RGB images: our batched augmentations (bench/RepLab.Bench/Pipeline.cs) vs
@@ -81,7 +114,8 @@ while [ $# -gt 0 ]; do
     --batch) batch="$2"; shift 2 ;;
     --models) models="$2"; shift 2 ;;
     --no-adjoint) extra+=(--no-adjoint); notes+=" no-adjoint"; shift ;;
-    --pytorch-malloc-tuned) pytorch_env=(MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=2147483647); notes+=" pytorch-malloc-tuned"; shift ;;
+    --pytorch-malloc-tuned) pytorch_env+=(MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=2147483647); notes+=" pytorch-malloc-tuned"; shift ;;
+    --pytorch-threads-tuned) pytorch_env+=(GOMP_SPINCOUNT=50000 OPENBLAS_THREAD_TIMEOUT=4); notes+=" pytorch-threads-tuned"; shift ;;
     --ours-malloc-default) ours_env=(REPLAB_MALLOC_TUNING=0); notes+=" ours-malloc-default"; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;

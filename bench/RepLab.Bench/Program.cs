@@ -12,6 +12,8 @@ using RepLab.Torch;
 
 if (args.Length > 0 && args[0] == "pipeline") return Pipeline.Run(args[1..]);
 if (args.Length > 0 && args[0] == "tracking") return TrackingCost.Run(args[1..]);
+if (args.Length > 0 && args[0] == "norm") return Norm.Run(args[1..]);
+if (args.Length > 0 && args[0] == "norm") return Norm.Run(args[1..]);
 
 var opts = new Dictionary<string, string>();
 var models = new List<string>();

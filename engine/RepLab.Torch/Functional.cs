@@ -16,6 +16,7 @@ public static class F
     /// </summary>
     public static bool UseAdjointConvTranspose { get; set; } = true;
 
+
     // ---- convolutions and linear ----
 
     public static unsafe Tensor conv2d(Tensor input, Tensor weight, Tensor? bias = null, long[]? stride = null, long[]? padding = null,
@@ -101,10 +102,32 @@ public static class F
 
     // ---- normalisation and dropout ----
 
+    /// <summary>
+    /// Compute training-mode batch norm on CPU (float32, NCHW or channels-last) with the engine's fused
+    /// kernels, which also fuse a following ReLU or LeakyReLU (see <see cref="NormActivation"/>): two
+    /// passes over the input forward and two backward instead of libtorch's five and four. The
+    /// same result to float rounding; off, every batch norm is libtorch's own operator.
+    /// </summary>
+    public static bool UseFusedBatchNorm { get; set; } = Environment.GetEnvironmentVariable("REPLAB_FUSED_NORM") != "0";
+
     /// <summary>Batch normalisation; in training, running statistics (when given) are updated in place.</summary>
     public static Tensor batch_norm(Tensor input, Tensor? running_mean, Tensor? running_var, Tensor? weight = null, Tensor? bias = null,
         bool training = false, double momentum = 0.1, double eps = 1e-5) =>
-        Tensor.Wrap(rl_batch_norm(input.H, Opt(weight), Opt(bias), Opt(running_mean), Opt(running_var), training ? 1 : 0, momentum, eps, out var o), o);
+        batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps, NormActivation.None);
+
+    /// <summary>
+    /// Batch normalisation followed by <paramref name="activation"/>: the same as
+    /// <c>activation(batch_norm(...))</c>, in one kernel where <see cref="UseFusedBatchNorm"/> allows.
+    /// </summary>
+    public static Tensor batch_norm(Tensor input, Tensor? running_mean, Tensor? running_var, Tensor? weight, Tensor? bias,
+        bool training, double momentum, double eps, NormActivation activation)
+    {
+        // PyTorch's F.batch_norm refuses this (libtorch itself would return zeros).
+        if (training && input.dim() >= 2 && input.numel() == input.size(1))
+            throw new ArgumentException($"Expected more than 1 value per channel when training, got input size [{string.Join(", ", input.shape)}]");
+        return Tensor.Wrap(rl_batch_norm(input.H, Opt(weight), Opt(bias), Opt(running_mean), Opt(running_var), training ? 1 : 0, momentum, eps,
+            (int)activation.Kind, activation.NegativeSlope, UseFusedBatchNorm ? 1 : 0, out var o), o);
+    }
 
     public static Tensor group_norm(Tensor input, long num_groups, Tensor? weight = null, Tensor? bias = null, double eps = 1e-5) =>
         Tensor.Wrap(rl_group_norm(input.H, num_groups, Opt(weight), Opt(bias), eps, out var o), o);

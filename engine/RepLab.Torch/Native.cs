@@ -63,6 +63,13 @@ internal static unsafe partial class Native
         // with 50,000 spins 1,022-1,040 img/s, 12 s sys. libgomp reads it with the policy.
         if (Environment.GetEnvironmentVariable("GOMP_SPINCOUNT") is null)
             setenv("GOMP_SPINCOUNT", "50000", 0);
+        // OpenBLAS (libtorch's matmuls) keeps its own threads beside OpenMP's, and an idle one spins on
+        // sched_yield for 2^28 cycles by default, taking a core from oneDNN's convolutions and our kernels:
+        // 11% of a SimCLR step's CPU time went to the kernel's scheduler. The shortest timeout (2^4
+        // cycles) puts it to sleep at once; waking it costs microseconds per matmul. Measured on the
+        // SimCLR bench step, batch 256, 2 threads: 0.52-0.57 CPU s/step before, 0.45-0.54 after.
+        if (Environment.GetEnvironmentVariable("OPENBLAS_THREAD_TIMEOUT") is null)
+            setenv("OPENBLAS_THREAD_TIMEOUT", "4", 0);
         NativeLibrary.SetDllImportResolver(typeof(Native).Assembly, Resolve);
     }
 
@@ -112,6 +119,7 @@ internal static unsafe partial class Native
     [DllImport(Lib)] internal static extern int rl_device(TensorHandle t, out int type, out int index);
     [DllImport(Lib)] internal static extern int rl_numel(TensorHandle t, out long o);
     [DllImport(Lib)] internal static extern int rl_requires_grad(TensorHandle t, out int o);
+    [DllImport(Lib)] internal static extern int rl_grad_fn_name(TensorHandle t, out IntPtr o);
     [DllImport(Lib)] internal static extern int rl_set_requires_grad(TensorHandle t, int v);
     [DllImport(Lib)] internal static extern int rl_is_leaf(TensorHandle t, out int o);
     [DllImport(Lib)] internal static extern int rl_is_contiguous(TensorHandle t, out int o);
@@ -220,7 +228,7 @@ internal static unsafe partial class Native
     [DllImport(Lib)] internal static extern int rl_conv_transpose2d(TensorHandle x, TensorHandle w, TensorHandle b, long* stride, long* padding, long* outputPadding, long groups, long* dilation, out IntPtr o);
     [DllImport(Lib)] internal static extern int rl_conv_transpose2d_adjoint(TensorHandle x, TensorHandle w, TensorHandle b, long* stride, long* padding, long* outputPadding, long groups, long* dilation, out IntPtr o);
     [DllImport(Lib)] internal static extern int rl_linear(TensorHandle x, TensorHandle w, TensorHandle b, out IntPtr o);
-    [DllImport(Lib)] internal static extern int rl_batch_norm(TensorHandle x, TensorHandle w, TensorHandle b, TensorHandle rm, TensorHandle rv, int training, double momentum, double eps, out IntPtr o);
+    [DllImport(Lib)] internal static extern int rl_batch_norm(TensorHandle x, TensorHandle w, TensorHandle b, TensorHandle rm, TensorHandle rv, int training, double momentum, double eps, int act, double slope, int fused, out IntPtr o);
     [DllImport(Lib)] internal static extern int rl_group_norm(TensorHandle x, long groups, TensorHandle w, TensorHandle b, double eps, out IntPtr o);
     [DllImport(Lib)] internal static extern int rl_layer_norm(TensorHandle x, long* shape, int ndim, TensorHandle w, TensorHandle b, double eps, out IntPtr o);
     [DllImport(Lib)] internal static extern int rl_dropout(TensorHandle x, double p, int training, int feature, out IntPtr o);

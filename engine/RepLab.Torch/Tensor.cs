@@ -112,6 +112,13 @@ public sealed partial class Tensor : IDisposable
         }
     }
 
+    /// <summary>The name of the autograd node that computed this tensor (PyTorch's <c>grad_fn.name()</c>); null for a leaf or without grad.</summary>
+    public string? grad_fn_name()
+    {
+        Check(rl_grad_fn_name(H, out var p));
+        return p == IntPtr.Zero ? null : System.Runtime.InteropServices.Marshal.PtrToStringUTF8(p);
+    }
+
     public bool requires_grad
     {
         get

@@ -68,3 +68,17 @@ public static class ScalarTypeExtensions
 
 /// <summary>How a loss reduces over elements.</summary>
 public enum Reduction { None = 0, Mean = 1, Sum = 2 }
+
+/// <summary>What kind of activation a batch norm computes after normalising (<see cref="NormActivation"/>).</summary>
+public enum NormActivationKind { None = 0, ReLU = 1, LeakyReLU = 2 }
+
+/// <summary>
+/// The activation fused into <see cref="F.batch_norm(Tensor, Tensor?, Tensor?, Tensor?, Tensor?, bool, double, double, NormActivation)"/>:
+/// none, ReLU, or LeakyReLU with its negative slope.
+/// </summary>
+public readonly record struct NormActivation(NormActivationKind Kind, double NegativeSlope = 0)
+{
+    public static NormActivation None => default;
+    public static NormActivation ReLU => new(NormActivationKind.ReLU);
+    public static NormActivation LeakyReLU(double negative_slope = 0.01) => new(NormActivationKind.LeakyReLU, negative_slope);
+}

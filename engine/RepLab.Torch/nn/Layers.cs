@@ -83,7 +83,13 @@ public static partial class nn
             }
         }
 
-        public override Tensor forward(Tensor input)
+        public override Tensor forward(Tensor input) => forward(input, NormActivation.None);
+
+        /// <summary>
+        /// This batch norm followed by <paramref name="activation"/> in one kernel (<see cref="F.UseFusedBatchNorm"/>);
+        /// <see cref="Sequential"/> calls it for a batch norm followed by a ReLU or LeakyReLU.
+        /// </summary>
+        public Tensor forward(Tensor input, NormActivation activation)
         {
             var rank = input.dim();
             if (!ranks.Contains(rank))
@@ -92,7 +98,7 @@ public static partial class nn
             // An integer scalar: add_(1L) would bind to add_(double) and libtorch refuses a float scalar into this int64 buffer.
             if (training && num_batches_tracked is not null) num_batches_tracked.add_(1L);
             return F.batch_norm(input, useBatchStats && !training ? null : running_mean, useBatchStats && !training ? null : running_var,
-                weight, bias, useBatchStats, momentum, eps);
+                weight, bias, useBatchStats, momentum, eps, activation);
         }
     }
 
@@ -157,6 +163,8 @@ public static partial class nn
 
     public sealed class LeakyReLU(double negative_slope = 0.01) : Module
     {
+        public double negative_slope { get; } = negative_slope;
+
         public override Tensor forward(Tensor input) => F.leaky_relu(input, negative_slope);
     }
 
@@ -248,17 +256,28 @@ public static partial class nn
 
         public Module this[int index] => layers[index];
 
-        /// <summary>Runs every layer; intermediate results are freed as soon as the next layer has used them.</summary>
+        /// <summary>
+        /// Runs every layer; intermediate results are freed as soon as the next layer has used them. A batch
+        /// norm followed by a ReLU or LeakyReLU runs as one fused layer (<see cref="BatchNorm.forward(Tensor, NormActivation)"/>).
+        /// </summary>
         public override Tensor forward(Tensor input)
         {
             var x = input;
-            foreach (var layer in layers)
+            for (var i = 0; i < layers.Count; i++)
             {
-                var y = layer.forward(x);
+                var activation = layers[i] is BatchNorm && i + 1 < layers.Count ? FusedActivation(layers[i + 1]) : null;
+                var y = activation is { } a ? ((BatchNorm)layers[i++]).forward(x, a) : layers[i].forward(x);
                 if (!ReferenceEquals(x, input)) x.Dispose();
                 x = y;
             }
             return ReferenceEquals(x, input) ? input.alias() : x;
         }
+
+        private static NormActivation? FusedActivation(Module next) => next switch
+        {
+            ReLU => NormActivation.ReLU,
+            LeakyReLU l => NormActivation.LeakyReLU(l.negative_slope),
+            _ => null,
+        };
     }
 }

@@ -52,6 +52,8 @@ RL_API int rl_dtype(rl_tensor t, int* out);
 RL_API int rl_device(rl_tensor t, int* type, int* index);
 RL_API int rl_numel(rl_tensor t, int64_t* out);
 RL_API int rl_requires_grad(rl_tensor t, int* out);
+// The name of the autograd node that made t (PyTorch's t.grad_fn.name()), NULL for a leaf; valid until the next call on this thread.
+RL_API int rl_grad_fn_name(rl_tensor t, const char** out);
 RL_API int rl_set_requires_grad(rl_tensor t, int value);
 RL_API int rl_is_leaf(rl_tensor t, int* out);
 RL_API int rl_is_contiguous(rl_tensor t, int* out);
@@ -175,8 +177,11 @@ RL_API int rl_conv_transpose2d(rl_tensor x, rl_tensor w, rl_tensor b, const int6
 RL_API int rl_conv_transpose2d_adjoint(rl_tensor x, rl_tensor w, rl_tensor b, const int64_t* stride, const int64_t* padding,
                                        const int64_t* output_padding, int64_t groups, const int64_t* dilation, rl_tensor* out);
 RL_API int rl_linear(rl_tensor x, rl_tensor w, rl_tensor b, rl_tensor* out);
+// Batch norm followed by an activation (act 0 none, 1 ReLU, 2 LeakyReLU with slope). With fused != 0,
+// training-mode float32 CPU inputs (NCHW or channels-last) take the fused kernels of norm.cpp;
+// everything else, and fused == 0, is libtorch's batch_norm then the activation.
 RL_API int rl_batch_norm(rl_tensor x, rl_tensor w, rl_tensor b, rl_tensor running_mean, rl_tensor running_var,
-                         int training, double momentum, double eps, rl_tensor* out);
+                         int training, double momentum, double eps, int act, double slope, int fused, rl_tensor* out);
 RL_API int rl_group_norm(rl_tensor x, int64_t groups, rl_tensor w, rl_tensor b, double eps, rl_tensor* out);
 RL_API int rl_layer_norm(rl_tensor x, const int64_t* shape, int ndim, rl_tensor w, rl_tensor b, double eps, rl_tensor* out);
 RL_API int rl_dropout(rl_tensor x, double p, int training, int feature, rl_tensor* out);

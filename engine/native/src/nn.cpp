@@ -77,11 +77,6 @@ int rl_conv_transpose2d_adjoint(rl_tensor x, rl_tensor w, rl_tensor b, const int
   RL_END
 }
 int rl_linear(rl_tensor x, rl_tensor w, rl_tensor b, rl_tensor* out) { RL_OUT(at::linear(T(x), T(w), rl::opt(b))) }
-int rl_batch_norm(rl_tensor x, rl_tensor w, rl_tensor b, rl_tensor running_mean, rl_tensor running_var, int training,
-                  double momentum, double eps, rl_tensor* out) {
-  RL_OUT(at::batch_norm(T(x), rl::opt(w), rl::opt(b), rl::opt(running_mean), rl::opt(running_var), training != 0,
-                        momentum, eps, true))
-}
 int rl_group_norm(rl_tensor x, int64_t groups, rl_tensor w, rl_tensor b, double eps, rl_tensor* out) {
   RL_OUT(at::group_norm(T(x), groups, rl::opt(w), rl::opt(b), eps, true))
 }

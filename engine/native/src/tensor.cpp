@@ -25,6 +25,14 @@ int rl_device(rl_tensor t, int* type, int* index) {
 }
 int rl_numel(rl_tensor t, int64_t* out) { RL_TRY *out = T(t).numel(); RL_END }
 int rl_requires_grad(rl_tensor t, int* out) { RL_TRY *out = T(t).requires_grad(); RL_END }
+int rl_grad_fn_name(rl_tensor t, const char** out) {
+  RL_TRY
+  thread_local std::string name;
+  const auto& fn = T(t).grad_fn();
+  name = fn ? fn->name() : "";
+  *out = fn ? name.c_str() : nullptr;
+  RL_END
+}
 int rl_set_requires_grad(rl_tensor t, int value) { RL_TRY t->t.requires_grad_(value != 0); RL_END }
 int rl_is_leaf(rl_tensor t, int* out) { RL_TRY *out = T(t).is_leaf(); RL_END }
 int rl_is_contiguous(rl_tensor t, int* out) { RL_TRY *out = T(t).is_contiguous(); RL_END }

@@ -57,9 +57,9 @@ public sealed class MlpHead : Module
 
     public override Tensor forward(Tensor input)
     {
-        var h = hidden.forward(input);
-        if (hiddenBn is not null) h = hiddenBn.forward(h);
-        var z = output.forward(h.relu());
+        using var h = hidden.forward(input);
+        using var a = hiddenBn is null ? h.relu() : hiddenBn.forward(h, NormActivation.ReLU);
+        var z = output.forward(a);
         return outputBn is null ? z : outputBn.forward(z);
     }
 }
