@@ -15,9 +15,8 @@ internal static class Norm
 {
     public static int Run(string[] args)
     {
-        var opts = new Dictionary<string, string>();
-        for (var i = 0; i + 1 < args.Length; i += 2) opts[args[i].TrimStart('-')] = args[i + 1];
-        int Opt(string k, int d) => opts.TryGetValue(k, out var v) ? int.Parse(v) : d;
+        var opts = new Options(args);
+        int Opt(string k, int d) => opts.Int(k, d);
         torch.set_num_threads(Opt("threads", Environment.ProcessorCount));
         long n = Opt("batch", 512);
         var reps = Opt("reps", 20);

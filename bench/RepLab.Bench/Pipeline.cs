@@ -22,10 +22,9 @@ internal static class Pipeline
 {
     public static int Run(string[] args)
     {
-        var opts = new Dictionary<string, string>();
-        for (var i = 0; i + 1 < args.Length; i += 2) opts[args[i].TrimStart('-')] = args[i + 1];
-        int Opt(string k, int d) => opts.TryGetValue(k, out var v) ? int.Parse(v) : d;
-        var name = opts.GetValueOrDefault("pipeline", "simclr");
+        var opts = new Options(args);
+        int Opt(string k, int d) => opts.Int(k, d);
+        var name = opts.Get("pipeline", "simclr");
         var batch = Opt("batch", 512);
         var batches = Opt("batches", 20);
         var side = Opt("size", 32);

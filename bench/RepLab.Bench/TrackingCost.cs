@@ -33,9 +33,8 @@ internal static class TrackingCost
 
     public static int Run(string[] args)
     {
-        var opts = new Dictionary<string, int>();
-        for (var i = 0; i + 1 < args.Length; i += 2) opts[args[i].TrimStart('-')] = int.Parse(args[i + 1]);
-        int Opt(string k, int d) => opts.GetValueOrDefault(k, d);
+        var opts = new Options(args);
+        int Opt(string k, int d) => opts.Int(k, d);
         torch.set_num_threads(Opt("threads", Environment.ProcessorCount));
 
         // The step: the quickstart's autoencoder on 28x28 images.

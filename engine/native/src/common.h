@@ -41,6 +41,15 @@ inline std::vector<at::Tensor> list(const rl_tensor* ts, int n) {
 }
 }  // namespace rl
 
+// A kernel compiled twice, for AVX2 and for the x86-64 baseline; the loader picks the one the CPU
+// runs (GCC's target_clones, an ifunc). AVX2 without FMA: no contraction, so both clones round
+// alike and results do not depend on the machine.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define RL_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define RL_CLONES
+#endif
+
 #define RL_TRY try {
 #define RL_END                                          \
   }                                                     \

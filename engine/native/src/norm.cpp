@@ -18,11 +18,6 @@ using rl::T;
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define RL_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define RL_CLONES
-#endif
 
 namespace {
 

@@ -10,14 +10,7 @@
 
 using rl::T;
 
-// Each per-sample kernel is compiled twice, for AVX2 and for the x86-64 baseline, and the loader
-// picks the one the CPU runs (GCC's target_clones, an ifunc). AVX2 without FMA: no contraction,
-// so both clones round alike and results do not depend on the machine.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define RL_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define RL_CLONES
-#endif
+// Each per-sample kernel is compiled twice (RL_CLONES, common.h).
 
 namespace {
 
