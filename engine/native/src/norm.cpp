@@ -270,7 +270,7 @@ bool fusable(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, cons
   if (!x.device().is_cpu() || x.scalar_type() != at::kFloat || x.dim() < 2 || x.numel() == 0) return false;
   if (!x.is_contiguous() && !channels_last(x)) return false;
   const int64_t C = x.size(1);
-  if (x.numel() / C <= 1) return false;  // libtorch's own error: more than one value per channel
+  if (x.numel() / C <= 1) return false;  // one value per channel: no variance (F.batch_norm refuses it in training)
   if (w.defined() != b.defined()) return false;
   return per_channel(w, C) && per_channel(b, C) && per_channel(rm, C) && per_channel(rv, C) &&
          rm.defined() == rv.defined();
