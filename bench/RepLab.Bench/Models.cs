@@ -45,8 +45,7 @@ public sealed class ResNet18 : Module
     public override Tensor forward(Tensor x)
     {
         using var a = conv1.forward(x);
-        using var b = bn1.forward(a);
-        using var c = b.relu();
+        using var c = bn1.forward(a, NormActivation.ReLU);
         using var d = layers.forward(c);
         using var e = F.adaptive_avg_pool2d(d, 1);
         using var f = e.flatten(1);

@@ -46,8 +46,7 @@ public sealed class BasicBlock : Module
     {
         // Intermediates are freed as soon as the next op has them (autograd keeps what it needs).
         using var a = conv1.forward(x);
-        using var b = bn1.forward(a);
-        using var c = b.relu();
+        using var c = bn1.forward(a, NormActivation.ReLU);   // batch norm and ReLU in one kernel
         using var d = conv2.forward(c);
         using var e = bn2.forward(d);
         using var s = downsample?.forward(x);
