@@ -16,10 +16,9 @@ internal static class Norm
     public static int Run(string[] args)
     {
         var opts = new Options(args);
-        int Opt(string k, int d) => opts.Int(k, d);
-        torch.set_num_threads(Opt("threads", Environment.ProcessorCount));
-        long n = Opt("batch", 512);
-        var reps = Opt("reps", 20);
+        torch.set_num_threads(opts.Int("threads", Environment.ProcessorCount));
+        long n = opts.Int("batch", 512);
+        var reps = opts.Int("reps", 20);
         foreach (var (shape, act) in Layers(n))
         {
             var fused = Median(shape, act, reps, true);

@@ -23,12 +23,11 @@ internal static class Pipeline
     public static int Run(string[] args)
     {
         var opts = new Options(args);
-        int Opt(string k, int d) => opts.Int(k, d);
         var name = opts.Get("pipeline", "simclr");
-        var batch = Opt("batch", 512);
-        var batches = Opt("batches", 20);
-        var side = Opt("size", 32);
-        torch.set_num_threads(Opt("threads", Environment.ProcessorCount));
+        var batch = opts.Int("batch", 512);
+        var batches = opts.Int("batches", 20);
+        var side = opts.Int("size", 32);
+        torch.set_num_threads(opts.Int("threads", Environment.ProcessorCount));
         torch.manual_seed(0);
         // Images held as uint8 [N, 3, side, side], as a dataset plugin holds them.
         using var images = torch.randint(0, 256, [batch * 8, 3, side, side], ScalarType.UInt8);
@@ -52,7 +51,7 @@ internal static class Pipeline
                 }
             }
         }
-        for (var b = 0; b < Opt("warmup", 2); b++) Step(b);
+        for (var b = 0; b < opts.Int("warmup", 2); b++) Step(b);
         Array.Clear(spent);
         var clock = Stopwatch.StartNew();
         for (var b = 0; b < batches; b++) Step(1000 + b);

@@ -34,8 +34,7 @@ internal static class TrackingCost
     public static int Run(string[] args)
     {
         var opts = new Options(args);
-        int Opt(string k, int d) => opts.Int(k, d);
-        torch.set_num_threads(Opt("threads", Environment.ProcessorCount));
+        torch.set_num_threads(opts.Int("threads", Environment.ProcessorCount));
 
         // The step: the quickstart's autoencoder on 28x28 images.
         torch.manual_seed(0);
@@ -54,7 +53,7 @@ internal static class TrackingCost
             method.Step(new TrainBatch([], x, null, indices, []), context);
         }
         for (var i = 0; i < 3; i++) Step();
-        var steps = Opt("steps", 30);
+        var steps = opts.Int("steps", 30);
         var clock = Stopwatch.StartNew();
         for (var i = 0; i < steps; i++) Step();
         var stepSeconds = clock.Elapsed.TotalSeconds / steps;
@@ -70,7 +69,7 @@ internal static class TrackingCost
                 Enumerable.Range(0, 40).Select(i => new KeyValuePair<string, string>($"section.key{i}", i.ToString())).ToList(),
                 new Dictionary<string, string>());
             foreach (var t in trackers) t.Emit(start);
-            var events = Opt("events", 20000);
+            var events = opts.Int("events", 20000);
             clock.Restart();
             for (var i = 0; i < events; i++)
             {

@@ -105,8 +105,8 @@ public static class F
     /// <summary>
     /// Compute training-mode batch norm on CPU (float32, NCHW or channels-last) with the engine's fused
     /// kernels, which also fuse a following ReLU or LeakyReLU (see <see cref="NormActivation"/>): two
-    /// passes over the input forward and two backward instead of libtorch's five and four. The
-    /// same result to float rounding; off, every batch norm is libtorch's own operator.
+    /// passes over the input forward and two backward, the activation included. The same result to
+    /// float rounding; off, every batch norm is libtorch's own operator.
     /// </summary>
     public static bool UseFusedBatchNorm { get; set; } = Environment.GetEnvironmentVariable("REPLAB_FUSED_NORM") != "0";
 

@@ -1,8 +1,8 @@
 // Batch normalisation in training mode fused with the activation after it (none, ReLU or
-// LeakyReLU), for float32 CPU tensors in NCHW or channels-last order. libtorch's CPU batch norm
-// makes one pass per statistic and one for the output, then the activation another; its
-// per-channel loops run a few elements at a time on small maps (4x4) and strided on 2-D inputs
-// (BatchNorm1d). Here the input is read twice forward (statistics, output with the activation)
+// LeakyReLU), for float32 CPU tensors in NCHW or channels-last order. libtorch runs batch norm and
+// the activation as separate operators, each over the whole tensor, and its batch norm is slowest
+// on small maps (4x4) and 2-D inputs (bench/run.sh norm). Here the input is read twice forward
+// (statistics, output with the activation)
 // and twice backward (the two sums, the input gradient), with the activation's mask recomputed
 // from the input. Sums are taken in float lanes over blocks of a few thousand values, from a
 // per-channel shift (the channel's first value: no cancellation when the mean is far from 0),
@@ -431,9 +431,11 @@ struct BatchNormAct : torch::autograd::Function<BatchNormAct> {
     if (w.defined()) {
       auto dw = at::empty({C}, x.options());
       auto db = at::empty({C}, x.options());
+      float* dwp = dw.data_ptr<float>();
+      float* dbp = db.data_ptr<float>();
       for (int64_t c = 0; c < C; c++) {
-        dw.data_ptr<float>()[c] = static_cast<float>(sgx[c] * invstd[c]);
-        db.data_ptr<float>()[c] = static_cast<float>(sg[c]);
+        dwp[c] = static_cast<float>(sgx[c] * invstd[c]);
+        dbp[c] = static_cast<float>(sg[c]);
       }
       out[1] = dw;
       out[2] = db;

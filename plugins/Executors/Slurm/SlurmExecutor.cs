@@ -173,7 +173,7 @@ public sealed partial class SlurmExecutor(SlurmExecutorOptions options) : ISweep
     /// <summary>Writes the array's script and submits it; the job id.</summary>
     private string Submit(SweepLaunch launch, IReadOnlyList<(int Task, TrialLaunch Trial)> trials, string folder, int number)
     {
-        var script = new StringBuilder("#!/bin/bash\n# RepLab sweep " + new string(launch.Name.Where(c => !char.IsControl(c)).ToArray()) + ": array task i runs trial i.\n");
+        var script = new StringBuilder("#!/bin/bash\n# RepLab sweep " + new string(launch.Name.Where(c => !char.IsControl(c)).ToArray()) + ": each array task runs the trial listed for it.\n");
         script.Append("export REPLAB_THREADS=\"${SLURM_CPUS_PER_TASK:-1}\"\ncase \"$SLURM_ARRAY_TASK_ID\" in\n");
         foreach (var (task, t) in trials)
         {
