@@ -33,21 +33,4 @@ public static class Features
         using var ng = torch.no_grad();
         return encoder.forward(batch);
     }
-
-    /// <summary>A fingerprint of every parameter, buffer and gradient, to prove an evaluation left the encoder untouched and sent it no gradient.</summary>
-    public static double Fingerprint(Module module)
-    {
-        using var scope = torch.NewDisposeScope();
-        using var ng = torch.no_grad();
-        var total = 0.0;
-        var i = 1;
-        foreach (var (_, t) in module.state_dict())
-            total += t.to(ScalarType.Float64).abs().sum().item() * i++;
-        foreach (var p in module.parameters())
-        {
-            using var g = p.grad;
-            total += (g is null ? -1 : g.to(ScalarType.Float64).abs().sum().item() + 1) * i++;
-        }
-        return total;
-    }
 }

@@ -8,7 +8,7 @@
 using System.Diagnostics;
 using RepLab.Abstractions;
 using RepLab.Host.Run;
-using RepLab.Host.Tracking;
+using RepLab.Tracking;
 using RepLab.Plugins.Encoders.ConvSmall;
 using RepLab.Plugins.Methods.Autoencoder;
 using RepLab.Torch;
@@ -62,7 +62,7 @@ internal static class TrackingCost
         var dir = Directory.CreateTempSubdirectory("replab-tracking-bench-").FullName;
         try
         {
-            using var jsonl = new JsonLinesTracker(Path.Combine(dir, "metrics.jsonl"));
+            using var jsonl = new RunRecords(dir).OpenWriter(append: false);
             using var mlflow = TrackerFactory.Create(Path.Combine(dir, "mlruns"));
             ITracker[] trackers = [jsonl, mlflow];
             var start = new RunStarted(DateTimeOffset.UtcNow, "bench", "tracking", "0", dir, false,

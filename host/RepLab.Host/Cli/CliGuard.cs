@@ -1,5 +1,6 @@
-using RepLab.Host.Config;
+using RepLab.Config;
 using RepLab.Host.Run;
+using RepLab.Tracking;
 
 namespace RepLab.Host.Cli;
 
@@ -37,7 +38,7 @@ internal static class CliGuard
         }
         catch (Exception e)
         {
-            var log = e.Data[Runner.ErrorLogKey] as string;
+            var log = e.Data[RunSession.ErrorLogKey] as string;
             Console.Error.WriteLine($"replab: internal error: {e.GetType().Name}: {e.Message} " +
                                     (log is not null ? $"(the trace is in {log})" : verbose ? "" : "(run with --verbose for the trace)"));
             if (verbose) Console.Error.WriteLine(e);

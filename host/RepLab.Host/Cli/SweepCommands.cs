@@ -1,7 +1,9 @@
 using System.CommandLine;
-using RepLab.Host.Config;
-using RepLab.Host.Run;
-using RepLab.Host.Sweeps;
+using RepLab.Config;
+using RepLab.Host.Experiment;
+using RepLab.Host.Plugins;
+using RepLab.Sweeps;
+using RepLab.Tracking;
 using Spectre.Console;
 
 namespace RepLab.Host.Cli;
@@ -23,12 +25,13 @@ internal static class SweepCommands
         {
             var path = r.GetValue(file)!.FullName;
             var loaded = ExperimentLoader.Load(path, r.GetValue(overrides) ?? []);
-            using var registry = Program.LoadPlugins(quiet: true, ExperimentSpec.PluginFolders(loaded));
-            var plan = SweepPlan.Build(path, r.GetValue(overrides) ?? [], registry, r.GetValue(runsDir)!);
+            using var registry = PluginRegistry.Load(quiet: true, ExperimentSpec.PluginFolders(loaded));
+            var host = new SweepHost(registry);
+            var plan = SweepPlan.Build(path, r.GetValue(overrides) ?? [], host, r.GetValue(runsDir)!);
             var request = new SweepRequest(r.GetValue(executor), r.GetValue(parallel), r.GetValue(retry), r.GetValue(runsDir)!);
-            var runner = new SweepRunner(plan, registry, request);
+            var runner = new SweepRunner(plan, host, request);
             if (!r.GetValue(dryRun)) return runner.Run();
-            var (executorName, _) = SweepRunner.Executor(plan, registry, request.Executor);
+            var (executorName, _) = host.Executor(plan.Definition.Executor, request.Executor);
             var decisions = runner.Decide(SweepState.Load(plan.Folder));
             var console = Terminal.Now();
             var table = new Table().Border(TableBorder.Simple).AddColumns("#", "hash", "overrides", "state", "would");
@@ -50,8 +53,8 @@ internal static class SweepCommands
             var folder = Locate(r.GetValue(which)!, r.GetValue(runsDir)!);
             var state = SweepState.Load(folder) ?? throw new FileNotFoundException($"{folder} holds no sweep.json: run the sweep first");
             var loaded = ExperimentLoader.Load(state.File, state.Overrides);
-            using var registry = Program.LoadPlugins(quiet: true, ExperimentSpec.PluginFolders(loaded));
-            var plan = SweepPlan.Build(state.File, state.Overrides, registry, state.RunsDir);
+            using var registry = PluginRegistry.Load(quiet: true, ExperimentSpec.PluginFolders(loaded));
+            var plan = SweepPlan.Build(state.File, state.Overrides, new SweepHost(registry), state.RunsDir);
             var built = SweepReport.Build(plan, state, r.GetValue(metric) ?? plan.Definition.Metric ?? SweepRunner.DefaultMetric);
             var written = built.Write(folder);
             var logged = SweepRunner.LogToParent(plan, state, written);
@@ -66,13 +69,13 @@ internal static class SweepCommands
     private static string Locate(string which, string runsRoot)
     {
         if (Directory.Exists(which) && File.Exists(SweepState.PathIn(which))) return Path.GetFullPath(which);
-        var byName = Path.Combine(SweepPlan.SweepsFolder(runsRoot), RunFolder.SafeName(which));
+        var byName = Path.Combine(SweepPlan.SweepsFolder(runsRoot), RunRecords.SafeName(which));
         if (File.Exists(SweepState.PathIn(byName))) return byName;
         if (File.Exists(which))
         {
             var config = ExperimentLoader.Load(Path.GetFullPath(which), []);
             var name = SweepDefinition.Parse(config, Path.GetFullPath(which)).Name;
-            return Path.Combine(SweepPlan.SweepsFolder(runsRoot), RunFolder.SafeName(name));
+            return Path.Combine(SweepPlan.SweepsFolder(runsRoot), RunRecords.SafeName(name));
         }
         var known = Directory.Exists(SweepPlan.SweepsFolder(runsRoot)) ? Directory.GetDirectories(SweepPlan.SweepsFolder(runsRoot)).Select(Path.GetFileName).OfType<string>().ToList() : [];
         throw new DirectoryNotFoundException($"no sweep '{which}' under {SweepPlan.SweepsFolder(runsRoot)}{DidYouMean.Hint(which, known)}; sweeps there: {(known.Count == 0 ? "none" : string.Join(", ", known))}");

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using RepLab.Abstractions;
-using RepLab.Host.Tracking;
+using RepLab.Tracking;
 using Spectre.Console;
 
 namespace RepLab.Host.Cli;
@@ -117,7 +117,7 @@ internal static class RunRepair
                 .Where(f => !f.Contains(Path.DirectorySeparatorChar + MlflowFileStore.SidecarFolder + Path.DirectorySeparatorChar, StringComparison.Ordinal))
                 .Select(File.GetLastWriteTimeUtc).DefaultIfEmpty(DateTime.UtcNow).Max();
             var updated = MlflowFileStore.SetStatus(run, RunStatus.Failed, Math.Max(run.StartTime, new DateTimeOffset(last).ToUnixTimeMilliseconds()));
-            MlflowFileStore.AtomicWrite(Path.Combine(run.Directory, "tags", "replab.end_reason"), "process gone (marked FAILED by replab runs --repair)");
+            AtomicFile.Write(Path.Combine(run.Directory, "tags", TagNames.EndReason), "process gone (marked FAILED by replab runs --repair)");
             repaired.Add(updated);
         }
         return repaired;

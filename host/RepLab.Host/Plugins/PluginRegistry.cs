@@ -28,6 +28,20 @@ public sealed class PluginRegistry : IDisposable
 
     public PluginCatalog Catalog { get; }
 
+    /// <summary>
+    /// The registry of the default folders (built-ins beside the host, REPLAB_PLUGIN_PATH) and
+    /// <paramref name="extraFolders"/>; plugins that failed to load are named on stderr
+    /// (<paramref name="quiet"/>: except folders that do not exist).
+    /// </summary>
+    public static PluginRegistry Load(bool quiet, IEnumerable<string>? extraFolders = null)
+    {
+        var catalog = new PluginCatalog();
+        foreach (var folder in PluginCatalog.DefaultFolders().Concat(extraFolders ?? [])) catalog.AddFolder(folder);
+        foreach (var f in catalog.Failures)
+            if (!quiet || !f.Reason.Contains("does not exist")) Console.Error.WriteLine($"replab: plugin not loaded: {f.Path}: {f.Reason}");
+        return new PluginRegistry(catalog);
+    }
+
     /// <summary>The plugin of <paramref name="kind"/> called <paramref name="name"/>, or null.</summary>
     public PluginDescriptor? Find(PluginKind kind, string name) => byName.GetValueOrDefault((kind, name));
 
@@ -38,12 +52,18 @@ public sealed class PluginRegistry : IDisposable
     public T Create<T>(string name, PluginOptions? options = null) where T : class, IPlugin
     {
         var kind = PluginKinds.Interfaces[typeof(T)];
-        var d = Find(kind, name) ?? throw new KeyNotFoundException($"no {kind.Yaml()} plugin named '{name}'");
+        return (T)Create(Find(kind, name) ?? throw new KeyNotFoundException($"no {kind.Yaml()} plugin named '{name}'"), options);
+    }
+
+    /// <summary>Builds the plugin <paramref name="d"/> describes with <paramref name="options"/> (its defaults when null).</summary>
+    public IPlugin Create(PluginDescriptor d, PluginOptions? options = null)
+    {
         options ??= (PluginOptions)Activator.CreateInstance(d.OptionsType)!;
         if (!d.OptionsType.IsInstanceOfType(options))
             throw new ArgumentException($"{d.Id} takes {d.OptionsType.Name}, not {options.GetType().Name}");
         Parameter[] parameters = d.OptionsType == typeof(NoOptions) ? [] : [new TypedParameter(d.OptionsType, options)];
-        return container.ResolveKeyed<T>(name, parameters);
+        var service = PluginKinds.Interfaces.Single(kv => kv.Value == d.Kind).Key;
+        return (IPlugin)container.ResolveKeyed(d.Name, service, parameters);
     }
 
     public void Dispose() => container.Dispose();

@@ -1,5 +1,6 @@
 using RepLab.Abstractions;
-using RepLab.Host.Config;
+using RepLab.Host.Experiment;
+using RepLab.Config;
 using RepLab.Torch;
 
 namespace RepLab.Host.Run;

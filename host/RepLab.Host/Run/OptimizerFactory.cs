@@ -1,4 +1,5 @@
 using RepLab.Abstractions;
+using RepLab.Host.Experiment;
 using RepLab.Torch;
 
 namespace RepLab.Host.Run;

@@ -1,5 +1,5 @@
 using RepLab.Abstractions;
-using RepLab.Host.Plugins;
+using RepLab.Host.Experiment;
 using RepLab.Torch;
 
 namespace RepLab.Host.Run;
@@ -12,16 +12,16 @@ namespace RepLab.Host.Run;
 /// </summary>
 internal static class Preview
 {
-    public static string Write(ExperimentSpec spec, PluginRegistry registry, string output, int count, int zoom = 3)
+    public static string Write(ExperimentSpec spec, string output, int count, int zoom = 3)
     {
         if (spec.Views.Count == 0) throw new ArgumentException("the experiment has no 'views:' to preview");
         using var scope = torch.NewDisposeScope();
         torch.manual_seed(spec.Seed);
-        using var train = DataPlan.Pretraining(registry.Create<IDataset>(spec.Dataset.Descriptor.Name, spec.Dataset.Options), spec.Data);
-        foreach (var warning in Runner.ViewWarnings(spec, registry, train.Shape.Channels)) Console.Error.WriteLine($"replab: warning: {warning}");
+        using var train = DataPlan.Pretraining(spec.Dataset.As<IDataset>(), spec.Data);
+        foreach (var warning in RunAssembly.ViewWarnings(spec, train.Shape.Channels)) Console.Error.WriteLine($"replab: warning: {warning}");
         // Training's first batch itself: epoch 0's order over the (limited) set, step 0's generators.
-        var n = Runner.TrainingImages(spec.Trainer, train.Count);
-        var loader = new BatchLoader(train, null, n, (int)Math.Min(spec.Trainer.BatchSize, n), 1, Runner.Pipelines(spec, registry), Device.CPU, spec.Seed);
+        var n = TrainingPlans.Images(spec.Trainer, train.Count);
+        var loader = new BatchLoader(train, null, n, (int)Math.Min(spec.Trainer.BatchSize, n), 1, RunAssembly.Pipelines(spec), Device.CPU, spec.Seed);
         var (_, _, first) = loader.Epoch(0, 0, 0, 1).Single();
         using var loaded = first;
         var batch = loaded.Batch;

@@ -1,4 +1,5 @@
 using RepLab.Abstractions;
+using RepLab.Tracking;
 using RepLab.Torch;
 
 namespace RepLab.Host.Run;
@@ -13,7 +14,7 @@ public sealed class NonFiniteLossException(string key, long step, double value)
 }
 
 /// <summary>The context the host hands to plugins: device, seed, step counters, and logging to every tracker.</summary>
-internal sealed class RunContext(Device device, ulong seed, TrainingPlan plan, IReadOnlyList<ITracker> trackers, string artifacts, CancellationToken stopping) : IRunContext
+internal sealed class RunContext(Device device, ulong seed, TrainingPlan plan, ITracker tracker, string artifacts, CancellationToken stopping) : IRunContext
 {
     /// <summary>The latest value of every key logged during the current step (for the progress line).</summary>
     public Dictionary<string, double> StepLosses { get; } = [];
@@ -46,17 +47,13 @@ internal sealed class RunContext(Device device, ulong seed, TrainingPlan plan, I
 
     public void EndStep() => inStep = false;
 
-    /// <summary>Sends a lifecycle event to every tracker.</summary>
-    public void Emit(TrackingEvent e)
-    {
-        foreach (var t in trackers) t.Emit(e);
-    }
+    /// <summary>Sends a lifecycle event to the run's tracker.</summary>
+    public void Emit(TrackingEvent e) => tracker.Emit(e);
 
     public void Log(string key, double value)
     {
         if (!IsRecordingStep) return;
-        var e = new MetricLogged(DateTimeOffset.UtcNow, key, value, GlobalStep);
-        foreach (var t in trackers) t.Emit(e);
+        tracker.Emit(new MetricLogged(DateTimeOffset.UtcNow, key, value, GlobalStep));
     }
 
     public void LogLoss(string key, Tensor value)
@@ -73,7 +70,6 @@ internal sealed class RunContext(Device device, ulong seed, TrainingPlan plan, I
         if (!path.StartsWith(Path.GetFullPath(artifacts), StringComparison.Ordinal))
             throw new ArgumentException($"artifact path '{relativePath}' leaves the run's artifact folder");
         AtomicFile.Write(path, content);
-        var e = new ArtifactLogged(DateTimeOffset.UtcNow, path, relativePath);
-        foreach (var t in trackers) t.Emit(e);
+        tracker.Emit(new ArtifactLogged(DateTimeOffset.UtcNow, path, relativePath));
     }
 }

@@ -1,4 +1,6 @@
+using RepLab.Host.Experiment;
 using RepLab.Torch;
+using RepLab.Tracking;
 
 namespace RepLab.Host.Run;
 
@@ -8,10 +10,8 @@ internal static class RunTags
     /// <summary>The experiment's own tags; the tracker adds the standard ones (config hash, RepLab version with its commit, MLflow's).</summary>
     public static Dictionary<string, string> Of(ExperimentSpec spec)
     {
-        var tags = new Dictionary<string, string> { ["replab.libtorch"] = torch.version };
-        var chosen = new[] { spec.Dataset, spec.Encoder, spec.Method }.OfType<PluginChoice>()
-            .Concat(spec.Evaluation).Concat(spec.Callbacks).Concat(spec.Views.SelectMany(v => v));
-        foreach (var c in chosen) tags[$"replab.plugin.{c.KeyPath}"] = $"{c.Descriptor.Name}@{c.Descriptor.Version}";
+        var tags = new Dictionary<string, string> { [TagNames.Libtorch] = torch.version };
+        foreach (var c in spec.Plugins()) tags[TagNames.Plugin(c.KeyPath)] = $"{c.Descriptor.Name}@{c.Descriptor.Version}";
         return tags;
     }
 }

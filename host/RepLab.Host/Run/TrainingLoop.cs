@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using RepLab.Abstractions;
+using RepLab.Host.Experiment;
+using RepLab.Tracking;
 using RepLab.Torch;
 
 namespace RepLab.Host.Run;
@@ -20,8 +22,7 @@ internal sealed class TrainingLoop(
     BatchLoader loader,
     ImageSet train,
     IReadOnlyList<ITrainingCallback> callbacks,
-    EvaluationSets? evaluationSets,
-    Func<IReadOnlyDictionary<string, double>> runEvaluators,
+    Evaluation evaluation,
     string checkpointPath)
 {
     private TrainingPlan Plan => context.Plan;
@@ -99,7 +100,7 @@ internal sealed class TrainingLoop(
                 SaveGrids(epoch);
                 if ((epoch + 1) % trainer.CheckpointEvery == 0 || done) Save(new TrainingPosition(epoch + 1, 0, step));
                 context.Log("epoch", epoch + 1);
-                if (trainer.EvalEvery > 0 && (epoch + 1) % trainer.EvalEvery == 0 && !done && spec.Evaluation.Count > 0) runEvaluators();
+                if (trainer.EvalEvery > 0 && (epoch + 1) % trainer.EvalEvery == 0 && !done && evaluation.Any) evaluation.Run(method.Representation);
                 foreach (var c in callbacks) Call(c.OnEpochEnd, null);
             }
             progress.Message($"replab: trained {step - position.GlobalStep} steps in {clock.Elapsed.TotalSeconds:F1} s, {Rate():F0} images/s; " +
@@ -117,8 +118,8 @@ internal sealed class TrainingLoop(
     /// <summary>Calls a callback with the state of now; the labelled splits come in a fresh <see cref="EvaluationData"/>, since the encoder has changed since the last call.</summary>
     private void Call(Action<TrainingState> hook, TrainBatch? batch)
     {
-        using var data = evaluationSets is null ? null : new EvaluationData(evaluationSets.Probe, evaluationSets.Test);
-        hook(new TrainingState(context, Plan, method.Representation, batch, data, runEvaluators));
+        using var data = evaluation.Data();
+        hook(new TrainingState(context, Plan, method.Representation, batch, data, () => evaluation.Run(method.Representation)));
     }
 
     /// <summary>The method's PNG grids for this epoch, in eval mode without gradient; every module's mode is put back as it was.</summary>

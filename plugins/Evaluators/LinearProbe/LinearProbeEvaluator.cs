@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using RepLab.Abstractions;
+using RepLab.Blocks;
 using RepLab.Torch;
 
 namespace RepLab.Plugins.Evaluators.LinearProbe;
@@ -37,7 +38,7 @@ public sealed class LinearProbeEvaluator(LinearProbeOptions options) : IEvaluato
 
     public IReadOnlyDictionary<string, double> Evaluate(EncoderModule encoder, EvaluationData data, IRunContext context)
     {
-        var before = Features.Fingerprint(encoder);
+        var before = Fingerprint.Of(encoder);
         using var scope = torch.NewDisposeScope();
         var device = context.Device;
         var trainX = data.FeaturesOf(encoder, data.Probe, device);
@@ -73,7 +74,7 @@ public sealed class LinearProbeEvaluator(LinearProbeOptions options) : IEvaluato
         using (torch.no_grad())
             top1 = head.forward(testX).argmax(1).eq(testY).to(ScalarType.Float64).mean().item();
 
-        if (Features.Fingerprint(encoder) != before)
+        if (Fingerprint.Of(encoder) != before)
             throw new InvalidOperationException("linear-probe changed the encoder or gave it a gradient");
         context.Log("eval/linear-probe/top1", top1);
         context.Log("eval/linear-probe/epochs", options.Epochs);

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using RepLab.Abstractions;
+using RepLab.Blocks;
 using RepLab.Torch;
 
 namespace RepLab.Plugins.Methods.Dcgan;

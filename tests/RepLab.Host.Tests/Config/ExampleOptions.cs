@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
-using RepLab.Host.Config;
+using RepLab.Host.Experiment;
+using RepLab.Config;
 
 namespace RepLab.Host.Tests.Config;
 

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using FluentAssertions;
-using RepLab.Host.Config;
+using RepLab.Config;
 using Xunit;
 
 namespace RepLab.Host.Tests.Config;

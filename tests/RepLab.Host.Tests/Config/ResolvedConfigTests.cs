@@ -1,5 +1,5 @@
 using FluentAssertions;
-using RepLab.Host.Config;
+using RepLab.Config;
 using Xunit;
 
 namespace RepLab.Host.Tests.Config;

@@ -2,8 +2,9 @@ using System.ComponentModel.DataAnnotations;
 using System.Reflection;
 using System.Xml.Linq;
 using FluentAssertions;
+using RepLab.Blocks;
 using RepLab.Abstractions;
-using RepLab.Host.Config;
+using RepLab.Config;
 using RepLab.Host.Plugins;
 using RepLab.Host.Run;
 using RepLab.Torch;
@@ -206,7 +207,7 @@ public class PluginConformanceTests
     {
         using var test = R.Create<IDataset>("synthetic").Load("test");
         using var encoder = R.Create<IEncoder>("conv-small").Build(data.Shape);
-        var before = Features.Fingerprint(encoder);
+        var before = Fingerprint.Of(encoder);
         var context = new RecordingRunContext();
         var evaluator = R.Create<IEvaluator>(d.Name);
         using var evaluation = new EvaluationData(data, test);
@@ -217,7 +218,7 @@ public class PluginConformanceTests
         context.Logged.Keys.Should().Contain(metrics.Keys);
         // MLflow's file store keeps a metric as a file named by its key: no key may be another's folder.
         context.Logged.Keys.Should().NotContain(k => context.Logged.Keys.Any(other => other.StartsWith(k + "/", StringComparison.Ordinal)));
-        Features.Fingerprint(encoder).Should().Be(before, "evaluation leaves the encoder untouched");
+        Fingerprint.Of(encoder).Should().Be(before, "evaluation leaves the encoder untouched");
         encoder.parameters().Should().OnlyContain(p => p.grad == null);
     }
 
@@ -263,11 +264,11 @@ public class PluginConformanceTests
         using var encoder = R.Create<IEncoder>("conv-small").Build(data.Shape);
         var callback = R.Create<ITrainingCallback>(d.Name);
         var context = new RecordingRunContext();
-        var before = Features.Fingerprint(encoder);
+        var before = Fingerprint.Of(encoder);
         using var evaluation = callback.NeedsEvaluationData ? new EvaluationData(data, test) : null;
         var stateful = callback as IStatefulCallback;
         stateful?.Build(new CallbackSetup(encoder, data.Shape, data.Classes, Device.CPU, context.Plan));
-        var stateBefore = stateful?.Modules.Values.Select(Features.Fingerprint).ToList();
+        var stateBefore = stateful?.Modules.Values.Select(Fingerprint.Of).ToList();
         for (var step = 0; step < 2; step++)
         {
             using var stepScope = torch.NewDisposeScope();
@@ -280,9 +281,9 @@ public class PluginConformanceTests
         if (stateful is not null)
         {
             context.Logged.Should().NotBeEmpty("a callback with state of its own reports what it does");
-            stateful.Modules.Values.Select(Features.Fingerprint).Should().NotEqual(stateBefore, "its state is trained");
+            stateful.Modules.Values.Select(Fingerprint.Of).Should().NotEqual(stateBefore, "its state is trained");
         }
-        Features.Fingerprint(encoder).Should().Be(before, "a callback leaves the representation untouched");
+        Fingerprint.Of(encoder).Should().Be(before, "a callback leaves the representation untouched");
         encoder.named_modules().Should().OnlyContain(m => m.module.training, "a callback restores the modes it changes");
     }
 
@@ -294,7 +295,7 @@ public class PluginConformanceTests
         var checkpointed = method.Modules.Values.SelectMany(m => m.parameters()).ToHashSet(ReferenceEqualityComparer.Instance);
         representationParams.Should().OnlyContain(p => checkpointed.Contains(p), "the representation is checkpointed with the method");
         method.Optimizers.Keys.Should().BeSubsetOf(method.Needs.OptimizerGroups.Keys, "optimizers belong to declared groups");
-        var before = Features.Fingerprint(method.Representation);
+        var before = Fingerprint.Of(method.Representation);
         harness.Steps(0, 2);
         // Optimizer state is made lazily (a stage that starts training later gets its moments then): it is not a leak.
         // Finalizers of handles earlier tests leaked (a safety net) would change the count mid-test: run them first.
@@ -309,7 +310,7 @@ public class PluginConformanceTests
         Live().Should().Be(live, "training steps leave no tensor handles behind");
         harness.Context.Logged.Keys.Should().Contain(k => k.StartsWith("loss/"), "a method logs its loss terms");
         harness.Context.Logged.Values.Should().OnlyContain(v => double.IsFinite(v));
-        Features.Fingerprint(method.Representation).Should().NotBe(before, "training steps update the representation");
+        Fingerprint.Of(method.Representation).Should().NotBe(before, "training steps update the representation");
         if (method is ISampleGrids grids)
         {
             using var inputs = data.Images.slice(0, 0, grids.SampleInputs).to(ScalarType.Float32) / 255.0;

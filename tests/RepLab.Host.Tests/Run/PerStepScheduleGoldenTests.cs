@@ -1,5 +1,6 @@
 using System.Text.Json;
 using FluentAssertions;
+using RepLab.Host.Experiment;
 using RepLab.Abstractions;
 using RepLab.Host.Run;
 using RepLab.Torch;

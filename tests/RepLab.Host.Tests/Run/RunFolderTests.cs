@@ -1,5 +1,7 @@
 using FluentAssertions;
-using RepLab.Host.Config;
+using RepLab.Tracking;
+using RepLab.Host.Experiment;
+using RepLab.Config;
 using RepLab.Host.Run;
 using Xunit;
 
@@ -27,14 +29,14 @@ public class RunFolderTests() : CliHarness("replab-runfolder-")
         var exp = Experiment();
         var runs = Path.Combine(Dir, "runs");
         var spec = ExperimentSpec.Bind(ExperimentLoader.Load(exp), Repo.BuiltIns);
-        using (var held = RunFolder.Prepare(spec, runs, resume: false))
+        using (var held = RunFolder.Prepare(RunRecords.For(runs, spec.Name, spec.Config.ShortHash()), spec.Config.ToYaml(), resume: false))
         {
             File.WriteAllText(Path.Combine(held.Path, "checkpoints", "marker"), "the first run's");
             var (code, _, stderr) = Cli("run", exp, "--runs-dir", runs);
             code.Should().Be(2);
             stderr.Should().Contain("is in use by another replab run").And.Contain($"pid {Environment.ProcessId} on {Environment.MachineName}");
             File.Exists(Path.Combine(held.Path, "checkpoints", "marker")).Should().BeTrue("the refused run touched nothing of the first's");
-            FluentActions.Invoking(() => RunFolder.Prepare(spec, runs, resume: true)).Should().Throw<RunFolderLockedException>();
+            FluentActions.Invoking(() => RunFolder.Prepare(RunRecords.For(runs, spec.Name, spec.Config.ShortHash()), spec.Config.ToYaml(), resume: true)).Should().Throw<RunFolderLockedException>();
         }
         Cli("run", exp, "--runs-dir", runs).code.Should().Be(0, "the lock goes with its holder");
     }
@@ -90,7 +92,7 @@ public class RunFolderTests() : CliHarness("replab-runfolder-")
     [InlineData("simclr_b256 (try 2)", "simclr_b256__try_2_")]
     public void Names_become_one_safe_folder_inside_the_runs_folder(string name, string folder)
     {
-        RunFolder.SafeName(name).Should().Be(folder);
+        RunRecords.SafeName(name).Should().Be(folder);
         var runs = Path.Combine(Dir, "runs");
         Cli("run", Experiment(name), "--runs-dir", runs).code.Should().Be(0);
         Directory.GetDirectories(runs).Select(Path.GetFileName).Should().Equal(folder);

@@ -2,8 +2,8 @@ using System.Diagnostics;
 using System.Text.Json;
 using FluentAssertions;
 using RepLab.Abstractions;
-using RepLab.Host.Sweeps;
-using RepLab.Host.Tracking;
+using RepLab.Sweeps;
+using RepLab.Tracking;
 using RepLab.Plugins.Executors.Slurm;
 using Xunit;
 
@@ -29,7 +29,7 @@ public class SlurmSweepTests() : CliHarness("replab-slurm-")
             """);
         var runs = Path.Combine(Dir, "runs");
         var folder = Path.Combine(runs, "_sweeps", "tiny-sweep");
-        var plan = SweepPlan.Build(exp, [], Repo.BuiltIns, runs);
+        var plan = SweepPlan.Build(exp, [], new RepLab.Host.Experiment.SweepHost(Repo.BuiltIns), runs);
         var last = plan.Trials[^1];
         last.Point.Describe().Should().Be("encoder.features=8 trainer.batch-size=500");
         // One task at a time, so the last one is still pending when the test cancels it in Slurm.
@@ -61,7 +61,7 @@ public class SlurmSweepTests() : CliHarness("replab-slurm-")
         var children = all.Where(r => r != parent).ToList();
         children.Should().HaveCount(5, "the cancelled pending task never started a run");
         children.Count(r => r.Status == RunStatus.Failed).Should().Be(2);
-        children.Should().OnlyContain(r => MlflowFileStore.ReadTags(r.Directory)[OfflineUploader.ParentRunIdTag] == parent.RunId);
+        children.Should().OnlyContain(r => MlflowFileStore.ReadTags(r.Directory)[TagNames.ParentRunId] == parent.RunId);
 
         // Run again: only the cancelled trial is submitted (a new array of one task), and it finishes... as a failure of its batch size.
         var again = Cli("sweep", exp, "--runs-dir", runs);
@@ -79,7 +79,7 @@ public class SlurmSweepTests() : CliHarness("replab-slurm-")
               executor: { plugin: slurm, poll-seconds: 0.5 }
             """, epochs: 4);
         var runs = Path.Combine(Dir, "runs");
-        var plan = SweepPlan.Build(exp, [], Repo.BuiltIns, runs);
+        var plan = SweepPlan.Build(exp, [], new RepLab.Host.Experiment.SweepHost(Repo.BuiltIns), runs);
         var start = new ProcessStartInfo("dotnet", [SweepRunTests.Cli_, "sweep", exp, "--runs-dir", runs, "--parallel", "1"]) { RedirectStandardOutput = true, RedirectStandardError = true };
         using (var sweep = Process.Start(start)!)
         {
@@ -114,7 +114,7 @@ public class SlurmSweepTests() : CliHarness("replab-slurm-")
         var submissions = JsonDocument.Parse(File.ReadAllText(Path.Combine(runs, "_sweeps", "tiny-sweep", "slurm", "submissions.json"))).RootElement;
         submissions.EnumerateArray().Select(a => string.Join(",", a.GetProperty("Tasks").EnumerateObject().Select(t => t.Name))).Should().Equal("0,1", "0,1", "0");
         // Each trial ran its own config: its run folder is its hash's, and it finished there.
-        foreach (var t in SweepPlan.Build(exp, [], Repo.BuiltIns, runs).Trials)
+        foreach (var t in SweepPlan.Build(exp, [], new RepLab.Host.Experiment.SweepHost(Repo.BuiltIns), runs).Trials)
             TrialStatus.Read(t.RunFolder).Outcome.Should().Be(TrialOutcome.Finished, t.Point.Describe());
     }
 

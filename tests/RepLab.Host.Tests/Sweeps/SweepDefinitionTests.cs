@@ -1,6 +1,6 @@
 using FluentAssertions;
-using RepLab.Host.Config;
-using RepLab.Host.Sweeps;
+using RepLab.Config;
+using RepLab.Sweeps;
 using Xunit;
 
 namespace RepLab.Host.Tests.Sweeps;
@@ -26,7 +26,7 @@ public class SweepDefinitionTests() : CliHarness("replab-sweepdef-")
         return path;
     }
 
-    private SweepPlan Plan(string path, params string[] overrides) => SweepPlan.Build(path, overrides, Repo.BuiltIns, Path.Combine(Dir, "runs"));
+    private SweepPlan Plan(string path, params string[] overrides) => SweepPlan.Build(path, overrides, new RepLab.Host.Experiment.SweepHost(Repo.BuiltIns), Path.Combine(Dir, "runs"));
 
     [Fact]
     public void A_grid_is_crossed_with_seeds_in_order_and_exclude_rules_leave_out_matching_trials()

@@ -2,8 +2,8 @@ using System.Diagnostics;
 using System.Text.Json;
 using FluentAssertions;
 using RepLab.Host.Plugins;
-using RepLab.Host.Sweeps;
-using RepLab.Host.Tracking;
+using RepLab.Sweeps;
+using RepLab.Tracking;
 using Xunit;
 
 namespace RepLab.Host.Tests.Sweeps;
@@ -65,12 +65,12 @@ public class SweepRunTests : CliHarness
         var store = Path.Combine(Dir, "mlruns");
         var runs = StoreRuns(store);
         var parent = runs.Should().ContainSingle(r => MlflowFileStore.ReadTags(r.Directory).ContainsKey("replab.sweep")).Subject;
-        parent.Status.Should().Be(RepLab.Abstractions.RunStatus.Failed, "not every trial finished");
+        parent.Status.Should().Be(RepLab.Tracking.RunStatus.Failed, "not every trial finished");
         var children = runs.Where(r => r != parent).ToList();
         children.Should().HaveCount(4);
-        children.Should().OnlyContain(r => MlflowFileStore.ReadTags(r.Directory)[OfflineUploader.ParentRunIdTag] == parent.RunId);
+        children.Should().OnlyContain(r => MlflowFileStore.ReadTags(r.Directory)[TagNames.ParentRunId] == parent.RunId);
         children.Select(r => r.RunName).Should().Contain("tiny encoder.features=4 trainer.batch-size=500");
-        children.Count(r => r.Status == RepLab.Abstractions.RunStatus.Finished).Should().Be(2);
+        children.Count(r => r.Status == RepLab.Tracking.RunStatus.Finished).Should().Be(2);
         Directory.GetFiles(Path.Combine(parent.Directory, "artifacts")).Select(Path.GetFileName).Should().Contain(["sweep.yaml", "report.md", "report.csv", "report.html"]);
         MlflowFileStore.ReadMetric(parent.Directory, "trials/failed").Single().Value.Should().Be(2);
 
@@ -129,7 +129,7 @@ public class SweepRunTests : CliHarness
                 encoder.features: [4, 8]
               seeds: [0, 1, 2]
             """);
-        var plan = SweepPlan.Build(exp, [], Repo.BuiltIns, Runs);
+        var plan = SweepPlan.Build(exp, [], new RepLab.Host.Experiment.SweepHost(Repo.BuiltIns), Runs);
         // Run folders as finished runs leave them, with known results.
         double[] values = [0.50, 0.70, 0.60, 0.90, 0.80, 0.85];
         foreach (var (t, v) in plan.Trials.Zip(values))
@@ -166,7 +166,7 @@ public class SweepRunTests : CliHarness
         var start = new ProcessStartInfo("setsid", ["dotnet", Cli_, "sweep", exp, "--runs-dir", Runs]) { RedirectStandardOutput = true, RedirectStandardError = true };
         start.Environment["REPLAB_CLI"] = Cli_;
         using var sweep = Process.Start(start)!;
-        var plan = SweepPlan.Build(exp, [], Repo.BuiltIns, Runs);
+        var plan = SweepPlan.Build(exp, [], new RepLab.Host.Experiment.SweepHost(Repo.BuiltIns), Runs);
         var deadline = DateTime.UtcNow.AddSeconds(120);
         var secondCheckpoint = Path.Combine(plan.Trials[1].RunFolder, "checkpoints", "last.safetensors");
         while (DateTime.UtcNow < deadline && !File.Exists(secondCheckpoint)) Thread.Sleep(20);

@@ -1,6 +1,6 @@
 using FluentAssertions;
 using RepLab.Abstractions;
-using RepLab.Host.Tracking;
+using RepLab.Tracking;
 using Xunit;
 using YamlDotNet.RepresentationModel;
 

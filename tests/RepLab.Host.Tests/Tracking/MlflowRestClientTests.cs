@@ -1,6 +1,6 @@
 using System.Net;
 using FluentAssertions;
-using RepLab.Host.Tracking;
+using RepLab.Tracking;
 using Xunit;
 
 namespace RepLab.Host.Tests.Tracking;

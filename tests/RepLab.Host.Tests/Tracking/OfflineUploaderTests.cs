@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using FluentAssertions;
 using RepLab.Abstractions;
-using RepLab.Host.Tracking;
+using RepLab.Tracking;
 using Xunit;
 
 namespace RepLab.Host.Tests.Tracking;
@@ -41,7 +41,7 @@ public class OfflineUploaderTests : IDisposable
     }
 
     private MlflowStandInServer.Run RemoteOf(string runDir) =>
-        server.Runs.Values.Single(r => r.Tags.GetValueOrDefault(OfflineUploader.LocalRunIdTag) == Path.GetFileName(runDir));
+        server.Runs.Values.Single(r => r.Tags.GetValueOrDefault(TagNames.LocalRunId) == Path.GetFileName(runDir));
 
     private static void ShouldHoldEachPointOnce(MlflowStandInServer.Run remote, string runDir)
     {
@@ -161,15 +161,15 @@ public class OfflineUploaderTests : IDisposable
         using (var t = new MlflowTracker(store))
         {
             var started = MlflowFileStoreTests.Started("exp", "trial-0");
-            t.Emit(started with { Tags = new Dictionary<string, string> { [OfflineUploader.ParentRunIdTag] = Path.GetFileName(parent) } });
+            t.Emit(started with { Tags = new Dictionary<string, string> { [TagNames.ParentRunId] = Path.GetFileName(parent) } });
             t.Emit(new RunEnded(DateTimeOffset.UtcNow, RunStatus.Finished, null));
             child = t.Run!.Directory;
         }
         using var uploader = Uploader(store);
         await uploader.SyncRunAsync(child);
-        RemoteOf(child).Tags.Should().NotContainKey(OfflineUploader.ParentRunIdTag, "the parent is not on the server yet");
+        RemoteOf(child).Tags.Should().NotContainKey(TagNames.ParentRunId, "the parent is not on the server yet");
         await uploader.SyncAllAsync(null);
-        RemoteOf(child).Tags[OfflineUploader.ParentRunIdTag].Should().Be(RemoteOf(parent).RunId);
+        RemoteOf(child).Tags[TagNames.ParentRunId].Should().Be(RemoteOf(parent).RunId);
     }
 
     [Fact]

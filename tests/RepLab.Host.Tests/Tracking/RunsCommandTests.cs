@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using FluentAssertions;
 using RepLab.Abstractions;
-using RepLab.Host.Tracking;
+using RepLab.Tracking;
 using Xunit;
 
 namespace RepLab.Host.Tests.Tracking;

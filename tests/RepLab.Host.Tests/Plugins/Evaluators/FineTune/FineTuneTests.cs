@@ -1,4 +1,5 @@
 using FluentAssertions;
+using RepLab.Blocks;
 using RepLab.Abstractions;
 using RepLab.Torch;
 using Xunit;
@@ -14,7 +15,7 @@ public class FineTuneTests
         var train = r.Create<IDataset>("synthetic").Load("train");
         var test = r.Create<IDataset>("synthetic").Load("test");
         var encoder = r.Create<IEncoder>("conv-small").Build(train.Shape);
-        var before = Features.Fingerprint(encoder);
+        var before = Fingerprint.Of(encoder);
         var context = new RecordingRunContext();
         var options = BuiltIn.Options(PluginKind.Evaluator, "fine-tune", ("Epochs", 3), ("BatchSize", 32), ("EncoderLr", encoderLr), ("HeadLr", 3e-3));
         var top1 = r.Create<IEvaluator>("fine-tune", options).Evaluate(encoder, new EvaluationData(train, test), context)["eval/fine-tune/top1"];
@@ -30,7 +31,7 @@ public class FineTuneTests
         context.Logged["eval/fine-tune/epoch-003/top1"].Should().Be(top1, "the result is the last epoch's");
         top1.Should().BeGreaterThan(0.6, "four synthetic shape classes are easy once the encoder trains (chance 0.25)");
         context.Logged.Should().ContainKeys("eval/fine-tune/encoder-lr", "eval/fine-tune/head-lr", "eval/fine-tune/labelled-images", "eval/fine-tune/feature-dim");
-        Features.Fingerprint(encoder).Should().Be(before, "the evaluated encoder gets its weights, buffers and gradients back");
+        Fingerprint.Of(encoder).Should().Be(before, "the evaluated encoder gets its weights, buffers and gradients back");
         encoder.named_modules().Should().OnlyContain(m => m.module.training, "and its modes");
     }
 

@@ -1,4 +1,5 @@
 using FluentAssertions;
+using RepLab.Blocks;
 using RepLab.Abstractions;
 using RepLab.Plugins.Methods.Inpainting;
 using RepLab.Torch;
@@ -53,11 +54,11 @@ public class InpaintingTests
         new InpaintingMethod(new InpaintingOptions()).Needs.OptimizerGroups.Keys.Should().Equal(["all"]);
         var method = MethodKit.Build(new InpaintingMethod(new InpaintingOptions { AdversarialWeight = 0.001 }));
         method.Needs.OptimizerGroups.Keys.Should().BeEquivalentTo(["all", "discriminator"]);
-        var before = Features.Fingerprint(method.Modules["discriminator"]);
+        var before = Fingerprint.Of(method.Modules["discriminator"]);
         var x = torch.rand([4, 1, 28, 28]);
         var context = new RecordingRunContext();
         method.Step(new TrainBatch([], x, null, torch.arange(4), []), context);
-        Features.Fingerprint(method.Modules["discriminator"]).Should().NotBe(before);
+        Fingerprint.Of(method.Modules["discriminator"]).Should().NotBe(before);
         method.Optimizers["all"].param_groups.SelectMany(g => g.Params).Should().NotContain(p => method.Modules["discriminator"].parameters().Contains(p));
     }
 }

@@ -1,4 +1,5 @@
 using FluentAssertions;
+using RepLab.Blocks;
 using RepLab.Abstractions;
 using RepLab.Plugins.Methods.Common;
 using RepLab.Plugins.Methods.Simclr;
@@ -49,9 +50,9 @@ public class SimclrTests
         method.Needs.Views.Should().Be(2);
         method.Needs.OptimizerGroups["all"].Kind.Should().Be(OptimizerKind.Lars);
         method.Representation.Should().BeSameAs(method.Modules["encoder"], "the features before the head");
-        var before = Features.Fingerprint(method.Modules["projector"]);
+        var before = Fingerprint.Of(method.Modules["projector"]);
         var x = torch.rand([8, 1, 28, 28]);
         method.Step(new TrainBatch([x, x.flip(3)], x, null, torch.arange(8), [null, null]), new RecordingRunContext());
-        Features.Fingerprint(method.Modules["projector"]).Should().NotBe(before);
+        Fingerprint.Of(method.Modules["projector"]).Should().NotBe(before);
     }
 }

@@ -1,0 +1,232 @@
+using System.ComponentModel.DataAnnotations;
+using RepLab.Abstractions;
+
+namespace RepLab.Host.Experiment;
+
+/// <summary>The <c>trainer:</c> section: how long, how big, where, and how often to checkpoint and evaluate.</summary>
+public sealed record TrainerOptions
+{
+    /// <summary>Passes over the training split (default 10).</summary>
+    [Range(0, 100_000)]
+    public int Epochs { get; init; } = 10;
+
+    /// <summary>Images per training step (default 256).</summary>
+    [Range(1, 1_000_000)]
+    public int BatchSize { get; init; } = 256;
+
+    /// <summary>auto (CUDA when available), cpu, cuda or cuda:N (default auto).</summary>
+    public string Device { get; init; } = "auto";
+
+    /// <summary>libtorch CPU threads; 0 uses every core (default 0).</summary>
+    [Range(0, 1024)]
+    public int Threads { get; init; }
+
+    /// <summary>Checkpoint every N epochs; the last epoch is always checkpointed (default 1).</summary>
+    [Range(1, 100_000)]
+    public int CheckpointEvery { get; init; } = 1;
+
+    /// <summary>Run the evaluations every N epochs as well as at the end; 0 only at the end (default 0).</summary>
+    [Range(0, 100_000)]
+    public int EvalEvery { get; init; }
+
+    /// <summary>Record training metrics every N steps (default 10).</summary>
+    [Range(1, 1_000_000)]
+    public int LogEvery { get; init; } = 10;
+
+    /// <summary>Drop the last incomplete batch of each epoch (default true).</summary>
+    public bool DropLast { get; init; } = true;
+
+    /// <summary>Train on at most this many images of the split (0: all); for quick runs (default 0).</summary>
+    [Range(0, int.MaxValue)]
+    public int Limit { get; init; }
+
+    /// <summary>Stop after this many steps in total (0: no limit); for tests and smoke runs (default 0).</summary>
+    [Range(0, long.MaxValue)]
+    public long MaxSteps { get; init; }
+}
+
+/// <summary>How the encoder's input is normalised (the <c>data.normalize</c> key).</summary>
+public enum InputNormalization
+{
+    /// <summary>The encoder sees images in [0, 1].</summary>
+    None,
+
+    /// <summary>Per-channel mean and standard deviation of the pretraining images, computed at the start of the run.</summary>
+    Auto,
+
+    /// <summary>The configured <c>data.mean</c> and <c>data.std</c>.</summary>
+    Fixed,
+}
+
+/// <summary>
+/// The <c>data:</c> section: which splits the method trains on and the evaluators fit and score on,
+/// the labelled fraction for few-label evaluation, and the encoder's input normalisation.
+/// </summary>
+public sealed record DataOptions : IValidatableObject
+{
+    /// <summary>
+    /// Splits the method trains on, concatenated in this order (default [train]); e.g.
+    /// [train, unlabeled] for STL-10's 105,000 images, or [unlabeled] alone.
+    /// </summary>
+    [MinLength(1)]
+    public string[] PretrainSplits { get; init; } = ["train"];
+
+    /// <summary>Labelled split the evaluators fit on: probes' training data, kNN's memory (default train).</summary>
+    public string ProbeSplit { get; init; } = "train";
+
+    /// <summary>
+    /// Split the evaluators score on (default test). A dataset without it is scored on the probe split,
+    /// with a warning, unless this names another.
+    /// </summary>
+    public string TestSplit { get; init; } = "test";
+
+    /// <summary>
+    /// Fraction of the probe split's labels the evaluators may use: a stratified subset, the same for a
+    /// given seed (default 1, all; 0.01 and 0.1 are the usual few-label protocols).
+    /// </summary>
+    [Range(1e-6, 1.0)]
+    public double LabelFraction { get; init; } = 1.0;
+
+    /// <summary>
+    /// Fraction of the training labels a method may see (AC-GAN's class loss, semi-supervised
+    /// methods): a seeded, stratified subset of each class; every other training label reads -1
+    /// (default 1, all; 0: none, the method sees no labels). The evaluators' labels are set by <c>label-fraction</c>.
+    /// </summary>
+    [Range(0.0, 1.0)]
+    public double TrainLabelFraction { get; init; } = 1.0;
+
+    /// <summary>
+    /// Classes the method trains on (default all): the pretraining images of other classes are left out,
+    /// as one-class anomaly detection trains on the normal class only (<c>[0]</c>). Needs a labelled
+    /// pretraining split; the evaluators' splits keep every class.
+    /// </summary>
+    public int[]? TrainClasses { get; init; }
+
+    /// <summary>
+    /// The encoder's input normalisation, applied inside the encoder so training views, evaluation and
+    /// samples all see the same: none (images in [0, 1]), auto (per-channel mean and std of the
+    /// pretraining images) or fixed (<c>mean</c> and <c>std</c> below) (default none). The values are
+    /// buffers of the encoder, saved with its weights.
+    /// </summary>
+    public InputNormalization Normalize { get; init; } = InputNormalization.None;
+
+    /// <summary>Per-channel means for <c>normalize: fixed</c>, one per image channel (e.g. [0.4914, 0.4822, 0.4465] for CIFAR-10).</summary>
+    public double[]? Mean { get; init; }
+
+    /// <summary>Per-channel standard deviations for <c>normalize: fixed</c>, all positive.</summary>
+    public double[]? Std { get; init; }
+
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        var given = Mean is not null || Std is not null;
+        if (Normalize == InputNormalization.Fixed && (Mean is null || Std is null))
+            yield return new ValidationResult("normalize: fixed needs both mean and std (one value per channel)", [nameof(Normalize)]);
+        else if (Normalize != InputNormalization.Fixed && given)
+            yield return new ValidationResult("mean and std are used only with normalize: fixed", [Mean is not null ? nameof(Mean) : nameof(Std)]);
+        if (Mean is not null && Std is not null && Mean.Length != Std.Length)
+            yield return new ValidationResult($"mean has {Mean.Length} values and std {Std.Length}: one each per channel", [nameof(Std)]);
+        if (Std is not null && Std.Any(v => !(v > 0) || !double.IsFinite(v)))
+            yield return new ValidationResult("std values must be positive and finite", [nameof(Std)]);
+        if (TrainClasses is { Length: 0 } || TrainClasses?.Any(c => c < 0) == true)
+            yield return new ValidationResult("train-classes lists class numbers (0 or more), at least one", [nameof(TrainClasses)]);
+        if (Mean is not null && Mean.Any(v => !double.IsFinite(v)))
+            yield return new ValidationResult("mean values must be finite", [nameof(Mean)]);
+    }
+}
+
+/// <summary>The <c>tracking:</c> section.</summary>
+public sealed record TrackingOptions
+{
+    /// <summary>Where runs are recorded: a folder (the local MLflow store) or an http(s) MLflow server (default mlruns).</summary>
+    public string Uri { get; init; } = "mlruns";
+
+    /// <summary>MLflow experiment name (default: the dataset plugin's name).</summary>
+    public string Experiment { get; init; } = "";
+}
+
+/// <summary>
+/// The <c>optimizer:</c> section (every group of the method) or one entry of
+/// <c>optimizers: { group: ... }</c>. Every setting left out takes the method's paper default for the group.
+/// </summary>
+public sealed record OptimizerOptions : IValidatableObject
+{
+    /// <summary>The optimizer: sgd, adam, adamw or lars.</summary>
+    public OptimizerKind? Plugin { get; init; }
+
+    /// <summary>Base learning rate, before lr-scaling.</summary>
+    [Range(0.0, 100.0)]
+    public double? Lr { get; init; }
+
+    /// <summary>How the lr scales with the batch size: none, linear (x batch/256) or sqrt.</summary>
+    public LrScaling? LrScaling { get; init; }
+
+    /// <summary>Weight decay.</summary>
+    [Range(0.0, 10.0)]
+    public double? WeightDecay { get; init; }
+
+    /// <summary>Leave biases and normalisation parameters out of weight decay and LARS adaptation.</summary>
+    public bool? ExcludeBiasAndNorm { get; init; }
+
+    /// <summary>Momentum of sgd and lars.</summary>
+    [Range(0.0, 1.0)]
+    public double? Momentum { get; init; }
+
+    /// <summary>Adam's beta1 and beta2, both in [0, 1).</summary>
+    public double[]? Betas { get; init; }
+
+    /// <summary>LARS's trust coefficient.</summary>
+    [Range(0.0, 1.0)]
+    public double? Eta { get; init; }
+
+    /// <summary>Learning-rate schedule, stepped per optimizer step: constant, cosine, warmup-cosine or step.</summary>
+    public ScheduleKind? Schedule { get; init; }
+
+    /// <summary>Warm-up of warmup-cosine, in epochs (fractions allowed).</summary>
+    [Range(0.0, 100_000.0)]
+    public double? WarmupEpochs { get; init; }
+
+    /// <summary>The warm-up's first lr as a fraction of the lr.</summary>
+    [Range(0.0, 1.0)]
+    public double? WarmupStartFactor { get; init; }
+
+    /// <summary>Final lr of the cosine schedules.</summary>
+    [Range(0.0, 100.0)]
+    public double? MinLr { get; init; }
+
+    /// <summary>Epochs between the step schedule's multiplications by gamma.</summary>
+    [Range(1e-6, 100_000.0)]
+    public double? StepEpochs { get; init; }
+
+    /// <summary>The step schedule's factor.</summary>
+    [Range(0.0, 1.0)]
+    public double? Gamma { get; init; }
+
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Betas is not null && (Betas.Length != 2 || Betas.Any(b => !(b >= 0 && b < 1))))
+            yield return new ValidationResult($"betas needs two values in [0, 1), got [{string.Join(", ", Betas)}]", [nameof(Betas)]);
+    }
+
+    /// <summary>The group's settings: these over <paramref name="defaults"/>.</summary>
+    public OptimizerDefaults Over(OptimizerDefaults defaults) => defaults with
+    {
+        Kind = Plugin ?? defaults.Kind,
+        Lr = Lr ?? defaults.Lr,
+        Scaling = LrScaling ?? defaults.Scaling,
+        WeightDecay = WeightDecay ?? defaults.WeightDecay,
+        ExcludeBiasAndNorm = ExcludeBiasAndNorm ?? defaults.ExcludeBiasAndNorm,
+        Momentum = Momentum ?? defaults.Momentum,
+        Beta1 = Betas?[0] ?? defaults.Beta1,
+        Beta2 = Betas?[1] ?? defaults.Beta2,
+        Eta = Eta ?? defaults.Eta,
+        Schedule = Schedule ?? defaults.Schedule,
+        WarmupEpochs = WarmupEpochs ?? defaults.WarmupEpochs,
+        WarmupStartFactor = WarmupStartFactor ?? defaults.WarmupStartFactor,
+        MinLr = MinLr ?? defaults.MinLr,
+        StepEpochs = StepEpochs ?? defaults.StepEpochs,
+        Gamma = Gamma ?? defaults.Gamma,
+    };
+}
+

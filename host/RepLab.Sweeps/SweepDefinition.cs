@@ -1,0 +1,258 @@
+using System.Globalization;
+using RepLab.Config;
+
+namespace RepLab.Sweeps;
+
+/// <summary>One setting of a trial: a key path and its value (a node of the sweep file, or a drawn value located at its distribution).</summary>
+public sealed record Assignment(string Path, ConfigNode Value)
+{
+    /// <summary>The value as an override's text (YAML flow), e.g. <c>0.2</c>, <c>[1, 2]</c>, <c>"a b"</c>.</summary>
+    public string ValueText => SweepDefinition.FlowText(Value);
+
+    public override string ToString() => $"{Path}={ValueText}";
+}
+
+/// <summary>One point of a sweep before it is resolved: its index and settings (the seed last, when seeds are swept).</summary>
+public sealed record TrialPoint(int Index, IReadOnlyList<Assignment> Assignments)
+{
+    /// <summary>The settings without the seed: trials that differ only in it form one group of the report.</summary>
+    public IReadOnlyList<Assignment> WithoutSeed => Assignments.Where(a => a.Path != "seed").ToList();
+
+    public string Describe() => Assignments.Count == 0 ? "(base config)" : string.Join(" ", Assignments);
+}
+
+/// <summary>
+/// The <c>sweep:</c> section of an experiment:
+/// <code>
+/// sweep:
+///   name: simclr-temperature       # default: the file's name
+///   metric: eval/linear-probe/top1 # the table's key metric and the report's sort (default: the first result)
+///   grid:                          # key path -> values: every combination
+///     method.temperature: [0.1, 0.2, 0.5]
+///   random:                        # key path -> distribution, drawn trials times (seeded)
+///     trials: 4
+///     seed: 0
+///     optimizer.lr: { loguniform: [1.0e-4, 1.0e-2] }   # also uniform: [a, b], int: [a, b], choice: [x, y]
+///   seeds: [0, 1, 2]               # crossed with all of the above
+///   exclude:                       # a trial matching every key of a rule is left out
+///     - { method.temperature: 0.1, seed: [1, 2] }
+///   executor: { plugin: local }    # or slurm with its options (replab plugins)
+/// </code>
+/// </summary>
+public sealed class SweepDefinition
+{
+    private static readonly string[] Keys = ["name", "metric", "grid", "random", "seeds", "exclude", "executor"];
+    private static readonly string[] Distributions = ["uniform", "loguniform", "int", "choice"];
+
+    public required string Name { get; init; }
+    public string? Metric { get; init; }
+    public required IReadOnlyList<TrialPoint> Points { get; init; }
+
+    /// <summary>The swept key paths in order (grid, random, then seed).</summary>
+    public required IReadOnlyList<string> Parameters { get; init; }
+
+    /// <summary>How many points the rules left out.</summary>
+    public int Excluded { get; init; }
+
+    /// <summary>The <c>executor:</c> map, or null (local).</summary>
+    public ConfigNode? Executor { get; init; }
+
+    /// <summary>The section itself (written as the sweep's definition artifact).</summary>
+    public required ConfigMap Section { get; init; }
+
+    /// <summary>Reads the <c>sweep:</c> section of <paramref name="config"/>.</summary>
+    /// <exception cref="ConfigException">No section, or any malformed part of it, with file, line and key.</exception>
+    public static SweepDefinition Parse(ResolvedConfig config, string file)
+    {
+        if (config.Get("sweep") is not { } node)
+            throw ConfigException.At(config.Root.Location, "sweep", $"{Path.GetFileName(file)} has no 'sweep:' section; add one with grid:, random: or seeds: (see replab sweep --help)");
+        if (node is not ConfigMap section)
+            throw ConfigException.At(node.Location, "sweep", $"expected a map (grid:, random:, seeds:, exclude:), got {node.Describe()}");
+        var errors = new List<ConfigError>();
+        foreach (var e in section.Entries.Where(e => !Keys.Contains(e.Key)))
+            errors.Add(new ConfigError(e.KeyLocation, $"sweep.{e.Key}", $"unknown key '{e.Key}'{DidYouMean.Hint(e.Key, Keys)}; expected one of: {string.Join(", ", Keys)}"));
+
+        string? Text(string key)
+        {
+            if (section[key] is not { } n) return null;
+            if (n is ConfigScalar s && s.Value.Length > 0) return s.Value;
+            errors.Add(new ConfigError(n.Location, $"sweep.{key}", $"expected a text, got {n.Describe()}"));
+            return null;
+        }
+        var name = Text("name") ?? Path.GetFileNameWithoutExtension(file);
+        var metric = Text("metric");
+
+        // Each dimension is a list of alternatives; a trial takes one alternative of each.
+        var dimensions = new List<List<List<Assignment>>>();
+        var parameters = new List<string>();
+        if (section["grid"] is { } gridNode)
+        {
+            if (gridNode is not ConfigMap grid) errors.Add(new ConfigError(gridNode.Location, "sweep.grid", $"expected a map of key path to a list of values, got {gridNode.Describe()}"));
+            else
+                foreach (var e in grid.Entries)
+                {
+                    if (!CheckPath(e, "sweep.grid", errors)) continue;
+                    if (e.Value is not ConfigList { Items.Count: > 0 } values)
+                    {
+                        errors.Add(new ConfigError(e.Value.Location, $"sweep.grid.{e.Key}", $"expected a non-empty list of values, got {e.Value.Describe()}"));
+                        continue;
+                    }
+                    parameters.Add(e.Key);
+                    dimensions.Add(values.Items.Select(v => new List<Assignment> { new(e.Key, v) }).ToList());
+                }
+        }
+        if (section["random"] is { } randomNode)
+        {
+            if (Random(randomNode, errors, parameters) is { } drawn) dimensions.Add(drawn);
+        }
+        if (section["seeds"] is { } seedsNode)
+        {
+            if (seedsNode is not ConfigList { Items.Count: > 0 } seeds || seeds.Items.Any(s => s is not ConfigScalar sc || !sc.TryGetInteger(out var v) || v < 0))
+                errors.Add(new ConfigError(seedsNode.Location, "sweep.seeds", $"expected a non-empty list of non-negative integers, got {seedsNode.Describe()}"));
+            else
+            {
+                parameters.Add("seed");
+                dimensions.Add(seeds.Items.Select(s => new List<Assignment> { new("seed", s) }).ToList());
+            }
+        }
+        var rules = new List<IReadOnlyList<(string Path, IReadOnlyList<string> Values)>>();
+        if (section["exclude"] is { } excludeNode)
+        {
+            if (excludeNode is not ConfigList excludeList) errors.Add(new ConfigError(excludeNode.Location, "sweep.exclude", $"expected a list of rules (maps of key path to value or values), got {excludeNode.Describe()}"));
+            else
+                for (var i = 0; i < excludeList.Items.Count; i++)
+                {
+                    if (excludeList.Items[i] is not ConfigMap { Count: > 0 } rule)
+                    {
+                        errors.Add(new ConfigError(excludeList.Items[i].Location, $"sweep.exclude.{i}", $"expected a map of key path to value or list of values, got {excludeList.Items[i].Describe()}"));
+                        continue;
+                    }
+                    foreach (var e in rule.Entries.Where(e => !parameters.Contains(e.Key)))
+                        errors.Add(new ConfigError(e.KeyLocation, $"sweep.exclude.{i}.{e.Key}", $"'{e.Key}' is not swept{DidYouMean.Hint(e.Key, parameters)}; a rule names swept keys: {string.Join(", ", parameters)}"));
+                    rules.Add(rule.Entries.Select(e => (e.Key, (IReadOnlyList<string>)(e.Value is ConfigList l ? l.Items : [e.Value]).Select(ResolvedConfig.CanonicalJson).ToList())).ToList());
+                }
+        }
+        if (errors.Count > 0) throw new ConfigException(errors);
+
+        IEnumerable<List<Assignment>> combos = [[]];
+        foreach (var dimension in dimensions)
+            combos = combos.SelectMany(c => dimension.Select(alternative => c.Concat(alternative).ToList())).ToList();
+        var all = combos.ToList();
+        var kept = all.Where(c => !rules.Any(rule => rule.All(r => c.FirstOrDefault(a => a.Path == r.Path) is { } a && r.Values.Contains(ResolvedConfig.CanonicalJson(a.Value))))).ToList();
+        if (kept.Count == 0)
+            throw ConfigException.At(section.Location, "sweep.exclude", $"the exclude rules leave none of the {all.Count} trials");
+        return new SweepDefinition
+        {
+            Name = name, Metric = metric, Parameters = parameters, Excluded = all.Count - kept.Count, Executor = section["executor"], Section = section,
+            Points = kept.Select((c, i) => new TrialPoint(i, c)).ToList(),
+        };
+    }
+
+    private static bool CheckPath(ConfigEntry e, string parent, List<ConfigError> errors)
+    {
+        if (e.Key.Split('.').All(s => s.Length > 0 && s.All(ch => char.IsAsciiLetterOrDigit(ch) || ch is '-' or '_'))) return true;
+        errors.Add(new ConfigError(e.KeyLocation, $"{parent}.{e.Key}", $"'{e.Key}' is not a key path; expected names or list indices joined by '.', like method.temperature"));
+        return false;
+    }
+
+    /// <summary>The <c>random:</c> dimension: <c>trials</c> alternatives, each drawing every listed key from its distribution.</summary>
+    private static List<List<Assignment>>? Random(ConfigNode node, List<ConfigError> errors, List<string> parameters)
+    {
+        if (node is not ConfigMap map)
+        {
+            errors.Add(new ConfigError(node.Location, "sweep.random", $"expected a map (trials:, seed: and key path -> distribution), got {node.Describe()}"));
+            return null;
+        }
+        long Integer(string key, long fallback, long min)
+        {
+            if (map[key] is not { } n) return fallback;
+            if (n is ConfigScalar s && s.TryGetInteger(out var v) && v >= min) return v;
+            errors.Add(new ConfigError(n.Location, $"sweep.random.{key}", $"expected an integer of at least {min}, got {n.Describe()}"));
+            return fallback;
+        }
+        var trials = Integer("trials", 0, 1);
+        if (map["trials"] is null) errors.Add(new ConfigError(map.Location, "sweep.random.trials", "random search needs trials: N (how many draws)"));
+        var seed = (ulong)Integer("seed", 0, 0);
+        var draws = new List<(string Path, ConfigEntry Spec, string Kind, ConfigList Args)>();
+        foreach (var e in map.Entries.Where(e => e.Key is not ("trials" or "seed")))
+        {
+            if (!CheckPath(e, "sweep.random", errors)) continue;
+            if (e.Value is not ConfigMap { Count: 1 } spec || !Distributions.Contains(spec.Entries[0].Key) || spec.Entries[0].Value is not ConfigList args)
+            {
+                errors.Add(new ConfigError(e.Value.Location, $"sweep.random.{e.Key}", $"expected one distribution: {{uniform: [low, high]}}, {{loguniform: [low, high]}}, {{int: [low, high]}} or {{choice: [a, b, ...]}}, got {e.Value.Describe()}"));
+                continue;
+            }
+            var kind = spec.Entries[0].Key;
+            var where = $"sweep.random.{e.Key}.{kind}";
+            if (kind == "choice")
+            {
+                if (args.Items.Count == 0) errors.Add(new ConfigError(args.Location, where, "choice needs at least one value"));
+            }
+            else if (args.Items.Count != 2 || args.Items.Any(a => a is not ConfigScalar s || !s.TryGetDouble(out _)))
+                errors.Add(new ConfigError(args.Location, where, $"{kind} needs [low, high], two numbers"));
+            else
+            {
+                var (lo, hi) = (Number(args.Items[0]), Number(args.Items[1]));
+                if (!(lo <= hi)) errors.Add(new ConfigError(args.Location, where, $"low {lo} is above high {hi}"));
+                else if (kind == "loguniform" && !(lo > 0)) errors.Add(new ConfigError(args.Location, where, "loguniform needs low > 0"));
+                else if (kind == "int" && (lo != Math.Floor(lo) || hi != Math.Floor(hi))) errors.Add(new ConfigError(args.Location, where, "int needs integer bounds"));
+            }
+            draws.Add((e.Key, e, kind, args));
+        }
+        if (draws.Count == 0) errors.Add(new ConfigError(map.Location, "sweep.random", "random search names no key path to draw (e.g. optimizer.lr: {loguniform: [1.0e-4, 1.0e-2]})"));
+        if (errors.Count > 0) return null;
+        parameters.AddRange(draws.Select(d => d.Path));
+        var rng = new SplitMix64(seed);
+        var result = new List<List<Assignment>>();
+        for (var t = 0; t < trials; t++)
+        {
+            var alternative = new List<Assignment>();
+            foreach (var (path, spec, kind, args) in draws)
+            {
+                ConfigNode value = kind switch
+                {
+                    "choice" => args.Items[(int)(rng.Next() % (ulong)args.Items.Count)],
+                    "int" => Scalar(((long)Number(args.Items[0]) + (long)(rng.Next() % (ulong)((long)Number(args.Items[1]) - (long)Number(args.Items[0]) + 1))).ToString(CultureInfo.InvariantCulture), spec.Value.Location),
+                    "uniform" => Scalar(Round(Number(args.Items[0]) + rng.NextDouble() * (Number(args.Items[1]) - Number(args.Items[0]))), spec.Value.Location),
+                    _ => Scalar(Round(Math.Exp(Math.Log(Number(args.Items[0])) + rng.NextDouble() * (Math.Log(Number(args.Items[1])) - Math.Log(Number(args.Items[0]))))), spec.Value.Location),
+                };
+                alternative.Add(new Assignment(path, value));
+            }
+            result.Add(alternative);
+        }
+        return result;
+    }
+
+    private static double Number(ConfigNode n) => ((ConfigScalar)n).TryGetDouble(out var d) ? d : double.NaN;
+
+    /// <summary>Six significant digits: a drawn value reads well in a table and round-trips through its text.</summary>
+    private static string Round(double v) => v.ToString("G6", CultureInfo.InvariantCulture);
+
+    private static ConfigScalar Scalar(string text, SourceLocation at) => new(text, false, at);
+
+    /// <summary>A node as YAML flow text, the form an override takes on the command line.</summary>
+    public static string FlowText(ConfigNode node) => node switch
+    {
+        ConfigScalar { Quoted: true } s => System.Text.Json.JsonSerializer.Serialize(s.Value),
+        ConfigScalar s => s.Value,
+        ConfigList l => "[" + string.Join(", ", l.Items.Select(FlowText)) + "]",
+        ConfigMap m => "{" + string.Join(", ", m.Entries.Select(e => $"{e.Key}: {FlowText(e.Value)}")) + "}",
+        _ => "null",
+    };
+
+    /// <summary>A small seeded generator (SplitMix64) whose draws are the same on every machine and .NET version.</summary>
+    private sealed class SplitMix64(ulong seed)
+    {
+        private ulong state = seed;
+
+        public ulong Next()
+        {
+            var z = state += 0x9E3779B97F4A7C15UL;
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+            return z ^ (z >> 31);
+        }
+
+        public double NextDouble() => (Next() >> 11) * (1.0 / (1UL << 53));
+    }
+}

@@ -1,0 +1,284 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using RepLab.Abstractions;
+using RepLab.Config;
+using RepLab.Tracking;
+
+namespace RepLab.Sweeps;
+
+/// <summary>Command-line choices of <c>replab sweep</c>.</summary>
+/// <param name="Executor">The executor plugin (default: <c>sweep.executor.plugin</c>, else local).</param>
+/// <param name="Parallel">Trials at once (0: the executor's option).</param>
+/// <param name="RetryFailed">Run failed trials again (from scratch).</param>
+/// <param name="RunsRoot">The runs folder of the trials.</param>
+public sealed record SweepRequest(string? Executor = null, int Parallel = 0, bool RetryFailed = false, string RunsRoot = "runs");
+
+/// <summary>
+/// Runs a sweep: skips finished trials (by config hash), resumes interrupted ones, leaves failed ones
+/// unless asked, hands the rest to the executor, shows the table, and records everything in the
+/// tracking store as one parent run with a child run per trial, ending with the report.
+/// </summary>
+public sealed class SweepRunner(SweepPlan plan, ISweepHost host, SweepRequest request)
+{
+    private readonly Dictionary<int, TrialStatus> status = [];
+    private readonly Dictionary<int, TrialUpdate> updates = [];
+    private readonly Lock gate = new();
+
+    /// <summary>What to do with each trial now, and why.</summary>
+    public IReadOnlyList<(SweepTrial Trial, TrialStatus Status, string Action)> Decide(SweepState? state)
+    {
+        var result = new List<(SweepTrial, TrialStatus, string)>();
+        foreach (var t in plan.Trials)
+        {
+            var s = Current(t, state);
+            var action = s.Outcome switch
+            {
+                TrialOutcome.Finished => "skip (finished)",
+                TrialOutcome.Failed when !request.RetryFailed => "skip (failed; --retry-failed runs it again)",
+                TrialOutcome.Failed => "run again (fresh)",
+                TrialOutcome.Interrupted or TrialOutcome.Running => "resume",
+                _ => "run",
+            };
+            result.Add((t, s, action));
+        }
+        return result;
+    }
+
+    /// <summary>A trial's state from its run folder, with what the sweep recorded for trials that left none.</summary>
+    internal static TrialStatus Current(SweepTrial t, SweepState? state)
+    {
+        var s = TrialStatus.Read(t.RunFolder);
+        var recorded = state?.Trials.GetValueOrDefault(t.Id);
+        if (s.Outcome == TrialOutcome.Running)
+            // No end record and no process of ours: it was killed (a record saying it failed wins).
+            return s with { Outcome = recorded?.Outcome == TrialOutcome.Failed ? TrialOutcome.Failed : TrialOutcome.Interrupted, Error = recorded?.Message ?? s.Error };
+        if (s.Outcome == TrialOutcome.Pending && recorded?.Outcome is TrialOutcome.Failed or TrialOutcome.Cancelled)
+            return s with { Outcome = recorded.Outcome.Value, Error = recorded.Message };
+        return s;
+    }
+
+    /// <summary>Runs the sweep; the exit code: 0 when every trial finished, 1 when any failed or was cancelled, 130 on a signal.</summary>
+    public int Run()
+    {
+        Directory.CreateDirectory(plan.Folder);
+        using var sweepLock = LockFolder(plan.Folder);
+        var clock = Stopwatch.StartNew();
+        var startedAt = DateTimeOffset.UtcNow;
+        var processStart = new DateTimeOffset(Process.GetCurrentProcess().StartTime.ToUniversalTime()).ToUnixTimeMilliseconds();
+        var state = SweepState.Load(plan.Folder) ?? new SweepState();
+        var decisions = Decide(state);
+        var (executorName, executor) = host.Executor(plan.Definition.Executor, request.Executor);
+        foreach (var (t, s, _) in decisions) status[t.Index] = s;
+        var toRun = decisions.Where(d => d.Action.StartsWith("r", StringComparison.Ordinal)).ToList();
+        Console.WriteLine($"replab: sweep {plan.Definition.Name}: {plan.Trials.Count} trials ({Count(decisions, "skip (finished")} finished, " +
+                          $"{Count(decisions, "skip (failed")} failed and left, {toRun.Count} to run) with executor {executorName}; folder {plan.Folder}");
+
+        using var cts = new CancellationTokenSource();
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; cts.Cancel(); });
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; cts.Cancel(); });
+
+        // The parent run: the same one across restarts of the sweep (found by its folder).
+        using var tracker = TrackerFactory.Create(TrackingTarget.ResolveUri(plan.TrackingUri));
+        var definitionFile = Path.Combine(plan.Folder, "sweep.yaml");
+        AtomicFile.Write(definitionFile, $"# the sweep of {plan.File}\n" + ConfigYaml.Write(new ConfigMap([new ConfigEntry("sweep", plan.Definition.Section.Location, plan.Definition.Section)], plan.Definition.Section.Location)));
+        tracker.Emit(new RunStarted(startedAt, plan.Trials[0].Experiment, plan.Definition.Name, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(ResolvedConfig.CanonicalJson(plan.Definition.Section)))),
+            plan.Folder, state.ParentRunId is not null, [], SweepTags()));
+        tracker.Emit(new ArtifactLogged(DateTimeOffset.UtcNow, definitionFile, "sweep.yaml"));
+        state.Name = plan.Definition.Name;
+        state.File = plan.File;
+        state.Overrides = plan.UserOverrides.ToList();
+        state.RunsDir = Path.GetFullPath(request.RunsRoot);
+        state.ParentRunId = tracker.Run!.RunId;
+        foreach (var t in plan.Trials)
+        {
+            var entry = state.Trials.TryGetValue(t.Id, out var e) ? e : state.Trials[t.Id] = new SweepState.TrialEntry();
+            (entry.Index, entry.Settings, entry.Overrides, entry.RunFolder) = (t.Index, t.Point.Describe(), t.Overrides.ToList(), t.RunFolder);
+        }
+        state.Save(plan.Folder);
+
+        var launches = toRun.Select(d => new TrialLaunch(d.Trial.Index, d.Trial.Id, Arguments(d.Trial, d.Action, state.ParentRunId), LogOf(d.Trial))).ToList();
+        var (program, programArguments) = Cli();
+        var launch = new SweepLaunch(plan.Definition.Name, plan.Folder, program, programArguments, Environment.CurrentDirectory, launches,
+            request.Parallel, Environment.ProcessorCount);
+        var table = new SweepTable(plan, Metric());
+        var firstStepReported = false;
+        using (var display = table.Start(Snapshot))
+        {
+            var refresher = new Thread(() =>
+            {
+                while (!cts.IsCancellationRequested && !display.Done)
+                {
+                    Refresh(running: true);
+                    TrialStatus? started;
+                    lock (gate) started = status.Values.FirstOrDefault(s => s.FirstStepTime is { } f && f >= startedAt.ToUnixTimeMilliseconds());
+                    if (!firstStepReported && started is { FirstStepTime: { } first })
+                    {
+                        firstStepReported = true;
+                        display.Note($"first trial's first step {(first - processStart) / 1000.0:F1} s after replab sweep started");
+                    }
+                    display.Update();
+                    Thread.Sleep(1000);
+                }
+            }) { IsBackground = true };
+            refresher.Start();
+            try
+            {
+                if (launches.Count > 0) executor.Execute(launch, u => OnUpdate(u, display), cts.Token);
+            }
+            catch (Exception e)
+            {
+                // The executor could not go on (sbatch refused, squeue unreachable): the sweep's record says so.
+                display.Done = true;
+                state.Save(plan.Folder);
+                tracker.Emit(new RunEnded(DateTimeOffset.UtcNow, RunStatus.Failed, $"executor {executorName}: {e.Message}"));
+                throw;
+            }
+            display.Done = true;
+            refresher.Join();
+            Refresh(running: false);
+            display.Update();
+        }
+
+        try
+        {
+            return Finish(state, tracker, cts, clock);
+        }
+        catch (Exception e)
+        {
+            // The parent run never stays RUNNING behind a sweep that stopped.
+            tracker.Emit(new RunEnded(DateTimeOffset.UtcNow, RunStatus.Failed, $"the sweep failed while writing its results: {e.Message}"));
+            throw;
+        }
+    }
+
+    /// <summary>Records each trial's outcome, writes the report, ends the parent run; the exit code.</summary>
+    private int Finish(SweepState state, MlflowTracker tracker, CancellationTokenSource cts, Stopwatch clock)
+    {
+        // What became of each trial, kept for the next sweep (a cancelled pending trial leaves no run folder).
+        foreach (var t in plan.Trials)
+        {
+            var entry = state.Trials[t.Id];
+            var s = status[t.Index];
+            entry.Outcome = s.Outcome;
+            entry.Message = s.Error;
+            entry.ExitCode = updates.GetValueOrDefault(t.Index)?.ExitCode ?? entry.ExitCode;
+        }
+        state.Save(plan.Folder);
+        var counts = plan.Trials.GroupBy(t => status[t.Index].Outcome).ToDictionary(g => g.Key, g => g.Count());
+        foreach (var outcome in Enum.GetValues<TrialOutcome>())
+            tracker.Emit(new MetricLogged(DateTimeOffset.UtcNow, $"trials/{outcome.ToString().ToLowerInvariant()}", counts.GetValueOrDefault(outcome), 0));
+        var report = SweepReport.Build(plan, state, Metric());
+        foreach (var written in report.Write(plan.Folder))
+            tracker.Emit(new ArtifactLogged(DateTimeOffset.UtcNow, written, Path.GetFileName(written)));
+        var allFinished = counts.GetValueOrDefault(TrialOutcome.Finished) == plan.Trials.Count;
+        var end = cts.IsCancellationRequested ? RunStatus.Killed : allFinished ? RunStatus.Finished : RunStatus.Failed;
+        tracker.Emit(new RunEnded(DateTimeOffset.UtcNow, end, allFinished ? null : string.Join(", ", counts.Where(c => c.Key != TrialOutcome.Finished).Select(c => $"{c.Value} {c.Key.ToString().ToLowerInvariant()}"))));
+        // After Ctrl-C the token is spent: the parent's end still gets a short while to reach a server.
+        using (var upload = new CancellationTokenSource(cts.IsCancellationRequested ? TimeSpan.FromSeconds(10) : Timeout.InfiniteTimeSpan))
+            tracker.Complete(upload.Token);
+        Console.WriteLine($"replab: sweep {plan.Definition.Name}: {string.Join(", ", counts.OrderBy(c => c.Key).Select(c => $"{c.Value} {c.Key.ToString().ToLowerInvariant()}"))} " +
+                          $"in {clock.Elapsed.TotalSeconds:F0} s; report {Path.Combine(plan.Folder, "report.md")}");
+        return cts.IsCancellationRequested ? 130 : allFinished ? 0 : 1;
+    }
+
+    private static int Count(IEnumerable<(SweepTrial, TrialStatus, string Action)> decisions, string prefix) =>
+        decisions.Count(d => d.Action.StartsWith(prefix, StringComparison.Ordinal));
+
+    /// <summary>The key metric when the sweep names none.</summary>
+    public const string DefaultMetric = "eval/linear-probe/top1";
+
+    private string Metric() => plan.Definition.Metric ?? DefaultMetric;
+
+    /// <summary>Copies <paramref name="files"/> into the sweep's parent run's artifacts in the local store (replab sync ships them); false when the run is not there.</summary>
+    public static bool LogToParent(SweepPlan plan, SweepState state, IReadOnlyList<string> files)
+    {
+        if (state.ParentRunId is null) return false;
+        var store = new MlflowFileStore(TrackingTarget.Parse(TrackingTarget.ResolveUri(plan.TrackingUri)).LocalStore);
+        if (store.Runs().FirstOrDefault(r => r.RunId == state.ParentRunId) is not { } run) return false;
+        foreach (var f in files) AtomicFile.Copy(f, Path.Combine(run.Directory, "artifacts", Path.GetFileName(f)));
+        return true;
+    }
+
+    /// <summary>
+    /// The parent run's tags: the sweep's name and file and each swept parameter's values. Tags, not
+    /// params: a sweep given more grid values reopens its parent run, and MLflow refuses a changed param.
+    /// </summary>
+    private Dictionary<string, string> SweepTags()
+    {
+        var tags = new Dictionary<string, string> { [TagNames.Sweep] = plan.Definition.Name, [TagNames.SweepFile] = plan.File, [TagNames.SweepTrials] = plan.Trials.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        foreach (var p in plan.Definition.Parameters)
+            tags[TagNames.SweepValues(p)] = string.Join(", ", plan.Trials.Select(t => t.Point.Assignments.FirstOrDefault(a => a.Path == p)?.ValueText).Distinct());
+        return tags;
+    }
+
+    private IReadOnlyList<string> Arguments(SweepTrial t, string action, string parent)
+    {
+        var args = new List<string> { "run", plan.File };
+        args.AddRange(t.Overrides);
+        args.AddRange(["--runs-dir", Path.GetFullPath(request.RunsRoot), "--parent-run", parent, "--run-name", t.RunName(plan.ExperimentName)]);
+        args.Add(action.StartsWith("run again", StringComparison.Ordinal) ? "--fresh" : "--resume");
+        return args;
+    }
+
+    /// <summary>How to start the CLI itself: REPLAB_CLI (an assembly or program) or this process's own assembly, never through a build.</summary>
+    internal static (string Program, IReadOnlyList<string> Arguments) Cli()
+    {
+        var cli = Environment.GetEnvironmentVariable("REPLAB_CLI") is { Length: > 0 } configured ? configured : Path.Combine(AppContext.BaseDirectory, "replab.dll");
+        return cli.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) ? ("dotnet", [Path.GetFullPath(cli)]) : (cli, []);
+    }
+
+    private void OnUpdate(TrialUpdate u, SweepTable.Display display)
+    {
+        lock (gate)
+        {
+            updates[u.Index] = u;
+            var t = plan.Trials.First(x => x.Index == u.Index);
+            status[u.Index] = Combine(Read(t), u, LogOf(t));
+        }
+        display.Update();
+    }
+
+    /// <summary>The run folder says how a trial ended; the executor says whether it is waiting, running, or died without saying.</summary>
+    private static TrialStatus Combine(TrialStatus s, TrialUpdate u, string log) => u.State switch
+    {
+        TrialState.Pending => s with { Outcome = TrialOutcome.Pending },
+        TrialState.Running => s.Outcome is TrialOutcome.Finished or TrialOutcome.Failed ? s : s with { Outcome = TrialOutcome.Running },
+        TrialState.Succeeded => s.Outcome == TrialOutcome.Finished ? s
+            : s with { Outcome = TrialOutcome.Failed, Error = s.Error ?? "the process exited 0 but its run did not finish" },
+        TrialState.Cancelled => s.Outcome is TrialOutcome.Finished or TrialOutcome.Failed ? s : s with { Outcome = TrialOutcome.Cancelled, Error = u.Message },
+        _ => s.Outcome == TrialOutcome.Finished ? s
+            : s with { Outcome = TrialOutcome.Failed, Error = s.Error ?? TrialStatus.ErrorFromLog(log) ?? u.Message },
+    };
+
+    private string LogOf(SweepTrial t) => Path.Combine(plan.Folder, "logs", t.Id + ".log");
+
+    /// <summary>A trial's run folder, or what was last known of it when the folder cannot be read now (a network filesystem's hiccup).</summary>
+    private TrialStatus Read(SweepTrial t)
+    {
+        try { return TrialStatus.Read(t.RunFolder); }
+        catch (IOException) { return status.GetValueOrDefault(t.Index) ?? TrialStatus.Pending; }
+        catch (UnauthorizedAccessException) { return status.GetValueOrDefault(t.Index) ?? TrialStatus.Pending; }
+    }
+
+    /// <summary>Re-reads the run folders of running trials (progress) or, at the end, of every trial the executor touched.</summary>
+    private void Refresh(bool running)
+    {
+        lock (gate)
+        {
+            foreach (var (index, u) in updates)
+            {
+                if (running && u.State != TrialState.Running) continue;
+                var t = plan.Trials.First(x => x.Index == index);
+                status[index] = Combine(Read(t), u, LogOf(t));
+            }
+        }
+    }
+
+    private IReadOnlyList<(SweepTrial Trial, TrialStatus Status)> Snapshot()
+    {
+        lock (gate) return plan.Trials.Select(t => (t, status[t.Index])).ToList();
+    }
+
+    private static FileStream LockFolder(string folder) =>
+        FolderLock.Exclusive(Path.Combine(folder, "sweep.lock"), () => $"{folder} is in use by another replab sweep: wait for it to finish or stop it");
+}

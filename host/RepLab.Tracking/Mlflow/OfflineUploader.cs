@@ -1,0 +1,392 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace RepLab.Tracking;
+
+/// <summary>How far one local run has been shipped to one server; kept in the run's sidecar folder.</summary>
+internal sealed class UploadState
+{
+    public string? RemoteRunId { get; set; }
+    public string? ArtifactUri { get; set; }
+    /// <summary>Per metric key: complete lines (local sequence numbers) and bytes already on the server.</summary>
+    public Dictionary<string, MetricCursor> Metrics { get; set; } = new(StringComparer.Ordinal);
+    public Dictionary<string, string> Params { get; set; } = new(StringComparer.Ordinal);
+    public Dictionary<string, string> Tags { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>Artifact path to the size uploaded.</summary>
+    public Dictionary<string, long> Artifacts { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>Points per key of the batch in flight, written before it is sent; see <see cref="OfflineUploader"/>.</summary>
+    public Dictionary<string, MetricCursor>? Pending { get; set; }
+    /// <summary>The terminal status last set on the server.</summary>
+    public string? EndedStatus { get; set; }
+}
+
+internal sealed class MetricCursor
+{
+    public long Lines { get; set; }
+    public long Bytes { get; set; }
+}
+
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(UploadState))]
+internal sealed partial class UploadStateJsonContext : JsonSerializerContext;
+
+/// <summary>What one sync did.</summary>
+/// <param name="RunsSynced">Runs whose upload went through (or had nothing to send).</param>
+/// <param name="RunsFailed">Runs the server could not take now; they stay local and the next sync retries.</param>
+/// <param name="MetricPointsSent">Metric points sent by this sync.</param>
+/// <param name="RunsWaiting">Runs with something that needs another run on the server first (a sweep trial's parent).</param>
+/// <param name="RunsUploaded">Of the runs synced, those the server lacked something of (a new run, points, tags, status, artifacts).</param>
+public sealed record SyncResult(int RunsSynced, int RunsFailed, int MetricPointsSent, int RunsWaiting = 0, int RunsUploaded = 0);
+
+/// <summary>
+/// Ships runs from the local file store to an MLflow server. The local store is the truth; the
+/// server is a replica fed in batches, in the background during a run and by <c>replab sync</c>.
+/// Replay is idempotent: per run and server the sidecar records the remote run id and, per
+/// metric, how many lines (local sequence numbers) are on the server. Before a metric batch is
+/// sent it is recorded as pending; if the process dies before the answer is recorded, the next
+/// sync asks the server (metric history) whether that batch landed, so no point is sent twice.
+/// Params and tags are idempotent on the server (same value again), artifacts are re-put whole.
+/// </summary>
+public sealed class OfflineUploader : IDisposable
+{
+    private readonly MlflowFileStore store;
+    private readonly MlflowRestClient client;
+    private readonly TextWriter log;
+    private readonly TimeSpan interval;
+    private readonly TimeSpan finalFlushLimit;
+    private readonly string stateName;
+    private readonly SemaphoreSlim wake = new(0);
+    private readonly CancellationTokenSource stop = new();
+    private Task? loop;
+    private volatile string? current;
+    private bool failing;
+    private bool lastFailureUnreachable;
+
+    /// <param name="store">The local store (the truth).</param>
+    /// <param name="client">The server (a replica).</param>
+    /// <param name="log">Where outages and recoveries are reported, one line each; never credentials.</param>
+    /// <param name="interval">How often the background loop ships the current run.</param>
+    /// <param name="finalFlushLimit">How long <see cref="Dispose"/> may spend shipping the end of the run.</param>
+    public OfflineUploader(MlflowFileStore store, MlflowRestClient client, TextWriter? log = null, TimeSpan? interval = null, TimeSpan? finalFlushLimit = null)
+    {
+        this.store = store;
+        this.client = client;
+        this.log = log ?? Console.Error;
+        this.interval = interval ?? TimeSpan.FromSeconds(5);
+        this.finalFlushLimit = finalFlushLimit ?? TimeSpan.FromSeconds(30);
+        // One sidecar per server, named by its URI without credentials.
+        stateName = "upload-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(client.Server.Display)))[..16];
+    }
+
+    public MlflowRestClient Client => client;
+
+    /// <summary>The server run ids a local run was uploaded as (one per server), from its sidecar's upload states.</summary>
+    public static IReadOnlyList<string> ServerRunIds(string runDir)
+    {
+        var sidecar = Path.Combine(runDir, MlflowFileStore.SidecarFolder);
+        if (!Directory.Exists(sidecar)) return [];
+        var ids = new List<string>();
+        foreach (var file in Directory.EnumerateFiles(sidecar, "upload-*.json").Order(StringComparer.Ordinal))
+        {
+            try
+            {
+                if (JsonSerializer.Deserialize(File.ReadAllText(file), UploadStateJsonContext.Default.UploadState)?.RemoteRunId is { } id) ids.Add(id);
+            }
+            catch (JsonException) { /* a damaged state: the next sync finds the run by its local id tag */ }
+        }
+        return ids;
+    }
+
+    /// <summary>Starts the background loop: first what earlier runs left unsent, then the current run every interval.</summary>
+    public void Start()
+    {
+        loop ??= Task.Run(async () =>
+        {
+            await Guarded(() => SyncAllAsync(null, stop.Token));
+            while (!stop.IsCancellationRequested)
+            {
+                try { await wake.WaitAsync(interval, stop.Token); }
+                catch (OperationCanceledException) { break; }
+                if (current is { } dir) await Guarded(() => SyncRunAsync(dir, stop.Token));
+            }
+        });
+    }
+
+    /// <summary>The run the background loop keeps shipping.</summary>
+    public void Watch(string runDir) => current = runDir;
+
+    /// <summary>Ship soon (the run ended, or a batch is worth sending).</summary>
+    public void Nudge() => wake.Release();
+
+    private async Task Guarded(Func<Task<SyncResult>> sync)
+    {
+        try
+        {
+            var r = await sync();
+            if (r.RunsFailed == 0 && failing)
+            {
+                failing = false;
+                log.WriteLine($"replab: tracking server {client.Server.Display} is reachable again; uploading");
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested) { }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Not a server problem (those are handled per run): a bug or a damaged sidecar. Training
+            // must go on; the loop tries again next interval.
+            log.WriteLine($"replab: uploading to {client.Server.Display} failed: {e.GetType().Name}: {e.Message}");
+        }
+    }
+
+    /// <summary>Ships every run of the store (or of one experiment) that is not fully on the server.</summary>
+    public async Task<SyncResult> SyncAllAsync(string? experiment, CancellationToken ct = default)
+    {
+        var (ok, failed, points) = (0, 0, 0);
+        var uploaded = new HashSet<string>();
+        var waiting = new List<string>();
+        var runs = store.Runs(experiment).OrderBy(r => r.StartTime).ToList();
+        for (var i = 0; i < runs.Count; i++)
+        {
+            var r = await SyncRunAsync(runs[i].Directory, ct);
+            (ok, failed, points) = (ok + r.RunsSynced, failed + r.RunsFailed, points + r.MetricPointsSent);
+            if (r.RunsUploaded > 0) uploaded.Add(runs[i].Directory);
+            if (r.RunsWaiting > 0) waiting.Add(runs[i].Directory);
+            // An unreachable server will not take the next run either; each try costs the whole retry budget.
+            if (r.RunsFailed > 0 && lastFailureUnreachable) return new SyncResult(ok, failed + runs.Count - i - 1, points, 0, uploaded.Count);
+        }
+        // Parents start first, but not always (equal clocks, resumed sweeps): one more pass for the runs that waited.
+        var stillWaiting = 0;
+        foreach (var dir in waiting)
+        {
+            var r = await SyncRunAsync(dir, ct);
+            (failed, points, stillWaiting) = (failed + r.RunsFailed, points + r.MetricPointsSent, stillWaiting + r.RunsWaiting);
+            if (r.RunsUploaded > 0) uploaded.Add(dir);
+        }
+        return new SyncResult(ok, failed, points, stillWaiting, uploaded.Count);
+    }
+
+    /// <summary>
+    /// Ships what the server lacks of one run. Never throws for server trouble: a failure is
+    /// reported once and counted in the result; the next sync goes on from the recorded state.
+    /// </summary>
+    public async Task<SyncResult> SyncRunAsync(string runDir, CancellationToken ct = default)
+    {
+        var sidecar = Path.Combine(runDir, MlflowFileStore.SidecarFolder);
+        Directory.CreateDirectory(sidecar);
+        FileStream lockFile;
+        try
+        {
+            // One uploader per run and server, across processes (a run's own uploader and `replab sync`).
+            lockFile = new FileStream(Path.Combine(sidecar, stateName + ".lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            return new SyncResult(0, 0, 0);
+        }
+        using (lockFile)
+        {
+            var statePath = Path.Combine(sidecar, stateName + ".json");
+            var state = File.Exists(statePath)
+                ? JsonSerializer.Deserialize(File.ReadAllText(statePath), UploadStateJsonContext.Default.UploadState)!
+                : new UploadState();
+            var changed = false;
+            void Save()
+            {
+                MlflowFileStore.AtomicWrite(statePath, JsonSerializer.Serialize(state, UploadStateJsonContext.Default.UploadState));
+                changed = true;
+            }
+            var sent = 0;
+            try
+            {
+                (sent, var waiting) = await Ship(runDir, state, Save, ct);
+                return new SyncResult(1, 0, sent, waiting ? 1 : 0, changed || sent > 0 ? 1 : 0);
+            }
+            catch (Exception e) when (e is HttpRequestException or MlflowException or Polly.Timeout.TimeoutRejectedException or IOException
+                                          || (e is OperationCanceledException && !ct.IsCancellationRequested))
+            {
+                if (!failing || e is MlflowException)
+                    log.WriteLine($"replab: could not upload run {Path.GetFileName(runDir)} to {client.Server.Display} ({Describe(e)}); " +
+                                  "it is kept in the local store and the next run or `replab sync` uploads it");
+                failing = true;
+                lastFailureUnreachable = e is not MlflowException { Status: < HttpStatusCode.InternalServerError and not HttpStatusCode.TooManyRequests };
+                return new SyncResult(0, 1, sent);
+            }
+        }
+    }
+
+    private static string Describe(Exception e) => e switch
+    {
+        MlflowException m => m.Message,
+        HttpRequestException h => h.HttpRequestError == HttpRequestError.ConnectionError ? "connection refused or unreachable" : h.Message,
+        _ => e.GetType().Name,
+    };
+
+    private static string StatusName(RunStatus s) => s switch
+    {
+        RunStatus.Running => "RUNNING",
+        RunStatus.Finished => "FINISHED",
+        RunStatus.Failed => "FAILED",
+        _ => "KILLED",
+    };
+
+    private async Task<(int sent, bool waiting)> Ship(string runDir, UploadState state, Action save, CancellationToken ct)
+    {
+        var info = MlflowFileStore.TryReadRunInfo(runDir) ?? throw new IOException($"run {runDir} has no readable meta.yaml");
+        // A run that ended and whose end is on the server has nothing left to send.
+        if (info.Status != RunStatus.Running && state.EndedStatus == StatusName(info.Status)) return (0, false);
+
+        if (state.RemoteRunId is null)
+        {
+            var experimentName = store.Experiments().FirstOrDefault(e => e.ExperimentId == info.ExperimentId)?.Name ?? "Default";
+            var experimentId = await client.EnsureExperimentAsync(experimentName, ct);
+            var existing = await client.SearchRunsAsync([experimentId], $"tags.`{TagNames.LocalRunId}` = '{info.RunId}'", ct);
+            var remote = existing.Count > 0
+                ? existing[0].Info
+                : await client.CreateRunAsync(experimentId, info.UserId, info.RunName, info.StartTime, [new MlflowKeyValue(TagNames.LocalRunId, info.RunId)], ct);
+            state.RemoteRunId = remote.RunId;
+            state.ArtifactUri = remote.ArtifactUri;
+            save();
+        }
+        var runId = state.RemoteRunId;
+
+        if (state.Pending is { } pending)
+        {
+            // The last batch was sent but its answer never recorded. Log-batch is all or nothing,
+            // so one key's count on the server tells whether it landed.
+            var (key, cursor) = pending.First();
+            var onServer = (await client.GetMetricHistoryAsync(runId, key, ct)).Count;
+            var before = state.Metrics.GetValueOrDefault(key)?.Lines ?? 0;
+            if (onServer >= before + cursor.Lines)
+                foreach (var (k, c) in pending) Advance(state, k, c);
+            state.Pending = null;
+            save();
+        }
+
+        var localParams = MlflowFileStore.ReadParams(runDir);
+        var localTags = MlflowFileStore.ReadTags(runDir);
+        var newParams = localParams.Where(p => state.Params.GetValueOrDefault(p.Key) != p.Value).Select(p => new MlflowKeyValue(p.Key, p.Value)).ToList();
+        var newTags = new List<MlflowKeyValue>();
+        var waiting = false;
+        foreach (var (key, value) in localTags)
+        {
+            if (state.Tags.GetValueOrDefault(key) == value) continue;
+            if (key != TagNames.ParentRunId) { newTags.Add(new MlflowKeyValue(key, value)); continue; }
+            // A sweep trial names its parent by local run id; the server knows the parent by its
+            // own id. Until the parent is on the server the tag waits (it is not marked sent).
+            if (RemoteRunIdOf(value) is { } parent) newTags.Add(new MlflowKeyValue(key, parent));
+            else waiting = true;
+        }
+        foreach (var (_, bp, bt) in MlflowRestClient.Batches([], newParams, newTags))
+        {
+            await client.LogBatchAsync(runId, [], bp, bt, ct);
+            foreach (var p in bp) state.Params[p.Key] = p.Value;
+            foreach (var t in bt) state.Tags[t.Key] = localTags[t.Key];
+            save();
+        }
+
+        var sent = 0;
+        var keys = MlflowFileStore.MetricKeys(runDir);
+        while (true)
+        {
+            var batch = new List<MlflowMetric>();
+            var counts = new Dictionary<string, MetricCursor>(StringComparer.Ordinal);
+            foreach (var key in keys)
+            {
+                if (batch.Count >= MlflowRestClient.MaxMetricsPerBatch) break;
+                var from = state.Metrics.GetValueOrDefault(key) ?? new MetricCursor();
+                using var f = new FileStream(Path.Combine(runDir, "metrics", key), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                f.Seek(from.Bytes, SeekOrigin.Begin);
+                var points = MlflowFileStore.ReadMetricLines(f, MlflowRestClient.MaxMetricsPerBatch - batch.Count, out var bytes);
+                if (points.Count == 0) continue;
+                batch.AddRange(points.Select(p => new MlflowMetric(key, p.Value, p.Timestamp, p.Step)));
+                counts[key] = new MetricCursor { Lines = points.Count, Bytes = bytes };
+            }
+            if (batch.Count == 0) break;
+            state.Pending = counts;
+            save();
+            await client.LogBatchAsync(runId, batch, [], [], ct);
+            foreach (var (k, c) in counts) Advance(state, k, c);
+            state.Pending = null;
+            save();
+            sent += batch.Count;
+        }
+
+        if (MlflowRestClient.CanUploadArtifacts(state.ArtifactUri))
+        {
+            var root = Path.Combine(runDir, "artifacts");
+            foreach (var file in Directory.Exists(root) ? Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories) : [])
+            {
+                if (AtomicFile.IsTemporary(Path.GetFileName(file))) continue;
+                var rel = Path.GetRelativePath(root, file).Replace(Path.DirectorySeparatorChar, '/');
+                var size = new FileInfo(file).Length;
+                if (state.Artifacts.GetValueOrDefault(rel, -1) == size) continue;
+                await client.UploadArtifactAsync(state.ArtifactUri!, rel, file, ct);
+                state.Artifacts[rel] = size;
+                save();
+            }
+        }
+
+        var status = StatusName(info.Status);
+        // While something waits, the end stays off the server, so the next sync does not skip this run.
+        if (!waiting && (info.Status != RunStatus.Running || state.EndedStatus is not null))
+        {
+            // Terminal states go up once everything else is there; a resumed run goes back to RUNNING.
+            await client.UpdateRunAsync(runId, status, info.EndTime, ct);
+            state.EndedStatus = info.Status == RunStatus.Running ? null : status;
+            save();
+        }
+        return (sent, waiting);
+    }
+
+    /// <summary>The server's id of a local run, once it has been uploaded there.</summary>
+    private string? RemoteRunIdOf(string localRunId)
+    {
+        var run = store.Runs().FirstOrDefault(r => r.RunId == localRunId);
+        var path = run is null ? null : Path.Combine(run.Directory, MlflowFileStore.SidecarFolder, stateName + ".json");
+        return path is not null && File.Exists(path)
+            ? JsonSerializer.Deserialize(File.ReadAllText(path), UploadStateJsonContext.Default.UploadState)?.RemoteRunId
+            : null;
+    }
+
+    private static void Advance(UploadState state, string key, MetricCursor by)
+    {
+        var c = state.Metrics.TryGetValue(key, out var old) ? old : state.Metrics[key] = new MetricCursor();
+        c.Lines += by.Lines;
+        c.Bytes += by.Bytes;
+    }
+
+    /// <summary>
+    /// Stops the loop and ships the end of the current run, within the final flush limit or until
+    /// <paramref name="interrupt"/> (a signal) fires; false when the upload was cut short by it.
+    /// What is not shipped stays in the local store for <c>replab sync</c>.
+    /// </summary>
+    public bool Finish(CancellationToken interrupt = default)
+    {
+        stop.Cancel();
+        try { loop?.Wait(); } catch (AggregateException) { }
+        if (Interlocked.Exchange(ref current, null) is not { } dir) return true;
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(interrupt);
+        limit.CancelAfter(finalFlushLimit);
+        // Off the caller's synchronization context: blocking on it from a UI or test context would deadlock.
+        try { Task.Run(() => SyncRunAsync(dir, limit.Token)).GetAwaiter().GetResult(); }
+        catch (OperationCanceledException)
+        {
+            log.WriteLine(interrupt.IsCancellationRequested
+                ? $"replab: upload of run {Path.GetFileName(dir)} stopped by signal; `replab sync` uploads the rest"
+                : $"replab: run {Path.GetFileName(dir)} not fully uploaded within {finalFlushLimit.TotalSeconds:0}s; `replab sync` uploads the rest");
+        }
+        return !interrupt.IsCancellationRequested;
+    }
+
+    /// <summary>Stops the loop and ships the end of the current run (unless <see cref="Finish"/> did), within the final flush limit.</summary>
+    public void Dispose()
+    {
+        Finish();
+        client.Dispose();
+        stop.Dispose();
+        wake.Dispose();
+    }
+}
