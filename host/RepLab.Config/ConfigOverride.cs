@@ -92,67 +92,69 @@ public sealed partial record ConfigOverride(OverrideKind Kind, string Path, Conf
         return root;
     }
 
-    private ConfigNode Apply(ConfigNode node, string[] segments, int depth, string parentPath)
+    private ConfigNode Apply(ConfigNode node, string[] segments, int depth, string parentPath) => node switch
+    {
+        ConfigMap map => ApplyInMap(map, segments, depth, parentPath),
+        ConfigList list => ApplyInList(list, segments, depth, parentPath),
+        _ => throw ConfigException.At(Location, KeyPath.Append(parentPath, segments[depth]),
+            $"'{parentPath}' is {node.Describe()} (written at {node.Location}); expected a map or list to hold '{segments[depth]}'"),
+    };
+
+    /// <summary>The override at key <c>segments[depth]</c> of <paramref name="map"/> (or below it).</summary>
+    private ConfigMap ApplyInMap(ConfigMap map, string[] segments, int depth, string parentPath)
     {
         var segment = segments[depth];
         var path = KeyPath.Append(parentPath, segment);
         var last = depth == segments.Length - 1;
-        switch (node)
+        var entry = map.Find(segment);
+        if (entry is null && !(Kind == OverrideKind.Add))
         {
-            case ConfigMap map:
-            {
-                var entry = map.Find(segment);
-                if (entry is null && !(Kind == OverrideKind.Add))
-                {
-                    var sibling = DidYouMean.Suggest(segment, map.Keys);
-                    throw ConfigException.At(Location, path,
-                        $"no key '{segment}' to {(Kind == OverrideKind.Remove ? "delete" : "set")}" +
-                        (sibling is null ? "" : $" (did you mean '{KeyPath.Append(parentPath, sibling)}'?)") +
-                        $"; expected one of: {string.Join(", ", map.Keys)}" +
-                        (Kind == OverrideKind.Set ? $"; to add a new key write '+{Path}=...'" : ""));
-                }
-                if (last && entry is not null && Kind == OverrideKind.Add)
-                    throw ConfigException.At(Location, path, $"key '{path}' already exists; expected a new key with '+' (to change it write '{Path}=...')");
-                ConfigNode? replacement;
-                if (!last)
-                    replacement = Apply(entry?.Value ?? new ConfigMap([], Location), segments, depth + 1, path);
-                else if (Kind == OverrideKind.Remove || Value is ConfigNull)
-                    replacement = null;
-                else
-                    replacement = entry is null ? ConfigMerge.StripNulls(Value!) : ConfigMerge.Merge(entry.Value, Value!);
-                var entries = map.Entries.ToList();
-                var index = entries.FindIndex(e => e.Key == segment);
-                if (replacement is null)
-                    entries.RemoveAt(index);
-                else if (index >= 0)
-                    entries[index] = entries[index] with { Value = replacement };
-                else
-                    entries.Add(new ConfigEntry(segment, Location, replacement));
-                return new ConfigMap(entries, map.Location);
-            }
-            case ConfigList list:
-            {
-                var items = list.Items.ToList();
-                var appending = last && Kind == OverrideKind.Add;
-                var max = appending ? items.Count : items.Count - 1;
-                if (!int.TryParse(segment, out var i) || i < 0 || i > max)
-                {
-                    throw ConfigException.At(Location, path,
-                        $"'{parentPath}' is a list of {items.Count} items; expected an index from 0 to {max}, got '{segment}'");
-                }
-                if (!last)
-                    items[i] = Apply(items[i], segments, depth + 1, path);
-                else if (appending)
-                    items.Insert(i, ConfigMerge.StripNulls(Value!));
-                else if (Kind == OverrideKind.Remove)
-                    items.RemoveAt(i);
-                else
-                    items[i] = ConfigMerge.Merge(items[i], Value!);
-                return new ConfigList(items, list.Location);
-            }
-            default:
-                throw ConfigException.At(Location, path,
-                    $"'{parentPath}' is {node.Describe()} (written at {node.Location}); expected a map or list to hold '{segment}'");
+            var sibling = DidYouMean.Suggest(segment, map.Keys);
+            throw ConfigException.At(Location, path,
+                $"no key '{segment}' to {(Kind == OverrideKind.Remove ? "delete" : "set")}" +
+                (sibling is null ? "" : $" (did you mean '{KeyPath.Append(parentPath, sibling)}'?)") +
+                $"; expected one of: {string.Join(", ", map.Keys)}" +
+                (Kind == OverrideKind.Set ? $"; to add a new key write '+{Path}=...'" : ""));
         }
+        if (last && entry is not null && Kind == OverrideKind.Add)
+            throw ConfigException.At(Location, path, $"key '{path}' already exists; expected a new key with '+' (to change it write '{Path}=...')");
+        ConfigNode? replacement;
+        if (!last)
+            replacement = Apply(entry?.Value ?? new ConfigMap([], Location), segments, depth + 1, path);
+        else if (Kind == OverrideKind.Remove || Value is ConfigNull)
+            replacement = null;
+        else
+            replacement = entry is null ? ConfigMerge.StripNulls(Value!) : ConfigMerge.Merge(entry.Value, Value!);
+        var entries = map.Entries.ToList();
+        var index = entries.FindIndex(e => e.Key == segment);
+        if (replacement is null)
+            entries.RemoveAt(index);
+        else if (index >= 0)
+            entries[index] = entries[index] with { Value = replacement };
+        else
+            entries.Add(new ConfigEntry(segment, Location, replacement));
+        return new ConfigMap(entries, map.Location);
+    }
+
+    /// <summary>The override at index <c>segments[depth]</c> of <paramref name="list"/> (or below it); '+' at the end inserts.</summary>
+    private ConfigList ApplyInList(ConfigList list, string[] segments, int depth, string parentPath)
+    {
+        var segment = segments[depth];
+        var last = depth == segments.Length - 1;
+        var items = list.Items.ToList();
+        var appending = last && Kind == OverrideKind.Add;
+        var max = appending ? items.Count : items.Count - 1;
+        if (!int.TryParse(segment, out var i) || i < 0 || i > max)
+            throw ConfigException.At(Location, KeyPath.Append(parentPath, segment),
+                $"'{parentPath}' is a list of {items.Count} items; expected an index from 0 to {max}, got '{segment}'");
+        if (!last)
+            items[i] = Apply(items[i], segments, depth + 1, KeyPath.Append(parentPath, segment));
+        else if (appending)
+            items.Insert(i, ConfigMerge.StripNulls(Value!));
+        else if (Kind == OverrideKind.Remove)
+            items.RemoveAt(i);
+        else
+            items[i] = ConfigMerge.Merge(items[i], Value!);
+        return new ConfigList(items, list.Location);
     }
 }

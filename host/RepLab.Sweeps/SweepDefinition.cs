@@ -71,73 +71,17 @@ public sealed class SweepDefinition
         var errors = new List<ConfigError>();
         foreach (var e in section.Entries.Where(e => !Keys.Contains(e.Key)))
             errors.Add(new ConfigError(e.KeyLocation, $"sweep.{e.Key}", $"unknown key '{e.Key}'{DidYouMean.Hint(e.Key, Keys)}; expected one of: {string.Join(", ", Keys)}"));
-
-        string? Text(string key)
-        {
-            if (section[key] is not { } n) return null;
-            if (n is ConfigScalar s && s.Value.Length > 0) return s.Value;
-            errors.Add(new ConfigError(n.Location, $"sweep.{key}", $"expected a text, got {n.Describe()}"));
-            return null;
-        }
-        var name = Text("name") ?? Path.GetFileNameWithoutExtension(file);
-        var metric = Text("metric");
-
+        var name = Text(section, "name", errors) ?? Path.GetFileNameWithoutExtension(file);
+        var metric = Text(section, "metric", errors);
         // Each dimension is a list of alternatives; a trial takes one alternative of each.
         var dimensions = new List<List<List<Assignment>>>();
         var parameters = new List<string>();
-        if (section["grid"] is { } gridNode)
-        {
-            if (gridNode is not ConfigMap grid) errors.Add(new ConfigError(gridNode.Location, "sweep.grid", $"expected a map of key path to a list of values, got {gridNode.Describe()}"));
-            else
-                foreach (var e in grid.Entries)
-                {
-                    if (!CheckPath(e, "sweep.grid", errors)) continue;
-                    if (e.Value is not ConfigList { Items.Count: > 0 } values)
-                    {
-                        errors.Add(new ConfigError(e.Value.Location, $"sweep.grid.{e.Key}", $"expected a non-empty list of values, got {e.Value.Describe()}"));
-                        continue;
-                    }
-                    parameters.Add(e.Key);
-                    dimensions.Add(values.Items.Select(v => new List<Assignment> { new(e.Key, v) }).ToList());
-                }
-        }
-        if (section["random"] is { } randomNode)
-        {
-            if (Random(randomNode, errors, parameters) is { } drawn) dimensions.Add(drawn);
-        }
-        if (section["seeds"] is { } seedsNode)
-        {
-            if (seedsNode is not ConfigList { Items.Count: > 0 } seeds || seeds.Items.Any(s => s is not ConfigScalar sc || !sc.TryGetInteger(out var v) || v < 0))
-                errors.Add(new ConfigError(seedsNode.Location, "sweep.seeds", $"expected a non-empty list of non-negative integers, got {seedsNode.Describe()}"));
-            else
-            {
-                parameters.Add("seed");
-                dimensions.Add(seeds.Items.Select(s => new List<Assignment> { new("seed", s) }).ToList());
-            }
-        }
-        var rules = new List<IReadOnlyList<(string Path, IReadOnlyList<string> Values)>>();
-        if (section["exclude"] is { } excludeNode)
-        {
-            if (excludeNode is not ConfigList excludeList) errors.Add(new ConfigError(excludeNode.Location, "sweep.exclude", $"expected a list of rules (maps of key path to value or values), got {excludeNode.Describe()}"));
-            else
-                for (var i = 0; i < excludeList.Items.Count; i++)
-                {
-                    if (excludeList.Items[i] is not ConfigMap { Count: > 0 } rule)
-                    {
-                        errors.Add(new ConfigError(excludeList.Items[i].Location, $"sweep.exclude.{i}", $"expected a map of key path to value or list of values, got {excludeList.Items[i].Describe()}"));
-                        continue;
-                    }
-                    foreach (var e in rule.Entries.Where(e => !parameters.Contains(e.Key)))
-                        errors.Add(new ConfigError(e.KeyLocation, $"sweep.exclude.{i}.{e.Key}", $"'{e.Key}' is not swept{DidYouMean.Hint(e.Key, parameters)}; a rule names swept keys: {string.Join(", ", parameters)}"));
-                    rules.Add(rule.Entries.Select(e => (e.Key, (IReadOnlyList<string>)(e.Value is ConfigList l ? l.Items : [e.Value]).Select(ResolvedConfig.CanonicalJson).ToList())).ToList());
-                }
-        }
+        Grid(section["grid"], errors, parameters, dimensions);
+        if (section["random"] is { } randomNode && Random(randomNode, errors, parameters) is { } drawn) dimensions.Add(drawn);
+        Seeds(section["seeds"], errors, parameters, dimensions);
+        var rules = ExcludeRules(section["exclude"], errors, parameters);
         if (errors.Count > 0) throw new ConfigException(errors);
-
-        IEnumerable<List<Assignment>> combos = [[]];
-        foreach (var dimension in dimensions)
-            combos = combos.SelectMany(c => dimension.Select(alternative => c.Concat(alternative).ToList())).ToList();
-        var all = combos.ToList();
+        var all = Product(dimensions);
         var kept = all.Where(c => !rules.Any(rule => rule.All(r => c.FirstOrDefault(a => a.Path == r.Path) is { } a && r.Values.Contains(ResolvedConfig.CanonicalJson(a.Value))))).ToList();
         if (kept.Count == 0)
             throw ConfigException.At(section.Location, "sweep.exclude", $"the exclude rules leave none of the {all.Count} trials");
@@ -148,12 +92,92 @@ public sealed class SweepDefinition
         };
     }
 
+    /// <summary>A non-empty text setting of the section, or null.</summary>
+    private static string? Text(ConfigMap section, string key, List<ConfigError> errors)
+    {
+        if (section[key] is not { } n) return null;
+        if (n is ConfigScalar s && s.Value.Length > 0) return s.Value;
+        errors.Add(new ConfigError(n.Location, $"sweep.{key}", $"expected a text, got {n.Describe()}"));
+        return null;
+    }
+
+    /// <summary>The <c>grid:</c>: a dimension per key path, its values the alternatives, in the order written.</summary>
+    private static void Grid(ConfigNode? node, List<ConfigError> errors, List<string> parameters, List<List<List<Assignment>>> dimensions)
+    {
+        if (node is null) return;
+        if (node is not ConfigMap grid)
+        {
+            errors.Add(new ConfigError(node.Location, "sweep.grid", $"expected a map of key path to a list of values, got {node.Describe()}"));
+            return;
+        }
+        foreach (var e in grid.Entries)
+        {
+            if (!CheckPath(e, "sweep.grid", errors)) continue;
+            if (e.Value is not ConfigList { Items.Count: > 0 } values)
+            {
+                errors.Add(new ConfigError(e.Value.Location, $"sweep.grid.{e.Key}", $"expected a non-empty list of values, got {e.Value.Describe()}"));
+                continue;
+            }
+            parameters.Add(e.Key);
+            dimensions.Add(values.Items.Select(v => new List<Assignment> { new(e.Key, v) }).ToList());
+        }
+    }
+
+    /// <summary>The <c>seeds:</c>: one more dimension, crossed with the others.</summary>
+    private static void Seeds(ConfigNode? node, List<ConfigError> errors, List<string> parameters, List<List<List<Assignment>>> dimensions)
+    {
+        if (node is null) return;
+        if (node is not ConfigList { Items.Count: > 0 } seeds || seeds.Items.Any(s => s is not ConfigScalar sc || !sc.TryGetInteger(out var v) || v < 0))
+        {
+            errors.Add(new ConfigError(node.Location, "sweep.seeds", $"expected a non-empty list of non-negative integers, got {node.Describe()}"));
+            return;
+        }
+        parameters.Add("seed");
+        dimensions.Add(seeds.Items.Select(s => new List<Assignment> { new("seed", s) }).ToList());
+    }
+
+    /// <summary>The <c>exclude:</c> rules: each a map of swept key path to a value or values (canonical JSON), all of which must match.</summary>
+    private static List<IReadOnlyList<(string Path, IReadOnlyList<string> Values)>> ExcludeRules(ConfigNode? node, List<ConfigError> errors, List<string> parameters)
+    {
+        var rules = new List<IReadOnlyList<(string Path, IReadOnlyList<string> Values)>>();
+        if (node is null) return rules;
+        if (node is not ConfigList list)
+        {
+            errors.Add(new ConfigError(node.Location, "sweep.exclude", $"expected a list of rules (maps of key path to value or values), got {node.Describe()}"));
+            return rules;
+        }
+        for (var i = 0; i < list.Items.Count; i++)
+        {
+            if (list.Items[i] is not ConfigMap { Count: > 0 } rule)
+            {
+                errors.Add(new ConfigError(list.Items[i].Location, $"sweep.exclude.{i}", $"expected a map of key path to value or list of values, got {list.Items[i].Describe()}"));
+                continue;
+            }
+            foreach (var e in rule.Entries.Where(e => !parameters.Contains(e.Key)))
+                errors.Add(new ConfigError(e.KeyLocation, $"sweep.exclude.{i}.{e.Key}", $"'{e.Key}' is not swept{DidYouMean.Hint(e.Key, parameters)}; a rule names swept keys: {string.Join(", ", parameters)}"));
+            rules.Add(rule.Entries.Select(e => (e.Key, (IReadOnlyList<string>)(e.Value is ConfigList l ? l.Items : [e.Value]).Select(ResolvedConfig.CanonicalJson).ToList())).ToList());
+        }
+        return rules;
+    }
+
+    /// <summary>Every combination of one alternative per dimension, the first dimension varying slowest.</summary>
+    private static List<List<Assignment>> Product(IEnumerable<List<List<Assignment>>> dimensions)
+    {
+        IEnumerable<List<Assignment>> combos = [[]];
+        foreach (var dimension in dimensions)
+            combos = combos.SelectMany(c => dimension.Select(alternative => c.Concat(alternative).ToList())).ToList();
+        return combos.ToList();
+    }
+
     private static bool CheckPath(ConfigEntry e, string parent, List<ConfigError> errors)
     {
         if (e.Key.Split('.').All(s => s.Length > 0 && s.All(ch => char.IsAsciiLetterOrDigit(ch) || ch is '-' or '_'))) return true;
         errors.Add(new ConfigError(e.KeyLocation, $"{parent}.{e.Key}", $"'{e.Key}' is not a key path; expected names or list indices joined by '.', like method.temperature"));
         return false;
     }
+
+    /// <summary>One key path of <c>random:</c> and its distribution.</summary>
+    private sealed record Draw(string Path, ConfigEntry Spec, string Kind, ConfigList Args);
 
     /// <summary>The <c>random:</c> dimension: <c>trials</c> alternatives, each drawing every listed key from its distribution.</summary>
     private static List<List<Assignment>>? Random(ConfigNode node, List<ConfigError> errors, List<string> parameters)
@@ -163,64 +187,68 @@ public sealed class SweepDefinition
             errors.Add(new ConfigError(node.Location, "sweep.random", $"expected a map (trials:, seed: and key path -> distribution), got {node.Describe()}"));
             return null;
         }
-        long Integer(string key, long fallback, long min)
-        {
-            if (map[key] is not { } n) return fallback;
-            if (n is ConfigScalar s && s.TryGetInteger(out var v) && v >= min) return v;
-            errors.Add(new ConfigError(n.Location, $"sweep.random.{key}", $"expected an integer of at least {min}, got {n.Describe()}"));
-            return fallback;
-        }
-        var trials = Integer("trials", 0, 1);
+        var trials = Integer(map, "trials", 0, 1, errors);
         if (map["trials"] is null) errors.Add(new ConfigError(map.Location, "sweep.random.trials", "random search needs trials: N (how many draws)"));
-        var seed = (ulong)Integer("seed", 0, 0);
-        var draws = new List<(string Path, ConfigEntry Spec, string Kind, ConfigList Args)>();
+        var seed = (ulong)Integer(map, "seed", 0, 0, errors);
+        var draws = new List<Draw>();
         foreach (var e in map.Entries.Where(e => e.Key is not ("trials" or "seed")))
-        {
-            if (!CheckPath(e, "sweep.random", errors)) continue;
-            if (e.Value is not ConfigMap { Count: 1 } spec || !Distributions.Contains(spec.Entries[0].Key) || spec.Entries[0].Value is not ConfigList args)
-            {
-                errors.Add(new ConfigError(e.Value.Location, $"sweep.random.{e.Key}", $"expected one distribution: {{uniform: [low, high]}}, {{loguniform: [low, high]}}, {{int: [low, high]}} or {{choice: [a, b, ...]}}, got {e.Value.Describe()}"));
-                continue;
-            }
-            var kind = spec.Entries[0].Key;
-            var where = $"sweep.random.{e.Key}.{kind}";
-            if (kind == "choice")
-            {
-                if (args.Items.Count == 0) errors.Add(new ConfigError(args.Location, where, "choice needs at least one value"));
-            }
-            else if (args.Items.Count != 2 || args.Items.Any(a => a is not ConfigScalar s || !s.TryGetDouble(out _)))
-                errors.Add(new ConfigError(args.Location, where, $"{kind} needs [low, high], two numbers"));
-            else
-            {
-                var (lo, hi) = (Number(args.Items[0]), Number(args.Items[1]));
-                if (!(lo <= hi)) errors.Add(new ConfigError(args.Location, where, $"low {lo} is above high {hi}"));
-                else if (kind == "loguniform" && !(lo > 0)) errors.Add(new ConfigError(args.Location, where, "loguniform needs low > 0"));
-                else if (kind == "int" && (lo != Math.Floor(lo) || hi != Math.Floor(hi))) errors.Add(new ConfigError(args.Location, where, "int needs integer bounds"));
-            }
-            draws.Add((e.Key, e, kind, args));
-        }
+            if (ReadDraw(e, errors) is { } draw) draws.Add(draw);
         if (draws.Count == 0) errors.Add(new ConfigError(map.Location, "sweep.random", "random search names no key path to draw (e.g. optimizer.lr: {loguniform: [1.0e-4, 1.0e-2]})"));
         if (errors.Count > 0) return null;
         parameters.AddRange(draws.Select(d => d.Path));
         var rng = new SplitMix64(seed);
         var result = new List<List<Assignment>>();
         for (var t = 0; t < trials; t++)
-        {
-            var alternative = new List<Assignment>();
-            foreach (var (path, spec, kind, args) in draws)
-            {
-                ConfigNode value = kind switch
-                {
-                    "choice" => args.Items[(int)(rng.Next() % (ulong)args.Items.Count)],
-                    "int" => Scalar(((long)Number(args.Items[0]) + (long)(rng.Next() % (ulong)((long)Number(args.Items[1]) - (long)Number(args.Items[0]) + 1))).ToString(CultureInfo.InvariantCulture), spec.Value.Location),
-                    "uniform" => Scalar(Round(Number(args.Items[0]) + rng.NextDouble() * (Number(args.Items[1]) - Number(args.Items[0]))), spec.Value.Location),
-                    _ => Scalar(Round(Math.Exp(Math.Log(Number(args.Items[0])) + rng.NextDouble() * (Math.Log(Number(args.Items[1])) - Math.Log(Number(args.Items[0]))))), spec.Value.Location),
-                };
-                alternative.Add(new Assignment(path, value));
-            }
-            result.Add(alternative);
-        }
+            result.Add(draws.Select(d => new Assignment(d.Path, Sample(d, rng))).ToList());
         return result;
+    }
+
+    private static long Integer(ConfigMap map, string key, long fallback, long min, List<ConfigError> errors)
+    {
+        if (map[key] is not { } n) return fallback;
+        if (n is ConfigScalar s && s.TryGetInteger(out var v) && v >= min) return v;
+        errors.Add(new ConfigError(n.Location, $"sweep.random.{key}", $"expected an integer of at least {min}, got {n.Describe()}"));
+        return fallback;
+    }
+
+    /// <summary>A key path with its distribution, its arguments checked; null (errors recorded) when it is no valid draw.</summary>
+    private static Draw? ReadDraw(ConfigEntry e, List<ConfigError> errors)
+    {
+        if (!CheckPath(e, "sweep.random", errors)) return null;
+        if (e.Value is not ConfigMap { Count: 1 } spec || !Distributions.Contains(spec.Entries[0].Key) || spec.Entries[0].Value is not ConfigList args)
+        {
+            errors.Add(new ConfigError(e.Value.Location, $"sweep.random.{e.Key}", $"expected one distribution: {{uniform: [low, high]}}, {{loguniform: [low, high]}}, {{int: [low, high]}} or {{choice: [a, b, ...]}}, got {e.Value.Describe()}"));
+            return null;
+        }
+        var kind = spec.Entries[0].Key;
+        var where = $"sweep.random.{e.Key}.{kind}";
+        if (kind == "choice")
+        {
+            if (args.Items.Count == 0) errors.Add(new ConfigError(args.Location, where, "choice needs at least one value"));
+        }
+        else if (args.Items.Count != 2 || args.Items.Any(a => a is not ConfigScalar s || !s.TryGetDouble(out _)))
+            errors.Add(new ConfigError(args.Location, where, $"{kind} needs [low, high], two numbers"));
+        else
+        {
+            var (lo, hi) = (Number(args.Items[0]), Number(args.Items[1]));
+            if (!(lo <= hi)) errors.Add(new ConfigError(args.Location, where, $"low {lo} is above high {hi}"));
+            else if (kind == "loguniform" && !(lo > 0)) errors.Add(new ConfigError(args.Location, where, "loguniform needs low > 0"));
+            else if (kind == "int" && (lo != Math.Floor(lo) || hi != Math.Floor(hi))) errors.Add(new ConfigError(args.Location, where, "int needs integer bounds"));
+        }
+        return new Draw(e.Key, e, kind, args);
+    }
+
+    /// <summary>One value of <paramref name="d"/>'s distribution from <paramref name="rng"/>.</summary>
+    private static ConfigNode Sample(Draw d, SplitMix64 rng)
+    {
+        var (args, at) = (d.Args, d.Spec.Value.Location);
+        return d.Kind switch
+        {
+            "choice" => args.Items[(int)(rng.Next() % (ulong)args.Items.Count)],
+            "int" => Scalar(((long)Number(args.Items[0]) + (long)(rng.Next() % (ulong)((long)Number(args.Items[1]) - (long)Number(args.Items[0]) + 1))).ToString(CultureInfo.InvariantCulture), at),
+            "uniform" => Scalar(Round(Number(args.Items[0]) + rng.NextDouble() * (Number(args.Items[1]) - Number(args.Items[0]))), at),
+            _ => Scalar(Round(Math.Exp(Math.Log(Number(args.Items[0])) + rng.NextDouble() * (Math.Log(Number(args.Items[1])) - Math.Log(Number(args.Items[0]))))), at),
+        };
     }
 
     private static double Number(ConfigNode n) => ((ConfigScalar)n).TryGetDouble(out var d) ? d : double.NaN;

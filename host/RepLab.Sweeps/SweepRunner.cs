@@ -64,7 +64,6 @@ public sealed class SweepRunner(SweepPlan plan, ISweepHost host, SweepRequest re
         using var sweepLock = LockFolder(plan.Folder);
         var clock = Stopwatch.StartNew();
         var startedAt = DateTimeOffset.UtcNow;
-        var processStart = new DateTimeOffset(Process.GetCurrentProcess().StartTime.ToUniversalTime()).ToUnixTimeMilliseconds();
         var state = SweepState.Load(plan.Folder) ?? new SweepState();
         var decisions = Decide(state);
         var (executorName, executor) = host.Executor(plan.Definition.Executor, request.Executor);
@@ -76,69 +75,19 @@ public sealed class SweepRunner(SweepPlan plan, ISweepHost host, SweepRequest re
         using var cts = new CancellationTokenSource();
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; cts.Cancel(); });
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; cts.Cancel(); });
-
-        // The parent run: the same one across restarts of the sweep (found by its folder).
-        using var tracker = TrackerFactory.Create(TrackingTarget.ResolveUri(plan.TrackingUri));
-        var definitionFile = Path.Combine(plan.Folder, "sweep.yaml");
-        AtomicFile.Write(definitionFile, $"# the sweep of {plan.File}\n" + ConfigYaml.Write(new ConfigMap([new ConfigEntry("sweep", plan.Definition.Section.Location, plan.Definition.Section)], plan.Definition.Section.Location)));
-        tracker.Emit(new RunStarted(startedAt, plan.Trials[0].Experiment, plan.Definition.Name, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(ResolvedConfig.CanonicalJson(plan.Definition.Section)))),
-            plan.Folder, state.ParentRunId is not null, [], SweepTags()));
-        tracker.Emit(new ArtifactLogged(DateTimeOffset.UtcNow, definitionFile, "sweep.yaml"));
-        state.Name = plan.Definition.Name;
-        state.File = plan.File;
-        state.Overrides = plan.UserOverrides.ToList();
-        state.RunsDir = Path.GetFullPath(request.RunsRoot);
-        state.ParentRunId = tracker.Run!.RunId;
-        foreach (var t in plan.Trials)
+        using var tracker = StartParent(state, startedAt);
+        var launches = toRun.Select(d => new TrialLaunch(d.Trial.Index, d.Trial.Id, Arguments(d.Trial, d.Action, state.ParentRunId!), LogOf(d.Trial))).ToList();
+        try
         {
-            var entry = state.Trials.TryGetValue(t.Id, out var e) ? e : state.Trials[t.Id] = new SweepState.TrialEntry();
-            (entry.Index, entry.Settings, entry.Overrides, entry.RunFolder) = (t.Index, t.Point.Describe(), t.Overrides.ToList(), t.RunFolder);
+            Execute(executor, launches, startedAt, cts.Token);
         }
-        state.Save(plan.Folder);
-
-        var launches = toRun.Select(d => new TrialLaunch(d.Trial.Index, d.Trial.Id, Arguments(d.Trial, d.Action, state.ParentRunId), LogOf(d.Trial))).ToList();
-        var (program, programArguments) = Cli();
-        var launch = new SweepLaunch(plan.Definition.Name, plan.Folder, program, programArguments, Environment.CurrentDirectory, launches,
-            request.Parallel, Environment.ProcessorCount);
-        var table = new SweepTable(plan, Metric());
-        var firstStepReported = false;
-        using (var display = table.Start(Snapshot))
+        catch (Exception e)
         {
-            var refresher = new Thread(() =>
-            {
-                while (!cts.IsCancellationRequested && !display.Done)
-                {
-                    Refresh(running: true);
-                    TrialStatus? started;
-                    lock (gate) started = status.Values.FirstOrDefault(s => s.FirstStepTime is { } f && f >= startedAt.ToUnixTimeMilliseconds());
-                    if (!firstStepReported && started is { FirstStepTime: { } first })
-                    {
-                        firstStepReported = true;
-                        display.Note($"first trial's first step {(first - processStart) / 1000.0:F1} s after replab sweep started");
-                    }
-                    display.Update();
-                    Thread.Sleep(1000);
-                }
-            }) { IsBackground = true };
-            refresher.Start();
-            try
-            {
-                if (launches.Count > 0) executor.Execute(launch, u => OnUpdate(u, display), cts.Token);
-            }
-            catch (Exception e)
-            {
-                // The executor could not go on (sbatch refused, squeue unreachable): the sweep's record says so.
-                display.Done = true;
-                state.Save(plan.Folder);
-                tracker.Emit(new RunEnded(DateTimeOffset.UtcNow, RunStatus.Failed, $"executor {executorName}: {e.Message}"));
-                throw;
-            }
-            display.Done = true;
-            refresher.Join();
-            Refresh(running: false);
-            display.Update();
+            // The executor could not go on (sbatch refused, squeue unreachable): the sweep's record says so.
+            state.Save(plan.Folder);
+            tracker.Emit(new RunEnded(DateTimeOffset.UtcNow, RunStatus.Failed, $"executor {executorName}: {e.Message}"));
+            throw;
         }
-
         try
         {
             return Finish(state, tracker, cts, clock);
@@ -148,6 +97,73 @@ public sealed class SweepRunner(SweepPlan plan, ISweepHost host, SweepRequest re
             // The parent run never stays RUNNING behind a sweep that stopped.
             tracker.Emit(new RunEnded(DateTimeOffset.UtcNow, RunStatus.Failed, $"the sweep failed while writing its results: {e.Message}"));
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Starts (or reopens: the same one across restarts of the sweep, found by its folder) the sweep's
+    /// parent run with its definition, and records it and every trial in <paramref name="state"/>.
+    /// </summary>
+    private MlflowTracker StartParent(SweepState state, DateTimeOffset startedAt)
+    {
+        var tracker = TrackerFactory.Create(TrackingTarget.ResolveUri(plan.TrackingUri));
+        var section = plan.Definition.Section;
+        var definitionFile = Path.Combine(plan.Folder, "sweep.yaml");
+        AtomicFile.Write(definitionFile, $"# the sweep of {plan.File}\n" + ConfigYaml.Write(new ConfigMap([new ConfigEntry("sweep", section.Location, section)], section.Location)));
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(ResolvedConfig.CanonicalJson(section))));
+        tracker.Emit(new RunStarted(startedAt, plan.Trials[0].Experiment, plan.Definition.Name, hash, plan.Folder, state.ParentRunId is not null, [], SweepTags()));
+        tracker.Emit(new ArtifactLogged(DateTimeOffset.UtcNow, definitionFile, "sweep.yaml"));
+        (state.Name, state.File, state.Overrides) = (plan.Definition.Name, plan.File, plan.UserOverrides.ToList());
+        state.RunsDir = Path.GetFullPath(request.RunsRoot);
+        state.ParentRunId = tracker.Run!.RunId;
+        foreach (var t in plan.Trials)
+        {
+            var entry = state.Trials.TryGetValue(t.Id, out var e) ? e : state.Trials[t.Id] = new SweepState.TrialEntry();
+            (entry.Index, entry.Settings, entry.Overrides, entry.RunFolder) = (t.Index, t.Point.Describe(), t.Overrides.ToList(), t.RunFolder);
+        }
+        state.Save(plan.Folder);
+        return tracker;
+    }
+
+    /// <summary>Hands <paramref name="launches"/> to the executor while the table shows every trial's state, refreshed each second.</summary>
+    private void Execute(ISweepExecutor executor, IReadOnlyList<TrialLaunch> launches, DateTimeOffset startedAt, CancellationToken stopping)
+    {
+        var (program, programArguments) = Cli();
+        var launch = new SweepLaunch(plan.Definition.Name, plan.Folder, program, programArguments, Environment.CurrentDirectory, launches,
+            request.Parallel, Environment.ProcessorCount);
+        using var display = new SweepTable(plan, Metric()).Start(Snapshot);
+        var refresher = new Thread(() => RefreshUntilDone(display, startedAt, stopping)) { IsBackground = true };
+        refresher.Start();
+        try
+        {
+            if (launches.Count > 0) executor.Execute(launch, u => OnUpdate(u, display), stopping);
+        }
+        finally
+        {
+            display.Done = true;
+        }
+        refresher.Join();
+        Refresh(running: false);
+        display.Update();
+    }
+
+    /// <summary>The refresher thread: re-reads running trials each second and notes when the first trial's first step came.</summary>
+    private void RefreshUntilDone(SweepTable.Display display, DateTimeOffset startedAt, CancellationToken stopping)
+    {
+        var processStart = new DateTimeOffset(Process.GetCurrentProcess().StartTime.ToUniversalTime()).ToUnixTimeMilliseconds();
+        var firstStepReported = false;
+        while (!stopping.IsCancellationRequested && !display.Done)
+        {
+            Refresh(running: true);
+            TrialStatus? started;
+            lock (gate) started = status.Values.FirstOrDefault(s => s.FirstStepTime is { } f && f >= startedAt.ToUnixTimeMilliseconds());
+            if (!firstStepReported && started is { FirstStepTime: { } first })
+            {
+                firstStepReported = true;
+                display.Note($"first trial's first step {(first - processStart) / 1000.0:F1} s after replab sweep started");
+            }
+            display.Update();
+            Thread.Sleep(1000);
         }
     }
 

@@ -13,6 +13,14 @@ public interface IAugmentation : IPlugin
 }
 
 /// <summary>
+/// An augmentation whose output leaves [0, 1] on purpose (a standardisation): steps that assume
+/// [0, 1] go before it, and the conformance tests check only that its output is finite.
+/// </summary>
+public interface IRescalingAugmentation : IAugmentation
+{
+}
+
+/// <summary>
 /// An augmentation whose random choice is itself a label, for pretext tasks that make their own
 /// labels (RotNet's rotation, jigsaw's permutation). A method in another plugin assembly reaches
 /// it through this interface, since it shares only the SDK with the augmentation's assembly.

@@ -232,39 +232,68 @@ public sealed class OfflineUploader : IDisposable
         _ => "KILLED",
     };
 
+    /// <summary>
+    /// Sends what the server lacks of one run, in order: the run itself, a batch whose answer was
+    /// lost, params and tags, metrics, artifacts, and last its status. Every step is recorded in
+    /// <paramref name="state"/> (<paramref name="save"/>) as soon as the server has it.
+    /// </summary>
     private async Task<(int sent, bool waiting)> Ship(string runDir, UploadState state, Action save, CancellationToken ct)
     {
         var info = MlflowFileStore.TryReadRunInfo(runDir) ?? throw new IOException($"run {runDir} has no readable meta.yaml");
         // A run that ended and whose end is on the server has nothing left to send.
         if (info.Status != RunStatus.Running && state.EndedStatus == StatusName(info.Status)) return (0, false);
-
-        if (state.RemoteRunId is null)
+        var runId = await EnsureRemoteRun(info, state, save, ct);
+        await SettlePending(runId, state, save, ct);
+        var waiting = await ShipParamsAndTags(runDir, runId, state, save, ct);
+        var sent = await ShipMetrics(runDir, runId, state, save, ct);
+        await ShipArtifacts(runDir, state, save, ct);
+        var status = StatusName(info.Status);
+        // While something waits, the end stays off the server, so the next sync does not skip this run.
+        if (!waiting && (info.Status != RunStatus.Running || state.EndedStatus is not null))
         {
-            var experimentName = store.Experiments().FirstOrDefault(e => e.ExperimentId == info.ExperimentId)?.Name ?? "Default";
-            var experimentId = await client.EnsureExperimentAsync(experimentName, ct);
-            var existing = await client.SearchRunsAsync([experimentId], $"tags.`{TagNames.LocalRunId}` = '{info.RunId}'", ct);
-            var remote = existing.Count > 0
-                ? existing[0].Info
-                : await client.CreateRunAsync(experimentId, info.UserId, info.RunName, info.StartTime, [new MlflowKeyValue(TagNames.LocalRunId, info.RunId)], ct);
-            state.RemoteRunId = remote.RunId;
-            state.ArtifactUri = remote.ArtifactUri;
+            // Terminal states go up once everything else is there; a resumed run goes back to RUNNING.
+            await client.UpdateRunAsync(runId, status, info.EndTime, ct);
+            state.EndedStatus = info.Status == RunStatus.Running ? null : status;
             save();
         }
-        var runId = state.RemoteRunId;
+        return (sent, waiting);
+    }
 
-        if (state.Pending is { } pending)
-        {
-            // The last batch was sent but its answer never recorded. Log-batch is all or nothing,
-            // so one key's count on the server tells whether it landed.
-            var (key, cursor) = pending.First();
-            var onServer = (await client.GetMetricHistoryAsync(runId, key, ct)).Count;
-            var before = state.Metrics.GetValueOrDefault(key)?.Lines ?? 0;
-            if (onServer >= before + cursor.Lines)
-                foreach (var (k, c) in pending) Advance(state, k, c);
-            state.Pending = null;
-            save();
-        }
+    /// <summary>The run's id on the server: recorded, found by its local id tag, or created.</summary>
+    private async Task<string> EnsureRemoteRun(LocalRunInfo info, UploadState state, Action save, CancellationToken ct)
+    {
+        if (state.RemoteRunId is { } known) return known;
+        var experimentName = store.Experiments().FirstOrDefault(e => e.ExperimentId == info.ExperimentId)?.Name ?? "Default";
+        var experimentId = await client.EnsureExperimentAsync(experimentName, ct);
+        var existing = await client.SearchRunsAsync([experimentId], $"tags.`{TagNames.LocalRunId}` = '{info.RunId}'", ct);
+        var remote = existing.Count > 0
+            ? existing[0].Info
+            : await client.CreateRunAsync(experimentId, info.UserId, info.RunName, info.StartTime, [new MlflowKeyValue(TagNames.LocalRunId, info.RunId)], ct);
+        state.RemoteRunId = remote.RunId;
+        state.ArtifactUri = remote.ArtifactUri;
+        save();
+        return remote.RunId;
+    }
 
+    /// <summary>
+    /// The last batch was sent but its answer never recorded. Log-batch is all or nothing, so one
+    /// key's count on the server tells whether it landed.
+    /// </summary>
+    private async Task SettlePending(string runId, UploadState state, Action save, CancellationToken ct)
+    {
+        if (state.Pending is not { } pending) return;
+        var (key, cursor) = pending.First();
+        var onServer = (await client.GetMetricHistoryAsync(runId, key, ct)).Count;
+        var before = state.Metrics.GetValueOrDefault(key)?.Lines ?? 0;
+        if (onServer >= before + cursor.Lines)
+            foreach (var (k, c) in pending) Advance(state, k, c);
+        state.Pending = null;
+        save();
+    }
+
+    /// <summary>New or changed params and tags; true when a tag waits for its parent run to reach the server.</summary>
+    private async Task<bool> ShipParamsAndTags(string runDir, string runId, UploadState state, Action save, CancellationToken ct)
+    {
         var localParams = MlflowFileStore.ReadParams(runDir);
         var localTags = MlflowFileStore.ReadTags(runDir);
         var newParams = localParams.Where(p => state.Params.GetValueOrDefault(p.Key) != p.Value).Select(p => new MlflowKeyValue(p.Key, p.Value)).ToList();
@@ -286,59 +315,65 @@ public sealed class OfflineUploader : IDisposable
             foreach (var t in bt) state.Tags[t.Key] = localTags[t.Key];
             save();
         }
+        return waiting;
+    }
 
+    /// <summary>Metric points past each key's cursor, in batches recorded as pending until the server answers; how many were sent.</summary>
+    private async Task<int> ShipMetrics(string runDir, string runId, UploadState state, Action save, CancellationToken ct)
+    {
         var sent = 0;
         var keys = MlflowFileStore.MetricKeys(runDir);
-        while (true)
+        while (NextMetricBatch(runDir, keys, state) is { Count: > 0 } batch)
         {
-            var batch = new List<MlflowMetric>();
-            var counts = new Dictionary<string, MetricCursor>(StringComparer.Ordinal);
-            foreach (var key in keys)
-            {
-                if (batch.Count >= MlflowRestClient.MaxMetricsPerBatch) break;
-                var from = state.Metrics.GetValueOrDefault(key) ?? new MetricCursor();
-                using var f = new FileStream(Path.Combine(runDir, "metrics", key), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-                f.Seek(from.Bytes, SeekOrigin.Begin);
-                var points = MlflowFileStore.ReadMetricLines(f, MlflowRestClient.MaxMetricsPerBatch - batch.Count, out var bytes);
-                if (points.Count == 0) continue;
-                batch.AddRange(points.Select(p => new MlflowMetric(key, p.Value, p.Timestamp, p.Step)));
-                counts[key] = new MetricCursor { Lines = points.Count, Bytes = bytes };
-            }
-            if (batch.Count == 0) break;
-            state.Pending = counts;
+            state.Pending = batch.Counts;
             save();
-            await client.LogBatchAsync(runId, batch, [], [], ct);
-            foreach (var (k, c) in counts) Advance(state, k, c);
+            await client.LogBatchAsync(runId, batch.Points, [], [], ct);
+            foreach (var (k, c) in batch.Counts) Advance(state, k, c);
             state.Pending = null;
             save();
             sent += batch.Count;
         }
+        return sent;
+    }
 
-        if (MlflowRestClient.CanUploadArtifacts(state.ArtifactUri))
+    private sealed record MetricBatch(List<MlflowMetric> Points, Dictionary<string, MetricCursor> Counts)
+    {
+        public int Count => Points.Count;
+    }
+
+    /// <summary>Up to a batch of points, read from each key's file past its cursor.</summary>
+    private static MetricBatch NextMetricBatch(string runDir, IReadOnlyList<string> keys, UploadState state)
+    {
+        var batch = new MetricBatch([], new Dictionary<string, MetricCursor>(StringComparer.Ordinal));
+        foreach (var key in keys)
         {
-            var root = Path.Combine(runDir, "artifacts");
-            foreach (var file in Directory.Exists(root) ? Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories) : [])
-            {
-                if (AtomicFile.IsTemporary(Path.GetFileName(file))) continue;
-                var rel = Path.GetRelativePath(root, file).Replace(Path.DirectorySeparatorChar, '/');
-                var size = new FileInfo(file).Length;
-                if (state.Artifacts.GetValueOrDefault(rel, -1) == size) continue;
-                await client.UploadArtifactAsync(state.ArtifactUri!, rel, file, ct);
-                state.Artifacts[rel] = size;
-                save();
-            }
+            if (batch.Count >= MlflowRestClient.MaxMetricsPerBatch) break;
+            var from = state.Metrics.GetValueOrDefault(key) ?? new MetricCursor();
+            using var f = new FileStream(Path.Combine(runDir, "metrics", key), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            f.Seek(from.Bytes, SeekOrigin.Begin);
+            var points = MlflowFileStore.ReadMetricLines(f, MlflowRestClient.MaxMetricsPerBatch - batch.Count, out var bytes);
+            if (points.Count == 0) continue;
+            batch.Points.AddRange(points.Select(p => new MlflowMetric(key, p.Value, p.Timestamp, p.Step)));
+            batch.Counts[key] = new MetricCursor { Lines = points.Count, Bytes = bytes };
         }
+        return batch;
+    }
 
-        var status = StatusName(info.Status);
-        // While something waits, the end stays off the server, so the next sync does not skip this run.
-        if (!waiting && (info.Status != RunStatus.Running || state.EndedStatus is not null))
+    /// <summary>Artifact files the server lacks (or of another size), when its artifact store takes uploads.</summary>
+    private async Task ShipArtifacts(string runDir, UploadState state, Action save, CancellationToken ct)
+    {
+        if (!MlflowRestClient.CanUploadArtifacts(state.ArtifactUri)) return;
+        var root = Path.Combine(runDir, "artifacts");
+        foreach (var file in Directory.Exists(root) ? Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories) : [])
         {
-            // Terminal states go up once everything else is there; a resumed run goes back to RUNNING.
-            await client.UpdateRunAsync(runId, status, info.EndTime, ct);
-            state.EndedStatus = info.Status == RunStatus.Running ? null : status;
+            if (AtomicFile.IsTemporary(Path.GetFileName(file))) continue;
+            var rel = Path.GetRelativePath(root, file).Replace(Path.DirectorySeparatorChar, '/');
+            var size = new FileInfo(file).Length;
+            if (state.Artifacts.GetValueOrDefault(rel, -1) == size) continue;
+            await client.UploadArtifactAsync(state.ArtifactUri!, rel, file, ct);
+            state.Artifacts[rel] = size;
             save();
         }
-        return (sent, waiting);
     }
 
     /// <summary>The server's id of a local run, once it has been uploaded there.</summary>

@@ -45,7 +45,7 @@ public sealed record NormalizeOptions : PluginOptions, IValidatableObject
 /// better choice whenever the run evaluates; this step is for pipelines that standardise mid-way.
 /// </remarks>
 [Plugin("normalize", Summary = "standardise each channel: (x - mean) / std")]
-public sealed class NormalizeAugmentation(NormalizeOptions options) : IAugmentation, IViewAdvice
+public sealed class NormalizeAugmentation(NormalizeOptions options) : IRescalingAugmentation, IViewAdvice
 {
     public string? WarningFor(ViewUse use) => use.Evaluated
         ? "the views are standardised but the evaluators feed the encoder [0, 1] images; data.normalize (auto or fixed) standardises inside the encoder for both"

@@ -101,10 +101,7 @@ public class PluginConformanceTests
                 ExerciseDataset(d);
                 break;
             case PluginKind.Augmentation:
-                using (var g = new Generator(0))
-                using (var x = data.Images.slice(0, 0, 8).to(ScalarType.Float32) / 255.0)
-                using (var y = R.Create<IAugmentation>(d.Name).Apply(x, g))
-                    y.shape[0].Should().Be(8);
+                ExerciseAugmentation(d, data);
                 break;
             case PluginKind.Evaluator:
                 ExerciseEvaluator(d, data);
@@ -203,6 +200,42 @@ public class PluginConformanceTests
         }
     }
 
+    /// <summary>
+    /// Every augmentation: the batch keeps its dtype, size and channels; pixels stay in [0, 1] (an
+    /// <see cref="IRescalingAugmentation"/> only stays finite); the same seed gives the same output and
+    /// the input is left alone; with a probability option <c>p</c>, p = 0 changes nothing.
+    /// </summary>
+    private static void ExerciseAugmentation(PluginDescriptor d, ImageSet data)
+    {
+        using var scope = torch.NewDisposeScope();
+        var gray = data.Images.slice(0, 0, 16).to(ScalarType.Float32) / 255.0;
+        foreach (var x in new[] { gray, torch.cat([gray, gray.flip([3]), 1 - gray], 1) })
+        {
+            var before = x.clone();
+            var augmentation = R.Create<IAugmentation>(d.Name);
+            Tensor Run(IAugmentation a, ulong seed)
+            {
+                using var g = new Generator(seed);
+                return a.Apply(x, g);
+            }
+            var y = Run(augmentation, 7);
+            y.dtype.Should().Be(ScalarType.Float32, $"{d.Id} keeps the dtype");
+            y.shape.Take(2).Should().Equal(x.shape.Take(2), $"{d.Id} keeps the batch size and channels");
+            if (augmentation is IRescalingAugmentation) y.isfinite().all().item<bool>().Should().BeTrue($"{d.Id}'s output is finite");
+            else
+            {
+                y.min().item<float>().Should().BeGreaterThanOrEqualTo(0, $"{d.Id} keeps pixels in [0, 1]");
+                y.max().item<float>().Should().BeLessThanOrEqualTo(1, $"{d.Id} keeps pixels in [0, 1]");
+            }
+            Run(augmentation, 7).equal(y).Should().BeTrue($"{d.Id}: the same seed gives the same views");
+            x.equal(before).Should().BeTrue($"{d.Id} leaves its input alone");
+            if (d.OptionsType.GetProperty("P") is not { } p) continue;
+            var options = (PluginOptions)Activator.CreateInstance(d.OptionsType)!;
+            p.SetValue(options, 0.0);
+            Run(R.Create<IAugmentation>(d.Name, options), 7).allclose(x, rtol: 0, atol: 1e-6).Should().BeTrue($"{d.Id} with p = 0 is the identity");
+        }
+    }
+
     private static void ExerciseEvaluator(PluginDescriptor d, ImageSet data)
     {
         using var test = R.Create<IDataset>("synthetic").Load("test");
@@ -228,7 +261,7 @@ public class PluginConformanceTests
     /// </summary>
     private static void ExerciseExecutor(PluginDescriptor d)
     {
-        if (d.Name == "slurm") Sweeps.SlurmCluster.EnsureUp();
+        if (d.Name == "slurm") Plugins.Executors.Slurm.SlurmCluster.EnsureUp();
         var dir = Directory.CreateTempSubdirectory("replab-executor-").FullName;
         try
         {

@@ -84,19 +84,6 @@ public class SweepRunTests : CliHarness
     }
 
     [Fact]
-    public void The_local_executor_splits_the_threads_between_its_slots_and_deals_out_the_gpus_listed()
-    {
-        var executor = BuiltIn.Create<RepLab.Abstractions.ISweepExecutor>("local", ("Gpus", new[] { 3, 5 }));
-        var trials = Enumerable.Range(0, 2).Select(i => new RepLab.Abstractions.TrialLaunch(i, $"t{i}",
-            [$"sleep 1; echo $REPLAB_THREADS $CUDA_VISIBLE_DEVICES > {Path.Combine(Dir, $"env{i}")}"], Path.Combine(Dir, "logs", $"{i}.log"))).ToList();
-        var updates = new List<RepLab.Abstractions.TrialUpdate>();
-        executor.Execute(new RepLab.Abstractions.SweepLaunch("env", Dir, "/bin/sh", ["-c"], Dir, trials, 0, 4), u => { lock (updates) updates.Add(u); }, CancellationToken.None);
-        updates.Where(u => u.State == RepLab.Abstractions.TrialState.Succeeded).Should().HaveCount(2);
-        new[] { File.ReadAllText(Path.Combine(Dir, "env0")).Trim(), File.ReadAllText(Path.Combine(Dir, "env1")).Trim() }
-            .Should().BeEquivalentTo(["2 3", "2 5"], "two slots (one per GPU) share the 4 threads, one GPU each");
-    }
-
-    [Fact]
     public void Adding_a_grid_value_runs_only_the_new_trial_and_a_plain_run_of_a_trial_config_says_it_finished()
     {
         var exp = Experiment(Dir, """

@@ -1,4 +1,5 @@
 using FluentAssertions;
+using RepLab.Abstractions;
 using RepLab.Torch;
 using Xunit;
 using static RepLab.Host.Tests.Plugins.Augmentations.AugmentationKit;
@@ -11,11 +12,13 @@ namespace RepLab.Host.Tests.Plugins.Augmentations;
 /// </summary>
 public class InvariantTests
 {
-    /// <summary>Every random augmentation, the crop included (whose p = 0 still resamples, so it is not in <see cref="Random"/>).</summary>
-    public static TheoryData<string> Seeded => new(((IEnumerable<object[]>)Random).Select(r => (string)r[0]).Prepend("random-resized-crop"));
-
-    /// <summary>Every augmentation here that draws per-sample parameters (normalize draws none).</summary>
-    public static TheoryData<string> Random => new(["random-flip", "color-jitter", "random-grayscale", "gaussian-blur", "solarize", "rotate90", "random-erasing"]);
+    /// <summary>
+    /// Every registered augmentation that draws per-sample parameters: those with a probability option
+    /// <c>p</c> (normalize draws none), read from the registry, so a new augmentation is tested the day it is added.
+    /// </summary>
+    public static TheoryData<string> Random => new(Repo.BuiltIns.Catalog.Plugins
+        .Where(p => p.Kind == PluginKind.Augmentation && p.OptionsType.GetProperty("P") is not null)
+        .Select(p => p.Name).Order(StringComparer.Ordinal));
 
     /// <summary>Largest absolute difference per sample, [N].</summary>
     private static double[] MaxAbsDiff(Tensor a, Tensor b)
@@ -54,7 +57,7 @@ public class InvariantTests
     }
 
     [Theory]
-    [MemberData(nameof(Seeded))]
+    [MemberData(nameof(Random))]
     public void The_same_seed_gives_the_same_views_and_another_seed_others(string name)
     {
         using var scope = torch.NewDisposeScope();

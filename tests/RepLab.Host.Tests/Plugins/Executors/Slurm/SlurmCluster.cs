@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace RepLab.Host.Tests.Sweeps;
+namespace RepLab.Host.Tests.Plugins.Executors.Slurm;
 
 /// <summary>
 /// A real single-node Slurm on localhost (Debian's slurmctld, slurmd and munge as root), started

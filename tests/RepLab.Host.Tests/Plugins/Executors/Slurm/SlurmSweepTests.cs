@@ -3,11 +3,12 @@ using System.Text.Json;
 using FluentAssertions;
 using RepLab.Abstractions;
 using RepLab.Sweeps;
+using RepLab.Host.Tests.Sweeps;
 using RepLab.Tracking;
 using RepLab.Plugins.Executors.Slurm;
 using Xunit;
 
-namespace RepLab.Host.Tests.Sweeps;
+namespace RepLab.Host.Tests.Plugins.Executors.Slurm;
 
 /// <summary>
 /// Sweeps through a real single-node Slurm (tests/slurm/start-slurm.sh): one job array, a failing
