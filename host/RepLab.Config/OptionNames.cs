@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Runtime.Serialization;
 using System.Text;
 
 namespace RepLab.Config;
@@ -34,11 +35,14 @@ public static class OptionNames
     /// <summary>The YAML key a written key stands for: snake_case and kebab-case are the same key.</summary>
     public static string NormaliseKey(string key) => key.Replace('_', '-');
 
-    /// <summary>The bindable properties of an options type (public, instance, with a public setter or init), with their YAML keys.</summary>
+    /// <summary>
+    /// The bindable properties of an options type (public, instance, with a public setter or init), with their YAML
+    /// keys: the kebab-case name, or the name a <see cref="DataMemberAttribute"/> gives; <see cref="IgnoreDataMemberAttribute"/> leaves one out.
+    /// </summary>
     public static IReadOnlyList<(PropertyInfo Property, string Key)> Properties(Type optionsType) =>
         optionsType.GetProperties(BindingFlags.Public | BindingFlags.Instance)
-            .Where(p => p.SetMethod is { IsPublic: true } && p.GetIndexParameters().Length == 0)
-            .Select(p => (p, ToKebab(p.Name)))
+            .Where(p => p.SetMethod is { IsPublic: true } && p.GetIndexParameters().Length == 0 && p.GetCustomAttribute<IgnoreDataMemberAttribute>() is null)
+            .Select(p => (p, p.GetCustomAttribute<DataMemberAttribute>()?.Name ?? ToKebab(p.Name)))
             .ToArray();
 
     /// <summary>The YAML names of an enum's members, in declaration order.</summary>

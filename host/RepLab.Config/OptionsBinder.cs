@@ -39,11 +39,27 @@ public static class OptionsBinder
         return result!;
     }
 
-    private static object? BindObject(Type type, ConfigNode node, string path, IReadOnlySet<string>? ignoreKeys, List<ConfigError> errors)
+    /// <summary>
+    /// A copy of <paramref name="baseline"/> with the settings <paramref name="map"/> gives: keys it leaves out keep
+    /// the baseline's values (a method's paper defaults under the experiment's overrides). Validated as <see cref="Bind"/> does.
+    /// </summary>
+    /// <exception cref="ConfigException">Listing every unknown key, wrong type, out-of-range or invalid value.</exception>
+    public static T BindOver<T>(T baseline, ConfigNode map, string keyPath) where T : class
     {
-        if (type.GetConstructor(Type.EmptyTypes) is null)
+        var errors = new List<ConfigError>();
+        var result = BindObject(typeof(T), map, keyPath, null, errors, baseline);
+        if (errors.Count > 0)
+            throw new ConfigException(errors);
+        return (T)result!;
+    }
+
+    private static readonly MethodInfo ShallowCopy = typeof(object).GetMethod(nameof(MemberwiseClone), BindingFlags.Instance | BindingFlags.NonPublic)!;
+
+    private static object? BindObject(Type type, ConfigNode node, string path, IReadOnlySet<string>? ignoreKeys, List<ConfigError> errors, object? baseline = null)
+    {
+        if (baseline is null && type.GetConstructor(Type.EmptyTypes) is null)
             throw new InvalidOperationException($"options type {type} needs a public parameterless constructor (its property initializers are the defaults)");
-        var instance = Activator.CreateInstance(type)!;
+        var instance = baseline is null ? Activator.CreateInstance(type)! : ShallowCopy.Invoke(baseline, null)!;
         if (node is ConfigNull)
         {
             Validate(instance, path, node.Location, new Dictionary<string, ConfigEntry>(), [], errors);

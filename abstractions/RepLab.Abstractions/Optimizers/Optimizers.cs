@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+using System.Runtime.Serialization;
 using RepLab.Torch;
 
 namespace RepLab.Abstractions;
@@ -48,47 +50,75 @@ public enum LrScaling
 }
 
 /// <summary>
-/// A method's paper defaults for one optimizer group, used for every setting the experiment's
-/// <c>optimizer:</c> or <c>optimizers: { group: ... }</c> leaves out.
+/// The settings of one optimizer group, declared once: a method gives its paper defaults with this
+/// record, the experiment's <c>optimizer:</c> or <c>optimizers: { group: ... }</c> overrides any of them
+/// by these properties' YAML names (kebab-case, <c>plugin</c> for the kind), checked by their
+/// attributes, and the run tags the resolved record.
 /// </summary>
-/// <param name="Kind">The optimizer.</param>
+/// <param name="Kind">The optimizer (YAML <c>plugin</c>): sgd, adam, adamw or lars.</param>
 /// <param name="Lr">Base learning rate (before batch-size scaling).</param>
-public sealed record OptimizerDefaults(OptimizerKind Kind, double Lr)
+public sealed record OptimizerDefaults(
+    [property: DataMember(Name = "plugin")] OptimizerKind Kind,
+    [property: Range(0.0, 100.0)] double Lr) : IValidatableObject
 {
     /// <summary>Weight decay (L2 for sgd, adam, lars; decoupled for adamw).</summary>
+    [Range(0.0, 10.0)]
     public double WeightDecay { get; init; }
 
     /// <summary>Adam's beta1.</summary>
+    [IgnoreDataMember]
     public double Beta1 { get; init; } = 0.9;
 
     /// <summary>Adam's beta2.</summary>
+    [IgnoreDataMember]
     public double Beta2 { get; init; } = 0.999;
 
+    /// <summary>Adam's beta1 and beta2, both in [0, 1) (the YAML form of <see cref="Beta1"/> and <see cref="Beta2"/>).</summary>
+    public double[] Betas
+    {
+        get => [Beta1, Beta2];
+        init
+        {
+            if (value is [var beta1, var beta2]) (Beta1, Beta2) = (beta1, beta2);
+            else invalidBetas = value;
+        }
+    }
+
+    private readonly double[]? invalidBetas;
+
     /// <summary>Momentum of sgd and lars.</summary>
+    [Range(0.0, 1.0)]
     public double Momentum { get; init; } = 0.9;
 
     /// <summary>LARS's trust coefficient eta.</summary>
+    [Range(0.0, 1.0)]
     public double Eta { get; init; } = 0.001;
 
-    /// <summary>How the lr scales with the batch size.</summary>
+    /// <summary>How the lr scales with the batch size: none, linear (x batch/256) or sqrt.</summary>
+    [DataMember(Name = "lr-scaling")]
     public LrScaling Scaling { get; init; } = LrScaling.None;
 
-    /// <summary>The learning-rate schedule.</summary>
+    /// <summary>The learning-rate schedule, stepped per optimizer step: constant, cosine, warmup-cosine or step.</summary>
     public ScheduleKind Schedule { get; init; } = ScheduleKind.Constant;
 
     /// <summary>Warm-up length of warmup-cosine, in epochs (fractions allowed; converted to optimizer steps).</summary>
+    [Range(0.0, 100_000.0)]
     public double WarmupEpochs { get; init; }
 
     /// <summary>The warm-up's first lr as a fraction of the base lr.</summary>
+    [Range(0.0, 1.0)]
     public double WarmupStartFactor { get; init; } = 1e-3;
 
     /// <summary>The lr the cosine schedules end at.</summary>
+    [Range(0.0, 100.0)]
     public double MinLr { get; init; }
 
     /// <summary>Epochs between the step schedule's multiplications by <see cref="Gamma"/>.</summary>
+    [Range(1e-6, 100_000.0)]
     public double StepEpochs { get; init; } = 30;
 
     /// <summary>The step schedule's factor.</summary>
+    [Range(0.0, 1.0)]
     public double Gamma { get; init; } = 0.1;
 
     /// <summary>
@@ -96,6 +126,14 @@ public sealed record OptimizerDefaults(OptimizerKind Kind, double Lr)
     /// weight decay and LARS's adaptation, as SimCLR, BYOL and MoCo v3 do.
     /// </summary>
     public bool ExcludeBiasAndNorm { get; init; }
+
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        var betas = invalidBetas ?? Betas;
+        if (invalidBetas is not null || betas.Any(b => !(b >= 0 && b < 1)))
+            yield return new ValidationResult($"betas needs two values in [0, 1), got [{string.Join(", ", betas)}]", [nameof(Betas)]);
+    }
 }
 
 /// <summary>

@@ -87,27 +87,29 @@ internal sealed class ExperimentBinder(ResolvedConfig config, PluginRegistry reg
     public T Section<T>(string key) where T : class, new() =>
         config.Get(key) is { } n ? Try(() => OptionsBinder.Bind<T>(n, key)) ?? new T() : new T();
 
-    /// <summary><c>optimizers: { group: ... }</c>, each group one the method declared.</summary>
-    public Dictionary<string, OptimizerOptions> Optimizers(PluginChoice? method, MethodNeeds? needs)
+    /// <summary><c>optimizer:</c> and <c>optimizers: { group: ... }</c>, each group one the method declared, every setting checked.</summary>
+    public OptimizerOverrides Optimizers(PluginChoice? method, MethodNeeds? needs)
     {
-        var optimizers = new Dictionary<string, OptimizerOptions>();
-        if (config.Get("optimizers") is not { } node) return optimizers;
-        var groups = needs?.OptimizerGroups.Keys.ToList() ?? [];
+        var all = config.Get("optimizer");
+        if (all is not null) Try(() => { OptimizerOverrides.Check(all, "optimizer"); return all; });
+        var groups = new Dictionary<string, ConfigNode>();
+        if (config.Get("optimizers") is not { } node) return new OptimizerOverrides(all, groups);
+        var declared = needs?.OptimizerGroups.Keys.ToList() ?? [];
         if (node is not ConfigMap map)
         {
             errors.Add(new ConfigError(node.Location, "optimizers",
-                $"expected a map of optimizer group to settings (the method's groups: {Listed(groups)}), got {node.Describe()}"));
-            return optimizers;
+                $"expected a map of optimizer group to settings (the method's groups: {Listed(declared)}), got {node.Describe()}"));
+            return new OptimizerOverrides(all, groups);
         }
         foreach (var e in map.Entries)
         {
-            if (method is not null && needs is not null && !groups.Contains(e.Key))
+            if (method is not null && needs is not null && !declared.Contains(e.Key))
                 errors.Add(new ConfigError(e.KeyLocation, $"optimizers.{e.Key}",
-                    $"method '{method.Descriptor.Name}' has no optimizer group '{e.Key}'{DidYouMean.Hint(e.Key, groups)}; its groups: {Listed(groups)}"));
-            else if (Try(() => OptionsBinder.Bind<OptimizerOptions>(e.Value, $"optimizers.{e.Key}")) is { } o)
-                optimizers[e.Key] = o;
+                    $"method '{method.Descriptor.Name}' has no optimizer group '{e.Key}'{DidYouMean.Hint(e.Key, declared)}; its groups: {Listed(declared)}"));
+            else if (Try(() => { OptimizerOverrides.Check(e.Value, $"optimizers.{e.Key}"); return e.Value; }) is { } checkedNode)
+                groups[e.Key] = checkedNode;
         }
-        return optimizers;
+        return new OptimizerOverrides(all, groups);
     }
 
     /// <summary><c>seed:</c>, a non-negative integer (default 0).</summary>

@@ -38,8 +38,9 @@ public sealed class ExperimentSpec
     public required TrainerOptions Trainer { get; init; }
     public required DataOptions Data { get; init; }
     public required TrackingOptions Tracking { get; init; }
-    public OptimizerOptions? Optimizer { get; init; }
-    public required IReadOnlyDictionary<string, OptimizerOptions> Optimizers { get; init; }
+
+    /// <summary>The <c>optimizer:</c> and <c>optimizers:</c> sections, over the method's defaults.</summary>
+    public required OptimizerOverrides Optimizers { get; init; }
 
     /// <summary>The MLflow experiment the run goes to: <c>tracking.experiment</c>, else the dataset plugin's name.</summary>
     public string TrackingExperiment => string.IsNullOrEmpty(Tracking.Experiment) ? Dataset.Descriptor.Name : Tracking.Experiment;
@@ -78,7 +79,6 @@ public sealed class ExperimentSpec
         var data = b.Section<DataOptions>("data");
         b.Report(ExperimentValidators.Splits(config, dataset, data, evaluation.Count > 0));
         var tracking = b.Section<TrackingOptions>("tracking");
-        var optimizer = config.Get("optimizer") is { } on ? b.Try(() => OptionsBinder.Bind<OptimizerOptions>(on, "optimizer")) : null;
         var needs = method?.As<IMethod>().Needs;
         var optimizers = b.Optimizers(method, needs);
         var seed = b.Seed();
@@ -87,7 +87,7 @@ public sealed class ExperimentSpec
         return new ExperimentSpec
         {
             Config = config, Name = ExperimentBinder.Name(config), Seed = seed, Dataset = dataset!, Encoder = encoder!, Method = method, Views = views,
-            Evaluation = evaluation, Callbacks = callbacks, Needs = needs, Trainer = trainer, Data = data, Tracking = tracking, Optimizer = optimizer, Optimizers = optimizers,
+            Evaluation = evaluation, Callbacks = callbacks, Needs = needs, Trainer = trainer, Data = data, Tracking = tracking, Optimizers = optimizers,
         };
     }
 }

@@ -9,15 +9,15 @@ namespace RepLab.Host.Run;
 /// else <c>optimizer:</c>, over the group's paper defaults; splits off biases and normalisation
 /// parameters when asked; attaches the schedule, counted in the optimizer's own steps.
 /// </summary>
-public sealed class OptimizerFactory(string method, MethodNeeds needs, OptimizerOptions? all, IReadOnlyDictionary<string, OptimizerOptions> groups, TrainingPlan plan)
+public sealed class OptimizerFactory(string method, MethodNeeds needs, OptimizerOverrides overrides, TrainingPlan plan)
     : IOptimizerFactory
 {
     /// <summary>The factory of <paramref name="spec"/>'s method.</summary>
     public OptimizerFactory(ExperimentSpec spec, TrainingPlan plan)
-        : this(spec.Method?.Descriptor.Name ?? "", spec.Needs ?? new MethodNeeds(), spec.Optimizer, spec.Optimizers, plan) { }
+        : this(spec.Method?.Descriptor.Name ?? "", spec.Needs ?? new MethodNeeds(), spec.Optimizers, plan) { }
 
     /// <summary>A factory giving every group its declared defaults (tests and benchmarks that build a method by hand).</summary>
-    public static OptimizerFactory Defaults(string method, MethodNeeds needs, TrainingPlan plan) => new(method, needs, null, new Dictionary<string, OptimizerOptions>(), plan);
+    public static OptimizerFactory Defaults(string method, MethodNeeds needs, TrainingPlan plan) => new(method, needs, OptimizerOverrides.None, plan);
 
     /// <summary>The reference batch size of lr scaling (Goyal et al., 2017).</summary>
     private const double ReferenceBatch = 256;
@@ -27,18 +27,6 @@ public sealed class OptimizerFactory(string method, MethodNeeds needs, Optimizer
     /// <summary>The settings each group was created with (lr after batch-size scaling), by name: tagged on the run.</summary>
     public IReadOnlyDictionary<string, OptimizerDefaults> Settings => settings;
 
-    /// <summary>A group's settings on one line, for the run's tags.</summary>
-    public static string Describe(OptimizerDefaults s)
-    {
-        static string F(object v) => Config.OptionsBinder.FormatValue(v);
-        var parts = new List<string> { F(s.Kind), $"lr {F(s.Lr)}", $"weight-decay {F(s.WeightDecay)}", $"schedule {F(s.Schedule)}" };
-        if (s.Kind is OptimizerKind.Sgd or OptimizerKind.Lars) parts.Add($"momentum {F(s.Momentum)}");
-        if (s.Kind is OptimizerKind.Adam or OptimizerKind.Adamw) parts.Add($"betas [{F(s.Beta1)}, {F(s.Beta2)}]");
-        if (s.Schedule == ScheduleKind.WarmupCosine) parts.Add($"warmup-epochs {F(s.WarmupEpochs)}");
-        if (s.ExcludeBiasAndNorm) parts.Add("exclude-bias-and-norm");
-        return string.Join(", ", parts);
-    }
-
     /// <summary>The resolved settings of <paramref name="group"/>.</summary>
     private OptimizerDefaults SettingsOf(string group)
     {
@@ -46,8 +34,7 @@ public sealed class OptimizerFactory(string method, MethodNeeds needs, Optimizer
         if (!declared.TryGetValue(group, out var defaults))
             throw new InvalidOperationException($"method '{method}' created optimizer group '{group}' without declaring it in Needs.OptimizerGroups " +
                 $"(declared: {(declared.Count == 0 ? "none" : string.Join(", ", declared.Keys))})");
-        var options = groups.GetValueOrDefault(group) ?? all;
-        return options?.Over(defaults) ?? defaults;
+        return overrides.For(group, defaults);
     }
 
     public optim.Optimizer Create(string group, IEnumerable<optim.ParamGroup> parameters)

@@ -87,7 +87,7 @@ internal sealed class RunAssembly : IDisposable
         var classes = labels is null ? 0 : TrainingSet.Classes;
         var optimizers = new OptimizerFactory(spec, plan);
         method.Build(new MethodSetup(encoder, encoders, TrainingSet.Shape, classes, device, plan, optimizers));
-        foreach (var (group, settings) in optimizers.Settings) session.Tag(TagNames.Optimizer(group), OptimizerFactory.Describe(settings));
+        foreach (var (group, settings) in optimizers.Settings) session.Tag(TagNames.Optimizer(group), OptimizerOverrides.Describe(settings));
         Representation = method.Representation;
         var callbackSetup = new CallbackSetup(Representation, TrainingSet.Shape, classes, device, plan);
         foreach (var c in callbacks.OfType<IStatefulCallback>()) c.Build(callbackSetup);

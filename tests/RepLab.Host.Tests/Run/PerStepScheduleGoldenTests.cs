@@ -2,6 +2,7 @@ using System.Text.Json;
 using FluentAssertions;
 using RepLab.Host.Experiment;
 using RepLab.Abstractions;
+using RepLab.Config;
 using RepLab.Host.Run;
 using RepLab.Torch;
 using Xunit;
@@ -21,16 +22,9 @@ public class PerStepScheduleGoldenTests
 
     public static TheoryData<string> Names => new(Cases.EnumerateObject().Select(c => c.Name));
 
-    private static OptimizerOptions Options(JsonElement o)
-    {
-        double? D(string key) => o.TryGetProperty(key, out var v) ? v.GetDouble() : null;
-        T? E<T>(string key) where T : struct, Enum => o.TryGetProperty(key, out var v) ? Enum.Parse<T>(v.GetString()!.Replace("-", ""), ignoreCase: true) : null;
-        return new OptimizerOptions
-        {
-            Lr = D("lr"), LrScaling = E<LrScaling>("lr_scaling"), Schedule = E<ScheduleKind>("schedule"), WarmupEpochs = D("warmup_epochs"),
-            WarmupStartFactor = D("warmup_start_factor"), MinLr = D("min_lr"), StepEpochs = D("step_epochs"), Gamma = D("gamma"),
-        };
-    }
+    /// <summary>The case's options as the experiment's <c>optimizer:</c> section (JSON is YAML; snake_case keys are kebab-case ones).</summary>
+    private static OptimizerOverrides Options(JsonElement o) =>
+        new(ConfigYaml.Parse(o.GetRawText(), "schedules_per_step.json"), new Dictionary<string, ConfigNode>());
 
     [Theory]
     [MemberData(nameof(Names))]
@@ -41,7 +35,7 @@ public class PerStepScheduleGoldenTests
         var p = c.GetProperty("plan");
         var plan = new TrainingPlan(p.GetProperty("epochs").GetInt32(), p.GetProperty("steps_per_epoch").GetInt32(), p.GetProperty("total_steps").GetInt64(), p.GetProperty("batch_size").GetInt32());
         var needs = new MethodNeeds { OptimizerGroups = new Dictionary<string, OptimizerDefaults> { ["all"] = new(OptimizerKind.Sgd, 1.0) { Momentum = 0 } } };
-        var factory = new OptimizerFactory("golden", needs, Options(c.GetProperty("options")), new Dictionary<string, OptimizerOptions>(), plan);
+        var factory = new OptimizerFactory("golden", needs, Options(c.GetProperty("options")), plan);
         var w = torch.zeros(1).requires_grad_();
         using var opt = factory.Create("all", [w]);
         var expected = c.GetProperty("lrs").EnumerateArray().Select(e => e.GetDouble()).ToList();

@@ -132,8 +132,10 @@ public class SdkContractTests() : CliHarness("replab-sdk-")
         meta["optim.head.param_groups.1.weight_decay"].Should().Be("0", "the bias is left out of weight decay");
         meta["optim.encoder.param_groups.0.beta1"].Should().Be("0.5");
         var tag = Directory.GetFiles(Path.Combine(Dir, "mlruns"), "replab.optimizer.head", SearchOption.AllDirectories).Single();
-        File.ReadAllText(tag).Should().Be("sgd, lr 0.2, weight-decay 0.0001, schedule warmup-cosine, momentum 0.9, warmup-epochs 0.5, exclude-bias-and-norm",
-            "each group's resolved settings are tagged on the run");
+        File.ReadAllText(tag).Should().Be("sgd, lr 0.2, weight-decay 0.0001, schedule warmup-cosine, warmup-epochs 0.5, exclude-bias-and-norm true",
+            "each group's resolved settings are tagged on the run: the optimizer, the lr and every setting away from its default");
+        var encoderTag = Directory.GetFiles(Path.Combine(Dir, "mlruns"), "replab.optimizer.encoder", SearchOption.AllDirectories).Single();
+        File.ReadAllText(encoderTag).Should().Contain("adam, lr ").And.Contain("betas [0.5, 0.999]", "the method's beta1 default for the group");
     }
 
     [Fact]
