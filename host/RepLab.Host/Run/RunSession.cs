@@ -46,14 +46,28 @@ internal sealed class RunSession : IDisposable
         var records = RunRecords.For(request.RunsRoot, spec.Name, spec.Config.ShortHash());
         var session = new RunSession(spec, RunFolder.Prepare(records, spec.Config.ToYaml(), request.Resume, request.Fresh));
         if (session.AlreadyFinished) return session;
+        try
+        {
+            session.OpenTrackers(extraTrackers);
+            return session;
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+    }
+
+    private void OpenTrackers(IReadOnlyList<ITracker> extraTrackers)
+    {
         foreach (var signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM })
-            session.owned.Add(PosixSignalRegistration.Create(signal, c => { c.Cancel = true; session.stop.Cancel(); }));
-        var writer = records.OpenWriter(append: session.Resumed);
-        var mlflow = TrackerFactory.Create(session.trackingUri);
-        session.owned.AddRange([writer, mlflow]);
+            owned.Add(PosixSignalRegistration.Create(signal, c => { c.Cancel = true; stop.Cancel(); }));
+        var writer = Records.OpenWriter(append: Resumed);
+        owned.Add(writer);
+        var mlflow = TrackerFactory.Create(trackingUri);
+        owned.Add(mlflow);
         // A store that cannot be written (a full disk) does not stop training: metrics.jsonl keeps the record.
-        session.tracker = new AggregateTracker([writer, new DegradingTracker(mlflow, mlflow.Store.Root), .. extraTrackers]);
-        return session;
+        tracker = new AggregateTracker([writer, new DegradingTracker(mlflow, mlflow.Store.Root), .. extraTrackers]);
     }
 
     /// <summary>The run's start: identity, params and tags to every tracker, the config as an artifact, and the console line.</summary>
