@@ -20,6 +20,9 @@ internal sealed class ExperimentBinder(ResolvedConfig config, PluginRegistry reg
         if (errors.Count > 0) throw new ConfigException(errors);
     }
 
+    /// <summary>Runs <paramref name="check"/>; false with its errors recorded when it refused.</summary>
+    public bool Check(Action check) => Try(() => { check(); return this; }) is not null;
+
     /// <summary><paramref name="f"/>(), or null with its errors recorded.</summary>
     public T? Try<T>(Func<T> f) where T : class
     {
@@ -91,7 +94,7 @@ internal sealed class ExperimentBinder(ResolvedConfig config, PluginRegistry reg
     public OptimizerOverrides Optimizers(PluginChoice? method, MethodNeeds? needs)
     {
         var all = config.Get("optimizer");
-        if (all is not null) Try(() => { OptimizerOverrides.Check(all, "optimizer"); return all; });
+        if (all is not null) Check(() => OptimizerOverrides.Check(all, "optimizer"));
         var groups = new Dictionary<string, ConfigNode>();
         if (config.Get("optimizers") is not { } node) return new OptimizerOverrides(all, groups);
         var declared = needs?.OptimizerGroups.Keys.ToList() ?? [];
@@ -106,8 +109,8 @@ internal sealed class ExperimentBinder(ResolvedConfig config, PluginRegistry reg
             if (method is not null && needs is not null && !declared.Contains(e.Key))
                 errors.Add(new ConfigError(e.KeyLocation, $"optimizers.{e.Key}",
                     $"method '{method.Descriptor.Name}' has no optimizer group '{e.Key}'{DidYouMean.Hint(e.Key, declared)}; its groups: {Listed(declared)}"));
-            else if (Try(() => { OptimizerOverrides.Check(e.Value, $"optimizers.{e.Key}"); return e.Value; }) is { } checkedNode)
-                groups[e.Key] = checkedNode;
+            else if (Check(() => OptimizerOverrides.Check(e.Value, $"optimizers.{e.Key}")))
+                groups[e.Key] = e.Value;
         }
         return new OptimizerOverrides(all, groups);
     }

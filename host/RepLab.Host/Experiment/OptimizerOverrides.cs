@@ -41,11 +41,9 @@ public sealed class OptimizerOverrides
         var parts = new List<string> { OptionsBinder.FormatValue(s.Kind), $"lr {OptionsBinder.FormatValue(s.Lr)}" };
         foreach (var (property, key) in OptionNames.Properties(typeof(OptimizerDefaults)).Where(p => p.Property.Name is not (nameof(OptimizerDefaults.Kind) or nameof(OptimizerDefaults.Lr))))
         {
-            var value = property.GetValue(s);
-            if (!Equals(Comparable(value), Comparable(property.GetValue(fresh)))) parts.Add($"{key} {OptionsBinder.FormatValue(value)}");
+            var value = OptionsBinder.FormatValue(property.GetValue(s));
+            if (value != OptionsBinder.FormatValue(property.GetValue(fresh))) parts.Add($"{key} {value}");
         }
         return string.Join(", ", parts);
     }
-
-    private static object? Comparable(object? value) => value is double[] a ? string.Join(",", a) : value;
 }

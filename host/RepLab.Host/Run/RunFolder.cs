@@ -18,8 +18,6 @@ internal sealed class RunFolder : IDisposable
     /// <summary>The folder's records and layout.</summary>
     public RunRecords Records { get; }
 
-    public string Path => Records.Folder;
-
     /// <summary>Whether the run continues from a checkpoint that is there.</summary>
     public bool Resumed { get; private set; }
 
@@ -61,7 +59,7 @@ internal sealed class RunFolder : IDisposable
     /// lock): the <c>.NAME.PID.GUID.tmp</c> temporaries of <see cref="AtomicFile"/> and of checkpoints.
     /// The completed files they would have replaced are untouched. Returns how many were removed.
     /// </summary>
-    public static int RemoveLeftovers(string path)
+    private static int RemoveLeftovers(string path)
     {
         var removed = 0;
         foreach (var file in Directory.EnumerateFiles(path, "*.tmp", SearchOption.AllDirectories))

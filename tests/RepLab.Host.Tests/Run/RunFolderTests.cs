@@ -31,11 +31,11 @@ public class RunFolderTests() : CliHarness("replab-runfolder-")
         var spec = ExperimentSpec.Bind(ExperimentLoader.Load(exp), Repo.BuiltIns);
         using (var held = RunFolder.Prepare(RunRecords.For(runs, spec.Name, spec.Config.ShortHash()), spec.Config.ToYaml(), resume: false))
         {
-            File.WriteAllText(Path.Combine(held.Path, "checkpoints", "marker"), "the first run's");
+            File.WriteAllText(Path.Combine(held.Records.Folder, "checkpoints", "marker"), "the first run's");
             var (code, _, stderr) = Cli("run", exp, "--runs-dir", runs);
             code.Should().Be(2);
             stderr.Should().Contain("is in use by another replab run").And.Contain($"pid {Environment.ProcessId} on {Environment.MachineName}");
-            File.Exists(Path.Combine(held.Path, "checkpoints", "marker")).Should().BeTrue("the refused run touched nothing of the first's");
+            File.Exists(Path.Combine(held.Records.Folder, "checkpoints", "marker")).Should().BeTrue("the refused run touched nothing of the first's");
             FluentActions.Invoking(() => RunFolder.Prepare(RunRecords.For(runs, spec.Name, spec.Config.ShortHash()), spec.Config.ToYaml(), resume: true)).Should().Throw<RunFolderLockedException>();
         }
         Cli("run", exp, "--runs-dir", runs).code.Should().Be(0, "the lock goes with its holder");
