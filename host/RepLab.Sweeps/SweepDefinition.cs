@@ -37,11 +37,12 @@ public sealed record TrialPoint(int Index, IReadOnlyList<Assignment> Assignments
 ///   exclude:                       # a trial matching every key of a rule is left out
 ///     - { method.temperature: 0.1, seed: [1, 2] }
 ///   executor: { plugin: local }    # or slurm with its options (replab plugins)
+///   trial-timeout: 2h              # a trial still running then is stopped: "timed out" (Slurm: --time)
 /// </code>
 /// </summary>
 public sealed class SweepDefinition
 {
-    private static readonly string[] Keys = ["name", "metric", "grid", "random", "seeds", "exclude", "executor"];
+    private static readonly string[] Keys = ["name", "metric", "grid", "random", "seeds", "exclude", "executor", "trial-timeout"];
     private static readonly string[] Distributions = ["uniform", "loguniform", "int", "choice"];
 
     public required string Name { get; init; }
@@ -53,6 +54,9 @@ public sealed class SweepDefinition
 
     /// <summary>How many points the rules left out.</summary>
     public int Excluded { get; init; }
+
+    /// <summary>The <c>trial-timeout:</c>: how long a trial may run before it is stopped as timed out; null: no limit.</summary>
+    public TimeSpan? TrialTimeout { get; init; }
 
     /// <summary>The <c>executor:</c> map, or null (local).</summary>
     public ConfigNode? Executor { get; init; }
@@ -73,6 +77,7 @@ public sealed class SweepDefinition
             errors.Add(new ConfigError(e.KeyLocation, $"sweep.{e.Key}", $"unknown key '{e.Key}'{DidYouMean.Hint(e.Key, Keys)}; expected one of: {string.Join(", ", Keys)}"));
         var name = Text(section, "name", errors) ?? Path.GetFileNameWithoutExtension(file);
         var metric = Text(section, "metric", errors);
+        var timeout = Timeout(section, errors);
         // Each dimension is a list of alternatives; a trial takes one alternative of each.
         var dimensions = new List<List<List<Assignment>>>();
         var parameters = new List<string>();
@@ -87,7 +92,7 @@ public sealed class SweepDefinition
             throw ConfigException.At(section.Location, "sweep.exclude", $"the exclude rules leave none of the {all.Count} trials");
         return new SweepDefinition
         {
-            Name = name, Metric = metric, Parameters = parameters, Excluded = all.Count - kept.Count, Executor = section["executor"], Section = section,
+            Name = name, Metric = metric, TrialTimeout = timeout, Parameters = parameters, Excluded = all.Count - kept.Count, Executor = section["executor"], Section = section,
             Points = kept.Select((c, i) => new TrialPoint(i, c)).ToList(),
         };
     }
@@ -98,6 +103,15 @@ public sealed class SweepDefinition
         if (section[key] is not { } n) return null;
         if (n is ConfigScalar s && s.Value.Length > 0) return s.Value;
         errors.Add(new ConfigError(n.Location, $"sweep.{key}", $"expected a text, got {n.Describe()}"));
+        return null;
+    }
+
+    /// <summary>The <c>trial-timeout:</c> as a duration, or null.</summary>
+    private static TimeSpan? Timeout(ConfigMap section, List<ConfigError> errors)
+    {
+        if (section["trial-timeout"] is not { } n) return null;
+        if (n is ConfigScalar s && Duration.TryParse(s.Value, out var limit)) return limit;
+        errors.Add(new ConfigError(n.Location, "sweep.trial-timeout", $"expected a duration ({Duration.Format}), got {n.Describe()}"));
         return null;
     }
 

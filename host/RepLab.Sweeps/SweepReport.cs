@@ -59,12 +59,13 @@ public sealed class SweepReport
         return new Stat(mean, std, v.Count);
     }
 
-    private static string F(double v) => double.IsNaN(v) ? "" : v.ToString("F4", CultureInfo.InvariantCulture);
+    /// <summary>A value with four decimals; NaN and the infinities as such (a degenerate evaluation is data).</summary>
+    private static string F(double v) => v.ToString("F4", CultureInfo.InvariantCulture);
 
     /// <summary><c>mean ± std (n)</c>; one value has no spread to show: <c>mean (1)</c>.</summary>
     private static string Cell(Stat s) => s.Count == 1 ? $"{F(s.Mean)} (1)" : $"{F(s.Mean)} ± {F(s.Std)} ({s.Count})";
 
-    private string Outcomes(Group g) => string.Join(", ", Enum.GetValues<TrialOutcome>().Where(o => g.Count(o) > 0).Select(o => $"{g.Count(o)} {o.ToString().ToLowerInvariant()}"));
+    private string Outcomes(Group g) => string.Join(", ", Enum.GetValues<TrialOutcome>().Where(o => g.Count(o) > 0).Select(o => $"{g.Count(o)} {o.Words()}"));
 
     private string ValueOf(Group g, string parameter) => g.Settings.FirstOrDefault(a => a.Path == parameter)?.ValueText ?? "";
 
@@ -75,7 +76,7 @@ public sealed class SweepReport
         var sb = new StringBuilder();
         sb.AppendLine($"# Sweep `{Plan.Definition.Name}`").AppendLine();
         sb.AppendLine($"{all.Count} trials of `{Path.GetFileName(Plan.File)}`: " +
-                      string.Join(", ", Enum.GetValues<TrialOutcome>().Select(o => (o, n: all.Count(t => t.Status.Outcome == o))).Where(x => x.n > 0).Select(x => $"{x.n} {x.o.ToString().ToLowerInvariant()}")) +
+                      string.Join(", ", Enum.GetValues<TrialOutcome>().Select(o => (o, n: all.Count(t => t.Status.Outcome == o))).Where(x => x.n > 0).Select(x => $"{x.n} {x.o.Words()}")) +
                       $". Mean ± standard deviation (count) over seeds; sorted by `{Metric}`.").AppendLine();
         var header = Parameters.Concat(Metrics.Select(m => $"`{m}`")).Append("trials").ToList();
         sb.AppendLine("| " + string.Join(" | ", header) + " |");
@@ -93,7 +94,7 @@ public sealed class SweepReport
             sb.AppendLine().AppendLine("Trials that did not finish:").AppendLine();
             sb.AppendLine("| # | settings | state | error |").AppendLine("|---|---|---|---|");
             foreach (var (t, s) in unfinished)
-                sb.AppendLine($"| {t.Index} | {t.Point.Describe()} | {s.Outcome.ToString().ToLowerInvariant()} | {(s.Error ?? "").Replace("|", "\\|")} |");
+                sb.AppendLine($"| {t.Index} | {t.Point.Describe()} | {s.Outcome.Words()} | {(s.Error ?? "").Replace("|", "\\|")} |");
         }
         return sb.ToString();
     }
@@ -105,7 +106,7 @@ public sealed class SweepReport
         var outcomes = Enum.GetValues<TrialOutcome>();
         var sb = new StringBuilder();
         sb.AppendLine(string.Join(",", Parameters.Concat(Metrics.SelectMany(m => new[] { $"{m} mean", $"{m} std", $"{m} n" }))
-            .Concat(outcomes.Select(o => o.ToString().ToLowerInvariant())).Select(Q)));
+            .Concat(outcomes.Select(o => o.Words())).Select(Q)));
         foreach (var g in Groups)
             sb.AppendLine(string.Join(",", Parameters.Select(p => ValueOf(g, p))
                 .Concat(Metrics.SelectMany(m => g.Metrics.TryGetValue(m, out var s) ? new[] { F(s.Mean), s.Count > 1 ? F(s.Std) : "", s.Count.ToString(CultureInfo.InvariantCulture) } : ["", "", "0"]))
@@ -147,7 +148,7 @@ public sealed class SweepReport
     private string Chart(string parameter, string metric)
     {
         const int W = 420, H = 300, L = 64, R = 16, T = 36, B = 48;
-        var points = Groups.Where(g => g.Metrics.TryGetValue(metric, out var s) && s.Count > 0)
+        var points = Groups.Where(g => g.Metrics.TryGetValue(metric, out var s) && s.Count > 0 && double.IsFinite(s.Mean) && double.IsFinite(s.Std))
             .Select(g => (X: ValueOf(g, parameter), S: g.Metrics[metric], Series: string.Join(" ", g.Settings.Where(a => a.Path != parameter))))
             .ToList();
         var labels = Plan.Trials.Select(t => t.Point.Assignments.FirstOrDefault(a => a.Path == parameter)?.ValueText ?? "").Distinct().ToList();

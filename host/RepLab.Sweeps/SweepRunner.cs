@@ -14,9 +14,10 @@ namespace RepLab.Sweeps;
 public sealed record SweepRequest(string? Executor = null, int Parallel = 0, bool RetryFailed = false, string RunsRoot = "runs");
 
 /// <summary>
-/// Runs a sweep: skips finished trials (by config hash), resumes interrupted ones, leaves failed ones
-/// unless asked, hands the rest to the executor, shows the table, and records everything in the
-/// tracking store as one parent run with a child run per trial, ending with the report.
+/// Runs a sweep: skips finished trials (by config hash), resumes interrupted ones, leaves failed and
+/// timed-out ones unless asked, waits for trials another live run holds (running elsewhere) and then
+/// takes up what they left, hands the rest to the executor, shows the table, and records everything
+/// in the tracking store as one parent run with a child run per trial, ending with the report.
 /// </summary>
 public sealed class SweepRunner(SweepPlan plan, ISweepHost host, SweepRequest request)
 {
@@ -36,7 +37,11 @@ public sealed class SweepRunner(SweepPlan plan, ISweepHost host, SweepRequest re
                 TrialOutcome.Finished => "skip (finished)",
                 TrialOutcome.Failed when !request.RetryFailed => "skip (failed; --retry-failed runs it again)",
                 TrialOutcome.Failed => "run again (fresh)",
-                TrialOutcome.Interrupted or TrialOutcome.Running => "resume",
+                TrialOutcome.TimedOut when !request.RetryFailed => "skip (timed out; --retry-failed resumes it)",
+                // Handed to the executor all the same: a scheduler watches its own earlier submission; a new
+                // process finds the folder held (exit 75) and the sweep waits for the holder, then takes up what it left.
+                TrialOutcome.RunningElsewhere => Elsewhere,
+                TrialOutcome.Interrupted or TrialOutcome.Running or TrialOutcome.TimedOut => "resume",
                 _ => "run",
             };
             result.Add((t, s, action));
@@ -44,20 +49,24 @@ public sealed class SweepRunner(SweepPlan plan, ISweepHost host, SweepRequest re
         return result;
     }
 
+    private const string Elsewhere = "resume (running elsewhere: waits for it)";
+
     /// <summary>A trial's state from its run folder, with what the sweep recorded for trials that left none.</summary>
     internal static TrialStatus Current(SweepTrial t, SweepState? state)
     {
         var s = TrialStatus.Read(t.RunFolder);
         var recorded = state?.Trials.GetValueOrDefault(t.Id);
+        if (s.Outcome is TrialOutcome.Running or TrialOutcome.Interrupted && recorded?.Outcome == TrialOutcome.TimedOut)
+            return s with { Outcome = TrialOutcome.TimedOut, Error = recorded.Message ?? s.Error };  // stopped by the executor at its limit
         if (s.Outcome == TrialOutcome.Running)
-            // No end record and no process of ours: it was killed (a record saying it failed wins).
-            return s with { Outcome = recorded?.Outcome == TrialOutcome.Failed ? TrialOutcome.Failed : TrialOutcome.Interrupted, Error = recorded?.Message ?? s.Error };
-        if (s.Outcome == TrialOutcome.Pending && recorded?.Outcome is TrialOutcome.Failed or TrialOutcome.Cancelled)
+            // No end record and no live holder: it was killed (a record saying it failed wins).
+            return s with { Outcome = recorded?.Outcome is { } o && o.IsFailure() ? o : TrialOutcome.Interrupted, Error = recorded?.Message ?? s.Error };
+        if (s.Outcome == TrialOutcome.Pending && recorded?.Outcome is TrialOutcome.Failed or TrialOutcome.Cancelled or TrialOutcome.TimedOut)
             return s with { Outcome = recorded.Outcome.Value, Error = recorded.Message };
         return s;
     }
 
-    /// <summary>Runs the sweep; the exit code: 0 when every trial finished, 1 when any failed or was cancelled, 130 on a signal.</summary>
+    /// <summary>Runs the sweep; the exit code: 0 when every trial finished, 1 when any did not (failed, timed out, cancelled), 130 on a signal.</summary>
     public int Run()
     {
         Directory.CreateDirectory(plan.Folder);
@@ -69,17 +78,20 @@ public sealed class SweepRunner(SweepPlan plan, ISweepHost host, SweepRequest re
         var (executorName, executor) = host.Executor(plan.Definition.Executor, request.Executor);
         foreach (var (t, s, _) in decisions) status[t.Index] = s;
         var toRun = decisions.Where(d => d.Action.StartsWith("r", StringComparison.Ordinal)).ToList();
+        var elsewhere = Count(decisions, Elsewhere);
+        var waiting = new[] { (Count(decisions, "skip (timed out"), "timed out and left"), (elsewhere, "running elsewhere") }.Where(c => c.Item1 > 0);
         Console.WriteLine($"replab: sweep {plan.Definition.Name}: {plan.Trials.Count} trials ({Count(decisions, "skip (finished")} finished, " +
-                          $"{Count(decisions, "skip (failed")} failed and left, {toRun.Count} to run) with executor {executorName}; folder {plan.Folder}");
+                          $"{Count(decisions, "skip (failed")} failed and left, {string.Concat(waiting.Select(c => $"{c.Item1} {c.Item2}, "))}{toRun.Count - elsewhere} to run) " +
+                          $"with executor {executorName}; folder {plan.Folder}");
 
         using var cts = new CancellationTokenSource();
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; cts.Cancel(); });
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; cts.Cancel(); });
         using var tracker = StartParent(state, startedAt);
-        var launches = toRun.Select(d => new TrialLaunch(d.Trial.Index, d.Trial.Id, Arguments(d.Trial, d.Action, state.ParentRunId!), LogOf(d.Trial))).ToList();
+        var launches = toRun.Select(d => Launch(d.Trial, d.Action, state.ParentRunId!)).ToList();
         try
         {
-            Execute(executor, launches, startedAt, cts.Token);
+            Execute(executor, launches, state.ParentRunId!, startedAt, cts.Token);
         }
         catch (Exception e)
         {
@@ -125,18 +137,24 @@ public sealed class SweepRunner(SweepPlan plan, ISweepHost host, SweepRequest re
         return tracker;
     }
 
-    /// <summary>Hands <paramref name="launches"/> to the executor while the table shows every trial's state, refreshed each second.</summary>
-    private void Execute(ISweepExecutor executor, IReadOnlyList<TrialLaunch> launches, DateTimeOffset startedAt, CancellationToken stopping)
+    private TrialLaunch Launch(SweepTrial t, string action, string parent) => new(t.Index, t.Id, Arguments(t, action, parent), LogOf(t));
+
+    /// <summary>
+    /// Hands <paramref name="launches"/> to the executor while the table shows every trial's state, refreshed each second;
+    /// then waits for the trials running elsewhere and hands on what they leave unfinished, until none is left or the sweep is stopped.
+    /// </summary>
+    private void Execute(ISweepExecutor executor, IReadOnlyList<TrialLaunch> launches, string parent, DateTimeOffset startedAt, CancellationToken stopping)
     {
         var (program, programArguments) = Cli();
         var launch = new SweepLaunch(plan.Definition.Name, plan.Folder, program, programArguments, Environment.CurrentDirectory, launches,
-            request.Parallel, Environment.ProcessorCount);
+            request.Parallel, Environment.ProcessorCount, plan.Definition.TrialTimeout);
         using var display = new SweepTable(plan, Metric()).Start(Snapshot);
         var refresher = new Thread(() => RefreshUntilDone(display, startedAt, stopping)) { IsBackground = true };
         refresher.Start();
         try
         {
-            if (launches.Count > 0) executor.Execute(launch, u => OnUpdate(u, display), stopping);
+            for (var round = launches; !stopping.IsCancellationRequested && (round.Count > 0 || AnyElsewhere()); round = AfterElsewhere(parent, display, stopping))
+                if (round.Count > 0) executor.Execute(launch with { Trials = round }, u => OnUpdate(u, display), stopping);
         }
         finally
         {
@@ -145,6 +163,40 @@ public sealed class SweepRunner(SweepPlan plan, ISweepHost host, SweepRequest re
         refresher.Join();
         Refresh(running: false);
         display.Update();
+    }
+
+    private bool AnyElsewhere()
+    {
+        lock (gate) return status.Values.Any(s => s.Outcome == TrialOutcome.RunningElsewhere);
+    }
+
+    /// <summary>
+    /// Waits until no trial is held by a run elsewhere (or the sweep is stopped: they stay "running elsewhere"); the
+    /// launches that resume what those runs left unfinished. A finished or failed one is taken as it is.
+    /// </summary>
+    private List<TrialLaunch> AfterElsewhere(string parent, SweepTable.Display display, CancellationToken stopping)
+    {
+        var resume = new List<TrialLaunch>();
+        while (!stopping.IsCancellationRequested && AnyElsewhere())
+        {
+            foreach (var t in plan.Trials)
+            {
+                TrialStatus now;
+                lock (gate)
+                {
+                    if (status[t.Index].Outcome != TrialOutcome.RunningElsewhere) continue;
+                    now = TrialStatus.Read(t.RunFolder);
+                    if (now.Outcome == TrialOutcome.RunningElsewhere) continue;
+                    updates.Remove(t.Index);
+                    status[t.Index] = now.Outcome is TrialOutcome.Finished or TrialOutcome.Failed or TrialOutcome.TimedOut ? now : now with { Outcome = TrialOutcome.Pending };
+                }
+                if (status[t.Index].Outcome == TrialOutcome.Pending) resume.Add(Launch(t, "resume", parent));
+            }
+            display.Update();
+            if (resume.Count > 0) break;
+            stopping.WaitHandle.WaitOne(1000);
+        }
+        return resume;
     }
 
     /// <summary>The refresher thread: re-reads running trials each second and notes when the first trial's first step came.</summary>
@@ -182,17 +234,18 @@ public sealed class SweepRunner(SweepPlan plan, ISweepHost host, SweepRequest re
         state.Save(plan.Folder);
         var counts = plan.Trials.GroupBy(t => status[t.Index].Outcome).ToDictionary(g => g.Key, g => g.Count());
         foreach (var outcome in Enum.GetValues<TrialOutcome>())
-            tracker.Emit(new MetricLogged(DateTimeOffset.UtcNow, $"trials/{outcome.ToString().ToLowerInvariant()}", counts.GetValueOrDefault(outcome), 0));
+            tracker.Emit(new MetricLogged(DateTimeOffset.UtcNow, $"trials/{outcome.Words().Replace(' ', '-')}", counts.GetValueOrDefault(outcome), 0));
         var report = SweepReport.Build(plan, state, Metric());
         foreach (var written in report.Write(plan.Folder))
             tracker.Emit(new ArtifactLogged(DateTimeOffset.UtcNow, written, Path.GetFileName(written)));
         var allFinished = counts.GetValueOrDefault(TrialOutcome.Finished) == plan.Trials.Count;
-        var end = cts.IsCancellationRequested ? RunStatus.Killed : allFinished ? RunStatus.Finished : RunStatus.Failed;
-        tracker.Emit(new RunEnded(DateTimeOffset.UtcNow, end, allFinished ? null : string.Join(", ", counts.Where(c => c.Key != TrialOutcome.Finished).Select(c => $"{c.Value} {c.Key.ToString().ToLowerInvariant()}"))));
+        // The parent fails only for trials that failed or timed out; one still running elsewhere is not a failure.
+        var end = allFinished ? RunStatus.Finished : counts.Keys.Any(o => o.IsFailure()) ? RunStatus.Failed : RunStatus.Killed;
+        tracker.Emit(new RunEnded(DateTimeOffset.UtcNow, end, allFinished ? null : string.Join(", ", counts.Where(c => c.Key != TrialOutcome.Finished).Select(c => $"{c.Value} {c.Key.Words()}"))));
         // After Ctrl-C the token is spent: the parent's end still gets a short while to reach a server.
         using (var upload = new CancellationTokenSource(cts.IsCancellationRequested ? TimeSpan.FromSeconds(10) : Timeout.InfiniteTimeSpan))
             tracker.Complete(upload.Token);
-        Console.WriteLine($"replab: sweep {plan.Definition.Name}: {string.Join(", ", counts.OrderBy(c => c.Key).Select(c => $"{c.Value} {c.Key.ToString().ToLowerInvariant()}"))} " +
+        Console.WriteLine($"replab: sweep {plan.Definition.Name}: {string.Join(", ", counts.OrderBy(c => c.Key).Select(c => $"{c.Value} {c.Key.Words()}"))} " +
                           $"in {clock.Elapsed.TotalSeconds:F0} s; report {Path.Combine(plan.Folder, "report.md")}");
         return cts.IsCancellationRequested ? 130 : allFinished ? 0 : 1;
     }
@@ -232,6 +285,7 @@ public sealed class SweepRunner(SweepPlan plan, ISweepHost host, SweepRequest re
         var args = new List<string> { "run", plan.File };
         args.AddRange(t.Overrides);
         args.AddRange(["--runs-dir", Path.GetFullPath(request.RunsRoot), "--parent-run", parent, "--run-name", t.RunName(plan.ExperimentName)]);
+        if (plan.Definition.TrialTimeout is { } limit) args.AddRange(["--time-limit", Duration.Text(limit)]);
         args.Add(action.StartsWith("run again", StringComparison.Ordinal) ? "--fresh" : "--resume");
         return args;
     }
@@ -258,11 +312,14 @@ public sealed class SweepRunner(SweepPlan plan, ISweepHost host, SweepRequest re
     private static TrialStatus Combine(TrialStatus s, TrialUpdate u, string log) => u.State switch
     {
         TrialState.Pending => s with { Outcome = TrialOutcome.Pending },
-        TrialState.Running => s.Outcome is TrialOutcome.Finished or TrialOutcome.Failed ? s : s with { Outcome = TrialOutcome.Running },
+        TrialState.Running => s.Outcome is TrialOutcome.Finished or TrialOutcome.Failed or TrialOutcome.TimedOut ? s : s with { Outcome = TrialOutcome.Running },
         TrialState.Succeeded => s.Outcome == TrialOutcome.Finished ? s
             : s with { Outcome = TrialOutcome.Failed, Error = s.Error ?? "the process exited 0 but its run did not finish" },
-        TrialState.Cancelled => s.Outcome is TrialOutcome.Finished or TrialOutcome.Failed ? s : s with { Outcome = TrialOutcome.Cancelled, Error = u.Message },
-        _ => s.Outcome == TrialOutcome.Finished ? s
+        TrialState.Cancelled => s.Outcome is TrialOutcome.Finished or TrialOutcome.Failed or TrialOutcome.TimedOut ? s : s with { Outcome = TrialOutcome.Cancelled, Error = u.Message },
+        TrialState.TimedOut => s.Outcome == TrialOutcome.Finished ? s : s with { Outcome = TrialOutcome.TimedOut, Error = s.Error ?? u.Message },
+        // Refused at its start because another live run holds its folder: busy, not failed; the sweep waits for it.
+        _ when u.ExitCode == FolderLock.HeldExitCode && s.Outcome != TrialOutcome.Finished => s with { Outcome = TrialOutcome.RunningElsewhere, Error = null },
+        _ => s.Outcome is TrialOutcome.Finished or TrialOutcome.TimedOut ? s
             : s with { Outcome = TrialOutcome.Failed, Error = s.Error ?? TrialStatus.ErrorFromLog(log) ?? u.Message },
     };
 
@@ -271,7 +328,7 @@ public sealed class SweepRunner(SweepPlan plan, ISweepHost host, SweepRequest re
     /// <summary>A trial's run folder, or what was last known of it when the folder cannot be read now (a network filesystem's hiccup).</summary>
     private TrialStatus Read(SweepTrial t)
     {
-        try { return TrialStatus.Read(t.RunFolder); }
+        try { return TrialStatus.Read(t.RunFolder, probeLock: false); }
         catch (IOException) { return status.GetValueOrDefault(t.Index) ?? TrialStatus.Pending; }
         catch (UnauthorizedAccessException) { return status.GetValueOrDefault(t.Index) ?? TrialStatus.Pending; }
     }

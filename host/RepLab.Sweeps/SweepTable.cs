@@ -16,7 +16,7 @@ internal sealed class SweepTable(SweepPlan plan, string metric)
     internal static string State(TrialStatus s) => s.Outcome switch
     {
         TrialOutcome.Running when s.TotalSteps > 0 => $"running {100.0 * Math.Min(s.Step + 1, s.TotalSteps) / s.TotalSteps:F0}% (step {s.Step + 1}/{s.TotalSteps})",
-        var o => o.ToString().ToLowerInvariant(),
+        var o => o.Words(),
     };
 
     internal static string Value(TrialStatus s, string metric) =>
@@ -37,7 +37,8 @@ internal sealed class SweepTable(SweepPlan plan, string metric)
             (this.plan, this.metric, this.snapshot) = (plan, metric, snapshot);
             if (!interactive)
             {
-                foreach (var (t, s) in snapshot()) shown[t.Index] = s.Outcome;
+                // Said at the first update: a trial the sweep waits for, so a log shows why it waits.
+                foreach (var (t, s) in snapshot()) if (s.Outcome != TrialOutcome.RunningElsewhere) shown[t.Index] = s.Outcome;
                 return;
             }
             live = new Thread(() => AnsiConsole.Live(Build()).AutoClear(false).Start(ctx =>
@@ -74,10 +75,11 @@ internal sealed class SweepTable(SweepPlan plan, string metric)
                     var detail = s.Outcome switch
                     {
                         TrialOutcome.Finished when Value(s, metric) is { Length: > 0 } v => $": {metric} {v}",
-                        TrialOutcome.Failed or TrialOutcome.Cancelled when s.Error is { } e => $": {e}",
+                        TrialOutcome.Failed or TrialOutcome.Cancelled or TrialOutcome.TimedOut when s.Error is { } e => $": {e}",
+                        TrialOutcome.RunningElsewhere => ": its run folder is held by another live run; waiting for it",
                         _ => "",
                     };
-                    Console.WriteLine($"replab: trial {t.Index}/{plan.Trials.Count} [{t.Id}] {t.Point.Describe()}: {s.Outcome.ToString().ToLowerInvariant()}{detail}");
+                    Console.WriteLine($"replab: trial {t.Index}/{plan.Trials.Count} [{t.Id}] {t.Point.Describe()}: {s.Outcome.Words()}{detail}");
                 }
         }
 
@@ -90,9 +92,9 @@ internal sealed class SweepTable(SweepPlan plan, string metric)
                 var colour = s.Outcome switch
                 {
                     TrialOutcome.Finished => "green", TrialOutcome.Failed => "red", TrialOutcome.Running => "blue",
-                    TrialOutcome.Cancelled or TrialOutcome.Interrupted => "yellow", _ => "dim",
+                    TrialOutcome.Cancelled or TrialOutcome.Interrupted or TrialOutcome.TimedOut or TrialOutcome.RunningElsewhere => "yellow", _ => "dim",
                 };
-                var error = s.Error is { } e && s.Outcome is TrialOutcome.Failed or TrialOutcome.Cancelled ? (e.Length > 70 ? e[..70] + "..." : e) : "";
+                var error = s.Error is { } e && s.Outcome is TrialOutcome.Failed or TrialOutcome.Cancelled or TrialOutcome.TimedOut ? (e.Length > 70 ? e[..70] + "..." : e) : "";
                 table.AddRow(t.Index.ToString(CultureInfo.InvariantCulture), Markup.Escape(t.Point.Describe()), $"[{colour}]{Markup.Escape(State(s))}[/]",
                     Value(s, metric), Markup.Escape(error));
             }

@@ -24,6 +24,27 @@ public enum TrialOutcome
 
     /// <summary>Cancelled before it ended (in the scheduler, or the sweep was stopped): the next sweep runs it.</summary>
     Cancelled,
+
+    /// <summary>Stopped at the sweep's <c>trial-timeout</c>: left, like a failed trial, unless <c>--retry-failed</c> (which resumes it).</summary>
+    TimedOut,
+
+    /// <summary>Its run folder is held by a live run that is not this sweep's (another sweep, a run left by a killed sweep): the sweep waits for it.</summary>
+    RunningElsewhere,
+}
+
+/// <summary>Outcomes in words.</summary>
+public static class TrialOutcomes
+{
+    /// <summary>"finished", "timed out", "running elsewhere".</summary>
+    public static string Words(this TrialOutcome o) => o switch
+    {
+        TrialOutcome.TimedOut => "timed out",
+        TrialOutcome.RunningElsewhere => "running elsewhere",
+        _ => o.ToString().ToLowerInvariant(),
+    };
+
+    /// <summary>Whether the trial ended without results through no fault of the sweep's: failed or timed out.</summary>
+    public static bool IsFailure(this TrialOutcome o) => o is TrialOutcome.Failed or TrialOutcome.TimedOut;
 }
 
 /// <summary>A trial's state read from its run folder: outcome, progress, results and the first line of its error.</summary>
@@ -31,16 +52,24 @@ public sealed record TrialStatus(TrialOutcome Outcome, long Step, long TotalStep
 {
     public static readonly TrialStatus Pending = new(TrialOutcome.Pending, 0, 0, new Dictionary<string, double>(), null, null);
 
-    /// <summary>A trial's state from its run folder's records (<see cref="RunRecords"/>).</summary>
-    public static TrialStatus Read(string runFolder)
+    /// <summary>
+    /// A trial's state from its run folder's records (<see cref="RunRecords"/>); <see cref="TrialOutcome.RunningElsewhere"/>
+    /// when a live process holds the folder. The sweep reads its own running children without
+    /// <paramref name="probeLock"/>: probing takes the lock for an instant, which a child starting then would find taken.
+    /// </summary>
+    public static TrialStatus Read(string runFolder, bool probeLock = true)
     {
-        var r = new RunRecords(runFolder).Read();
-        if (!r.Any) return Pending;
+        var records = new RunRecords(runFolder);
+        var r = records.Read();
+        var held = probeLock && r.Ended is null && FolderLock.IsHeld(records.LockFile);
+        if (!r.Any) return held ? Pending with { Outcome = TrialOutcome.RunningElsewhere } : Pending;
         var outcome = r.Ended switch
         {
             RunStatus.Finished => TrialOutcome.Finished,
             RunStatus.Failed => TrialOutcome.Failed,
-            null => TrialOutcome.Running,  // no end record: running now, or killed (the caller knows which)
+            RunStatus.TimedOut => TrialOutcome.TimedOut,
+            null when held => TrialOutcome.RunningElsewhere,
+            null => TrialOutcome.Running,  // no end record and no holder: killed (the caller knows its own children)
             _ => TrialOutcome.Interrupted,
         };
         return new TrialStatus(outcome, r.Step, r.TotalSteps, r.Metrics, FirstLine(r.EndReason), r.FirstStepTime);

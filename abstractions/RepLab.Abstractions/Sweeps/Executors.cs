@@ -17,6 +17,9 @@ public enum TrialState
 
     /// <summary>Stopped before it ended: the sweep was cancelled or the trial was cancelled in the scheduler.</summary>
     Cancelled,
+
+    /// <summary>Stopped because it ran past <see cref="SweepLaunch.TrialTimeout"/> (by the executor, or by the scheduler's time limit).</summary>
+    TimedOut,
 }
 
 /// <summary>One trial to run: the command line is <see cref="SweepLaunch.Program"/>, <see cref="SweepLaunch.ProgramArguments"/>, then <see cref="Arguments"/>.</summary>
@@ -35,9 +38,15 @@ public sealed record TrialLaunch(int Index, string Id, IReadOnlyList<string> Arg
 /// <param name="Trials">The trials to run now (finished ones are left out by the host).</param>
 /// <param name="Parallel">How many trials may run at once (0: the executor decides).</param>
 /// <param name="Threads">CPU threads the sweep may use in total on this machine (the local executor splits them).</param>
+/// <param name="TrialTimeout">
+/// The sweep's <c>trial-timeout</c>, or null. A trial is given it as <c>--time-limit</c> and stops itself there (its
+/// status: timed out); an executor stops a trial still running <see cref="TrialTimeout"/> plus its grace after it
+/// started (SIGTERM, then SIGKILL after the grace) and reports <see cref="TrialState.TimedOut"/>; a scheduler maps it to
+/// its own time limit (Slurm's <c>--time</c>).
+/// </param>
 public sealed record SweepLaunch(
     string Name, string Folder, string Program, IReadOnlyList<string> ProgramArguments, string WorkingDirectory,
-    IReadOnlyList<TrialLaunch> Trials, int Parallel, int Threads);
+    IReadOnlyList<TrialLaunch> Trials, int Parallel, int Threads, TimeSpan? TrialTimeout = null);
 
 /// <summary>A change of a trial's state, reported by an executor.</summary>
 /// <param name="Index">The trial's index (<see cref="TrialLaunch.Index"/>).</param>

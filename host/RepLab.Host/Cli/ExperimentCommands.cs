@@ -61,7 +61,8 @@ internal static class ExperimentCommands
         var fresh = new Option<bool>("--fresh") { Description = "Run again from scratch even when this config has already finished in the runs folder" };
         var parentRun = new Option<string?>("--parent-run") { Description = "Tag the run as a child of this MLflow run (local store id; replab sweep passes its parent run)" };
         var runName = new Option<string?>("--run-name") { Description = "The MLflow run name (default: the experiment's name)" };
-        var run = new Command("run", "Train and evaluate one experiment (a sweep: section is left out: replab sweep runs it)") { File, Overrides, resume, runsDir, stopAfter, fresh, parentRun, runName };
+        var timeLimit = new Option<string?>("--time-limit") { Description = "Checkpoint and stop when the run has taken this long (30m, 2h, 1h30m): status timed out, exit 124; continue with --resume" };
+        var run = new Command("run", "Train and evaluate one experiment (a sweep: section is left out: replab sweep runs it)") { File, Overrides, resume, runsDir, stopAfter, fresh, parentRun, runName, timeLimit };
         run.SetAction(r => CliGuard.Run(r.GetValue(verbose), () =>
         {
             var loaded = Load(r);
@@ -70,11 +71,17 @@ internal static class ExperimentCommands
                 Console.WriteLine($"replab: {r.GetValue(File)!.Name} has a sweep: section; this runs its base config (replab sweep {r.GetValue(File)!.Name} runs the sweep)");
             using var registry = Registry(resolved);
             var spec = ExperimentSpec.Bind(resolved, registry);
-            var request = new RunRequest(r.GetValue(resume), r.GetValue(runsDir)!, r.GetValue(stopAfter), r.GetValue(fresh), r.GetValue(parentRun), r.GetValue(runName));
+            var request = new RunRequest(r.GetValue(resume), r.GetValue(runsDir)!, r.GetValue(stopAfter), r.GetValue(fresh), r.GetValue(parentRun), r.GetValue(runName),
+                TimeLimit(r.GetValue(timeLimit)));
             return new Runner(spec, []).Run(request).ExitCode;
         }));
         return run;
     }
+
+    private static TimeSpan? TimeLimit(string? text) =>
+        text is null ? null
+        : Duration.TryParse(text, out var limit) ? limit
+        : throw new ArgumentException($"--time-limit '{text}' is not a duration: {Duration.Format}");
 
     private static Command Preview(Option<bool> verbose)
     {

@@ -37,7 +37,7 @@ internal static class SweepCommands
             var table = new Table().Border(TableBorder.Simple).AddColumns("#", "hash", "overrides", "state", "would");
             foreach (var (t, s, action) in decisions)
                 table.AddRow(t.Index.ToString(System.Globalization.CultureInfo.InvariantCulture), t.Id, Markup.Escape(string.Join(" ", t.Point.Assignments)),
-                    s.Outcome.ToString().ToLowerInvariant(), Markup.Escape(action));
+                    s.Outcome.Words(), Markup.Escape(action));
             console.Write(table);
             Console.WriteLine($"{plan.Definition.Name}: {plan.Trials.Count} trials, all valid" +
                               (plan.Definition.Excluded > 0 ? $" ({plan.Definition.Excluded} excluded by rules)" : "") +

@@ -71,6 +71,7 @@ internal static class Checkpoint
         const string Advice = "delete it (or run without --resume) to start over";
         Dictionary<string, Tensor> tensors;
         Dictionary<string, string> meta;
+        DataFile.RequireRegular(path, "checkpoint");
         try
         {
             (tensors, meta) = Safetensors.Load(path);

@@ -1,3 +1,4 @@
+using RepLab.Abstractions;
 using RepLab.Tracking;
 
 namespace RepLab.Host.Run;
@@ -38,6 +39,8 @@ internal sealed class RunFolder : IDisposable
                 folder.AlreadyFinished = true;
                 return folder;
             }
+            // A checkpoint path that is a folder or a pipe is refused here, before it could block or be written over.
+            if (resume && DataFile.KindOf(records.Checkpoint) is not DataFile.Kind.Missing) DataFile.RequireRegular(records.Checkpoint, "checkpoint");
             folder.Resumed = resume && File.Exists(records.Checkpoint);
             var checkpoints = System.IO.Path.GetDirectoryName(records.Checkpoint)!;
             if (!resume && Directory.Exists(checkpoints)) Directory.Delete(checkpoints, recursive: true);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
+using RepLab.Config;
 using RepLab.Host.Experiment;
 using RepLab.Torch;
 using RepLab.Tracking;
@@ -9,7 +10,9 @@ namespace RepLab.Host.Run;
 /// <summary>
 /// What one run holds while it lives: its folder (locked), the signals that stop it, and one
 /// fan-out tracker (the folder's records, then the MLflow store behind a <see cref="DegradingTracker"/>,
-/// then any extra tracker) that every event of the run goes through.
+/// then any extra tracker) that every event of the run goes through. A signal or the run's time
+/// limit cancels <see cref="Stopping"/>; a run that has not ended by itself <see cref="Grace"/> later
+/// (a call that never returns, such as a read that blocks) is ended here: its end record, then exit.
 /// </summary>
 internal sealed class RunSession : IDisposable
 {
@@ -19,6 +22,9 @@ internal sealed class RunSession : IDisposable
     private readonly List<IDisposable> owned = [];
     private readonly string trackingUri;
     private ITracker tracker = new AggregateTracker([]);
+    private readonly Lock gate = new();
+    private (RunStatus Status, string Reason) stopping = (RunStatus.Killed, "stopped by signal");
+    private int ended;
 
     private RunSession(ExperimentSpec spec, RunFolder folder)
     {
@@ -34,8 +40,24 @@ internal sealed class RunSession : IDisposable
     /// <summary>The folder holds a finished run of this config: nothing else is opened, the caller reports it.</summary>
     public bool AlreadyFinished => folder.AlreadyFinished;
 
-    /// <summary>Cancelled by SIGINT or SIGTERM.</summary>
+    /// <summary>Cancelled by SIGINT or SIGTERM, or at the run's time limit.</summary>
     public CancellationToken Stopping => stop.Token;
+
+    /// <summary>Why <see cref="Stopping"/> fired: <see cref="RunStatus.Killed"/> (a signal) or <see cref="RunStatus.TimedOut"/>, with the reason to record.</summary>
+    public (RunStatus Status, string Reason) StoppedBy { get { lock (gate) return stopping; } }
+
+    /// <summary>How long a stopped run gets to checkpoint and end by itself (REPLAB_STOP_GRACE seconds, which the local executor sets to its grace; default 20).</summary>
+    public static TimeSpan Grace =>
+        TimeSpan.FromSeconds(double.TryParse(Environment.GetEnvironmentVariable("REPLAB_STOP_GRACE"), NumberStyles.Float, CultureInfo.InvariantCulture, out var s) && s > 0 ? s : 20);
+
+    /// <summary>The exit code of a run that ended with <paramref name="status"/>: 0 when it finished or stopped as planned, 124 at its time limit (as timeout(1)), 130 on a signal.</summary>
+    public static int ExitCode(RunStatus status) => status switch
+    {
+        RunStatus.Finished or RunStatus.Stopped => 0,
+        RunStatus.TimedOut => 124,
+        RunStatus.Killed => 130,
+        _ => 1,
+    };
 
     /// <summary>The run's one tracker: every event goes here.</summary>
     public ITracker Tracker => tracker;
@@ -48,7 +70,7 @@ internal sealed class RunSession : IDisposable
         if (session.AlreadyFinished) return session;
         try
         {
-            session.OpenTrackers(extraTrackers);
+            session.OpenTrackers(extraTrackers, request.TimeLimit);
             return session;
         }
         catch
@@ -58,10 +80,12 @@ internal sealed class RunSession : IDisposable
         }
     }
 
-    private void OpenTrackers(IReadOnlyList<ITracker> extraTrackers)
+    private void OpenTrackers(IReadOnlyList<ITracker> extraTrackers, TimeSpan? timeLimit)
     {
         foreach (var signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM })
-            owned.Add(PosixSignalRegistration.Create(signal, c => { c.Cancel = true; stop.Cancel(); }));
+            owned.Add(PosixSignalRegistration.Create(signal, c => { c.Cancel = true; Stop(RunStatus.Killed, $"stopped by signal ({c.Signal})"); }));
+        if (timeLimit is { } limit)
+            owned.Add(new Timer(_ => Stop(RunStatus.TimedOut, $"time limit of {Duration.Text(limit)} reached"), null, limit, Timeout.InfiniteTimeSpan));
         var writer = Records.OpenWriter(append: Resumed);
         owned.Add(writer);
         var mlflow = TrackerFactory.Create(trackingUri);
@@ -87,7 +111,33 @@ internal sealed class RunSession : IDisposable
 
     public void Artifact(string localPath, string artifactPath) => tracker.Emit(new ArtifactLogged(DateTimeOffset.UtcNow, localPath, artifactPath));
 
-    public void End(RunStatus status, string? reason) => tracker.Emit(new RunEnded(DateTimeOffset.UtcNow, status, reason));
+    /// <summary>The run's end record, once: after a stop the session may have ended the run already.</summary>
+    public void End(RunStatus status, string? reason)
+    {
+        if (Interlocked.Exchange(ref ended, 1) == 0) tracker.Emit(new RunEnded(DateTimeOffset.UtcNow, status, reason));
+    }
+
+    /// <summary>Cancels <see cref="Stopping"/> for <paramref name="status"/> (the first reason wins) and gives the run <see cref="Grace"/> to end by itself.</summary>
+    private void Stop(RunStatus status, string reason)
+    {
+        lock (gate)
+        {
+            if (stop.IsCancellationRequested) return;
+            stopping = (status, reason);
+        }
+        Console.Error.WriteLine($"replab: {reason}: stopping at the next step");
+        stop.Cancel();
+        owned.Add(new Timer(_ => EndNow(), null, Grace, Timeout.InfiniteTimeSpan));
+    }
+
+    /// <summary>The run did not end within <see cref="Grace"/> of its stop: its end is recorded here (the last checkpoint stands) and the process exits.</summary>
+    private void EndNow()
+    {
+        var (status, reason) = StoppedBy;
+        Console.Error.WriteLine($"replab: the run did not stop within {Duration.Text(Grace)} ({reason}): ended now; the last checkpoint stands, continue with --resume");
+        End(status, $"{reason}; ended {Duration.Text(Grace)} later without stopping by itself");
+        Environment.Exit(ExitCode(status));
+    }
 
     /// <summary>The last phase: the upload of the run's end. A signal cuts it short (the run itself stays as it ended); false then.</summary>
     public bool Complete() => tracker.Complete(stop.Token);
@@ -95,8 +145,15 @@ internal sealed class RunSession : IDisposable
     /// <summary>A failed run: the whole trace to the folder's error log (the console gets one line, Cli/CliGuard), the end to the trackers.</summary>
     public void Fail(Exception e)
     {
-        File.WriteAllText(Records.ErrorLog, $"{DateTimeOffset.UtcNow:u} {spec.Name} failed\n{e}\n");
-        e.Data[ErrorLogKey] = Records.ErrorLog;
+        try
+        {
+            File.WriteAllText(Records.ErrorLog, $"{DateTimeOffset.UtcNow:u} {spec.Name} failed\n{e}\n");
+            e.Data[ErrorLogKey] = Records.ErrorLog;
+        }
+        catch (Exception write) when (write is IOException or UnauthorizedAccessException)
+        {
+            // The folder cannot be written (the very failure, often): the console still gets e.
+        }
         End(RunStatus.Failed, e.Message);
     }
 

@@ -12,7 +12,9 @@ public sealed record RunOutcome(RunStatus Status, IReadOnlyDictionary<string, do
 /// <param name="Fresh">Run again from scratch even when the run folder holds a finished run (otherwise that run is reported, not redone).</param>
 /// <param name="ParentRunId">A sweep's parent run (its local store id): the run is tagged <c>mlflow.parentRunId</c> as its child.</param>
 /// <param name="RunName">The MLflow run name (default: the experiment's name); a sweep names each trial by its settings.</param>
-public sealed record RunRequest(bool Resume = false, string RunsRoot = "runs", long StopAfterSteps = 0, bool Fresh = false, string? ParentRunId = null, string? RunName = null);
+/// <param name="TimeLimit">The run stops (checkpointed, status timed out, exit 124) when it has run this long.</param>
+public sealed record RunRequest(bool Resume = false, string RunsRoot = "runs", long StopAfterSteps = 0, bool Fresh = false, string? ParentRunId = null, string? RunName = null,
+    TimeSpan? TimeLimit = null);
 
 /// <summary>
 /// One run, from its bound experiment to its outcome: a <see cref="RunSession"/> (folder, signals,
@@ -34,18 +36,25 @@ public sealed class Runner(ExperimentSpec spec, IReadOnlyList<ITracker> extraTra
             torch.manual_seed(spec.Seed);
             using var run = RunAssembly.Build(spec, session, device);
             var status = run.Train(request.StopAfterSteps);
+            if (status == RunStatus.Killed) status = session.StoppedBy.Status;
             var metrics = status == RunStatus.Finished && run.Evaluation.Any ? run.Evaluation.Run(run.Representation) : null;
             if (status == RunStatus.Finished) RunPublisher.Publish(session, run.Representation, metrics);
-            session.End(status, status == RunStatus.Killed ? "stopped by signal or --stop-after-steps" : null);
+            session.End(status, status switch
+            {
+                RunStatus.Stopped => $"stopped after {request.StopAfterSteps} steps (--stop-after-steps)",
+                RunStatus.Finished => null,
+                _ => session.StoppedBy.Reason,
+            });
             var uploaded = session.Complete();
-            return new RunOutcome(status, metrics ?? [], session.Records.Folder, status == RunStatus.Killed || !uploaded ? 130 : 0);
+            return new RunOutcome(status, metrics ?? [], session.Records.Folder, status == RunStatus.Finished && !uploaded ? 130 : RunSession.ExitCode(status));
         }
         catch (OperationCanceledException) when (session.Stopping.IsCancellationRequested)
         {
-            // A signal while loading or evaluating: the last checkpoint stands, nothing of this phase is written.
-            Console.Error.WriteLine("replab: stopped by signal before the run finished; continue with --resume");
-            session.End(RunStatus.Killed, "stopped by signal while loading or evaluating");
-            return new RunOutcome(RunStatus.Killed, new Dictionary<string, double>(), session.Records.Folder, 130);
+            // A signal or the time limit while loading or evaluating: the last checkpoint stands, nothing of this phase is written.
+            var (status, reason) = session.StoppedBy;
+            Console.Error.WriteLine($"replab: {reason} before the run finished; continue with --resume");
+            session.End(status, $"{reason} while loading or evaluating");
+            return new RunOutcome(status, new Dictionary<string, double>(), session.Records.Folder, RunSession.ExitCode(status));
         }
         catch (Exception e)
         {

@@ -12,8 +12,9 @@ internal sealed record TrainingPosition(int Epoch, int StepInEpoch, long GlobalS
 /// <summary>
 /// The training loop: batches in, one method step each inside its own dispose scope, then the
 /// hooks: every callback after each step, and after each epoch the sample grids, the checkpoint,
-/// the periodic evaluation and every callback again. It stops cleanly (checkpoint, exit 130) on a
-/// signal or <c>--stop-after-steps</c>.
+/// the periodic evaluation and every callback again. It stops cleanly (checkpoint) on a signal or
+/// the time limit (<see cref="RunStatus.Killed"/>: the session knows which) or after
+/// <c>--stop-after-steps</c> (<see cref="RunStatus.Stopped"/>).
 /// </summary>
 internal sealed class TrainingLoop(
     ExperimentSpec spec,
@@ -76,7 +77,7 @@ internal sealed class TrainingLoop(
                         {
                             Save(new TrainingPosition(epoch, s, step));
                             progress.Message($"replab: stopped at step {step}; checkpoint {checkpointPath}; continue with --resume");
-                            return RunStatus.Killed;
+                            return context.Stopping.IsCancellationRequested ? RunStatus.Killed : RunStatus.Stopped;
                         }
                         using var scope = torch.NewDisposeScope();
                         context.BeginStep(step, step % trainer.LogEvery == 0);

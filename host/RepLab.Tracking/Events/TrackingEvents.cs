@@ -1,6 +1,10 @@
 namespace RepLab.Tracking;
 
-/// <summary>How a run ended, with MLflow's status codes.</summary>
+/// <summary>
+/// How a run ended. The first four are MLflow's statuses with its codes; <see cref="Stopped"/> and
+/// <see cref="TimedOut"/> are RepLab's own, kept in the run's records and shown as MLflow's KILLED
+/// (<see cref="RunStatusNames.Mlflow"/>) with the reason in <c>replab.end_reason</c>.
+/// </summary>
 public enum RunStatus
 {
     /// <summary>Still training (MLflow RUNNING = 1).</summary>
@@ -14,6 +18,22 @@ public enum RunStatus
 
     /// <summary>Stopped by the user: SIGINT or SIGTERM (MLflow KILLED = 5).</summary>
     Killed = 5,
+
+    /// <summary>A planned stop, <c>--stop-after-steps</c>: checkpointed, to go on with <c>--resume</c> (MLflow KILLED).</summary>
+    Stopped = 101,
+
+    /// <summary>Stopped at its time limit (<c>--time-limit</c>, a sweep's <c>trial-timeout</c>): checkpointed when it could be (MLflow KILLED).</summary>
+    TimedOut = 102,
+}
+
+/// <summary>How the statuses are shown and stored.</summary>
+public static class RunStatusNames
+{
+    /// <summary>The MLflow status <paramref name="status"/> is stored and uploaded as (RepLab's own statuses are KILLED there).</summary>
+    public static RunStatus Mlflow(this RunStatus status) => status is RunStatus.Stopped or RunStatus.TimedOut ? RunStatus.Killed : status;
+
+    /// <summary>In words, for tables and messages: "finished", "stopped", "timed out".</summary>
+    public static string Words(this RunStatus status) => status == RunStatus.TimedOut ? "timed out" : status.ToString().ToLowerInvariant();
 }
 
 /// <summary>Something a run reports; trackers receive these in order.</summary>

@@ -54,7 +54,7 @@ public sealed class MlflowTracker : ITracker
                 Current(e).LogArtifact(a.LocalPath, a.ArtifactPath);
                 break;
             case RunEnded end:
-                Current(e).End(end.Status, end.Time);
+                Current(e).End(end.Status.Mlflow(), end.Time);
                 if (end.Reason is { Length: > 0 } reason) run!.SetTag(TagNames.EndReason, reason);
                 uploader?.Nudge();
                 break;

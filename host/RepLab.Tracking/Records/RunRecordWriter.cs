@@ -28,7 +28,7 @@ internal sealed class RunRecordWriter(string path, bool append = false) : ITrack
             RunEnded r => new { time = r.Time.ToUnixTimeMilliseconds(), kind = RecordKind.End, status = r.Status.ToString(), reason = r.Reason },
             _ => new { time = e.Time.ToUnixTimeMilliseconds(), kind = e.GetType().Name },
         };
-        writer.WriteLine(JsonSerializer.Serialize(line));
+        writer.WriteLine(JsonSerializer.Serialize(line, RunRecords.Json));
     }
 
     /// <summary>Rewrites the file without metric records of <paramref name="step"/> or later (atomically), then appends again.</summary>

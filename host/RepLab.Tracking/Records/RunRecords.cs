@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 
 namespace RepLab.Tracking;
@@ -66,15 +67,24 @@ public sealed partial class RunRecords(string folder)
     /// <summary>A writer of <see cref="MetricsFile"/>: a fresh file, or appended to for a resumed run.</summary>
     public ITracker OpenWriter(bool append) => new RunRecordWriter(MetricsFile, append);
 
-    /// <summary>Writes the final evaluation metrics (atomically).</summary>
+    /// <summary>
+    /// How the records write and read numbers: NaN and the infinities are data (a degenerate
+    /// evaluation, a diverging metric), written as the strings "NaN", "Infinity" and "-Infinity",
+    /// as MLflow's REST API returns them.
+    /// </summary>
+    internal static readonly JsonSerializerOptions Json = new() { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+    private static readonly JsonSerializerOptions IndentedJson = new(Json) { WriteIndented = true };
+
+    /// <summary>Writes the final evaluation metrics (atomically); non-finite values as <see cref="Json"/> says.</summary>
     public void WriteEvaluation(IReadOnlyDictionary<string, double> metrics) =>
-        AtomicFile.Write(EvaluationFile, JsonSerializer.Serialize(metrics, new JsonSerializerOptions { WriteIndented = true }));
+        AtomicFile.Write(EvaluationFile, JsonSerializer.Serialize(metrics, IndentedJson));
 
     /// <summary>The final evaluation metrics; none when there are none or the file is damaged.</summary>
     public IReadOnlyDictionary<string, double> ReadEvaluation()
     {
         if (!File.Exists(EvaluationFile)) return new Dictionary<string, double>();
-        try { return JsonSerializer.Deserialize<Dictionary<string, double>>(File.ReadAllText(EvaluationFile)) ?? []; }
+        try { return JsonSerializer.Deserialize<Dictionary<string, double>>(File.ReadAllText(EvaluationFile), Json) ?? []; }
         catch (JsonException) { return new Dictionary<string, double>(); }
     }
 

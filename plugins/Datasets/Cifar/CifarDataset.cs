@@ -92,7 +92,7 @@ public sealed class CifarDataset(CifarOptions options) : IDataset
         var buffer = new byte[record * 1000];
         for (var f = 0; f < paths.Length && done < n; f++)
         {
-            using var stream = new FileStream(paths[f], FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+            using var stream = DataFile.OpenRead(paths[f], "cifar", 1 << 20);
             for (long r = 0; r < counts[f] && done < n;)
             {
                 var take = (int)Math.Min(Math.Min(1000, counts[f] - r), n - done);

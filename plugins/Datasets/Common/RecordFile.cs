@@ -30,7 +30,7 @@ internal static class RecordFile
     /// <summary>Fills <paramref name="destination"/> from the start of <paramref name="path"/>.</summary>
     public static void Read(string path, Span<byte> destination)
     {
-        using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+        using var f = RepLab.Abstractions.DataFile.OpenRead(path, "dataset", 1 << 20);
         f.ReadExactly(destination);
     }
 }

@@ -79,6 +79,7 @@ public sealed class IdxDataset(IdxOptions options) : IDataset
     internal static (byte[] data, int[] shape) Read(string path, int expectedDims)
     {
         byte[] raw;
+        DataFile.RequireRegular(path, "idx dataset");
         try
         {
             using var file = File.OpenRead(path);

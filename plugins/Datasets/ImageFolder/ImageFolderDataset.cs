@@ -174,7 +174,7 @@ public sealed class ImageFolderDataset : IDataset
 
     private (byte[] pixels, int width, int height) Decode(string path)
     {
-        var data = File.ReadAllBytes(path);
+        var data = DataFile.ReadAllBytes(path, "image-folder");
         if (PngDecoder.IsPng(data)) return PngDecoder.Decode(data, options.Channels, path, options.MaxPixels);
         if (JpegDecoder.IsJpeg(data)) return JpegDecoder.Decode(data, options.Channels, path, options.MaxPixels);
         throw new InvalidDataException($"image-folder: {path}: neither a PNG nor a JPEG file (its first bytes are not a PNG or JPEG signature)");

@@ -75,7 +75,7 @@ public sealed class Stl10Dataset(Stl10Options options) : IDataset
         // Read in chunks: the unlabeled split (2.8 GB) exceeds a .NET array, and the resize works per chunk.
         const int chunk = 2000;
         var buffer = new byte[(long)Math.Min(chunk, n) * ImageBytes];
-        using (var stream = new FileStream(xPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20))
+        using (var stream = DataFile.OpenRead(xPath, "stl10", 1 << 20))
             for (long i = 0; i < n; i += chunk)
             {
                 using var scope = torch.NewDisposeScope();

@@ -14,7 +14,10 @@ public sealed record LocalExecutorOptions : PluginOptions
     /// <summary>GPU indices to share out: the trial in slot k sees only gpus[k mod n] (CUDA_VISIBLE_DEVICES); empty sets none (default []).</summary>
     public int[] Gpus { get; init; } = [];
 
-    /// <summary>Seconds a cancelled trial gets to checkpoint and exit after SIGTERM before it is killed (default 60).</summary>
+    /// <summary>
+    /// Seconds a cancelled trial gets to checkpoint and exit after SIGTERM before it is killed (default 60); with the
+    /// sweep's trial-timeout, also how long past it a trial may still run (it stops itself there) before it gets SIGTERM.
+    /// </summary>
     [Range(1, 3600)]
     public int StopGraceSeconds { get; init; } = 60;
 }
@@ -24,7 +27,8 @@ public sealed record LocalExecutorOptions : PluginOptions
 /// sweep's CPU threads are split between them (REPLAB_THREADS, which overrides <c>trainer.threads</c>
 /// and, like it, does not change a trial's hash), and GPUs, when listed, are dealt out one per slot. Each trial's console goes to
 /// its log file. On cancel, running trials get SIGTERM (they checkpoint and exit 130; the next
-/// sweep resumes them) and queued ones never start.
+/// sweep resumes them) and queued ones never start. A trial still running its trial-timeout plus the
+/// grace after it started gets SIGTERM, then SIGKILL after the grace, and is reported timed out.
 /// </summary>
 [Plugin("local", Summary = "runs trials as child replab run processes here, N at a time, splitting the threads (and GPUs) between them")]
 public sealed class LocalExecutor(LocalExecutorOptions options) : ISweepExecutor
@@ -38,6 +42,7 @@ public sealed class LocalExecutor(LocalExecutorOptions options) : ISweepExecutor
         var queue = new Queue<TrialLaunch>(launch.Trials);
         foreach (var t in launch.Trials) report(new TrialUpdate(t.Index, TrialState.Pending));
         var running = new List<(TrialLaunch Trial, Process Process, int Slot)>();
+        var overtime = new Dictionary<int, DateTime>();  // trial index -> when it got SIGTERM for its time limit
         DateTime? stopAsked = null;
         try
         {
@@ -54,6 +59,7 @@ public sealed class LocalExecutor(LocalExecutorOptions options) : ISweepExecutor
                     else if (DateTime.UtcNow - stopAsked > TimeSpan.FromSeconds(options.StopGraceSeconds))
                         foreach (var r in running) r.Process.Kill();
                 }
+                StopOvertime(launch.TrialTimeout, running, overtime);
                 while (!cancel.IsCancellationRequested && running.Count < parallel && queue.TryDequeue(out var next))
                 {
                     var slot = Enumerable.Range(0, parallel).First(s => running.All(r => r.Slot != s));
@@ -66,6 +72,7 @@ public sealed class LocalExecutor(LocalExecutorOptions options) : ISweepExecutor
                     var code = r.Process.ExitCode;
                     r.Process.Dispose();
                     report(code == 0 ? new TrialUpdate(r.Trial.Index, TrialState.Succeeded, 0)
+                        : overtime.ContainsKey(r.Trial.Index) ? new TrialUpdate(r.Trial.Index, TrialState.TimedOut, code, $"stopped {options.StopGraceSeconds} s past its time limit of {launch.TrialTimeout!.Value.TotalSeconds:0} s")
                         : stopAsked is not null || code == 130 ? new TrialUpdate(r.Trial.Index, TrialState.Cancelled, code, "stopped by signal")
                         : new TrialUpdate(r.Trial.Index, TrialState.Failed, code, $"exit code {code}"));
                 }
@@ -85,6 +92,25 @@ public sealed class LocalExecutor(LocalExecutorOptions options) : ISweepExecutor
         }
     }
 
+    /// <summary>SIGTERM to each trial still running its time limit plus the grace after it started; SIGKILL a grace later.</summary>
+    private void StopOvertime(TimeSpan? limit, List<(TrialLaunch Trial, Process Process, int Slot)> running, Dictionary<int, DateTime> overtime)
+    {
+        if (limit is not { } l) return;
+        var grace = TimeSpan.FromSeconds(options.StopGraceSeconds);
+        foreach (var r in running)
+        {
+            if (overtime.TryGetValue(r.Trial.Index, out var termAt))
+            {
+                if (DateTime.UtcNow - termAt > grace) r.Process.Kill();
+            }
+            else if (DateTime.Now - r.Process.StartTime > l + grace)
+            {
+                overtime[r.Trial.Index] = DateTime.UtcNow;
+                Posix.Terminate(r.Process.Id);
+            }
+        }
+    }
+
     private Process Start(SweepLaunch launch, TrialLaunch trial, int threads, int slot)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(trial.LogFile)!);
@@ -94,6 +120,8 @@ public sealed class LocalExecutor(LocalExecutorOptions options) : ISweepExecutor
             start.ArgumentList.Add(a);
         start.Environment["REPLAB_THREADS"] = threads.ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment["REPLAB_TRIAL_LOG"] = trial.LogFile;
+        // A trial stopped at its time limit that does not end by itself is ended by the run within this grace (replab run reads it).
+        start.Environment["REPLAB_STOP_GRACE"] = options.StopGraceSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (options.Gpus.Length > 0) start.Environment["CUDA_VISIBLE_DEVICES"] = options.Gpus[slot % options.Gpus.Length].ToString(System.Globalization.CultureInfo.InvariantCulture);
         return Process.Start(start) ?? throw new InvalidOperationException($"could not start trial {trial.Index}");
     }

@@ -24,7 +24,7 @@ public sealed record SlurmExecutorOptions : PluginOptions
     [Range(0, 64)]
     public int Gpus { get; init; }
 
-    /// <summary>Time limit per trial (<c>--time</c>, e.g. 01:00:00); empty: the partition's (default empty).</summary>
+    /// <summary>Time limit per trial (<c>--time</c>, e.g. 01:00:00); empty: the sweep's trial-timeout plus a minute, else the partition's (default empty).</summary>
     public string Time { get; init; } = "";
 
     /// <summary>Trials at once (<c>--array=...%N</c>); 0 takes <c>replab sweep --parallel</c>, else no limit (default 0).</summary>
@@ -137,7 +137,7 @@ public sealed partial class SlurmExecutor(SlurmExecutorOptions options) : ISweep
             }
             foreach (var (index, (job, task)) in watched)
             {
-                if (last.TryGetValue(index, out var was) && was is TrialState.Succeeded or TrialState.Failed or TrialState.Cancelled) continue;
+                if (last.TryGetValue(index, out var was) && was is not (TrialState.Pending or TrialState.Running)) continue;
                 TaskState? now = states.TryGetValue((job, task), out var s) ? s : ended.TryGetValue((job, task), out var e) ? e : null;
                 if (now is null && ended.ContainsKey((job, -1)))
                     now = new TaskState(TrialState.Cancelled, null, "cancelled while pending (the array was cancelled)");
@@ -153,10 +153,10 @@ public sealed partial class SlurmExecutor(SlurmExecutorOptions options) : ISweep
                 last[index] = now.State;
                 report(new TrialUpdate(index, now.State, now.ExitCode, now.Message));
             }
-            if (watched.Keys.All(i => last.TryGetValue(i, out var st) && st is TrialState.Succeeded or TrialState.Failed or TrialState.Cancelled)) return;
+            if (watched.Keys.All(i => last.TryGetValue(i, out var st) && st is not (TrialState.Pending or TrialState.Running))) return;
             if (cancelledAt is { } at && DateTime.UtcNow - at > TimeSpan.FromMinutes(2))
             {
-                foreach (var i in watched.Keys.Where(i => !(last.TryGetValue(i, out var st) && st is TrialState.Succeeded or TrialState.Failed or TrialState.Cancelled)))
+                foreach (var i in watched.Keys.Where(i => !(last.TryGetValue(i, out var st) && st is not (TrialState.Pending or TrialState.Running))))
                     report(new TrialUpdate(i, TrialState.Cancelled, null, "cancelled; Slurm did not confirm its end within 2 minutes"));
                 return;
             }
@@ -194,6 +194,8 @@ public sealed partial class SlurmExecutor(SlurmExecutorOptions options) : ISweep
         if (options.Mem.Length > 0) args.Add($"--mem={options.Mem}");
         if (options.Gpus > 0) args.Add($"--gpus={options.Gpus}");
         if (options.Time.Length > 0) args.Add($"--time={options.Time}");
+        // The trial stops itself at the sweep's trial-timeout; Slurm's limit, a minute later, stops one that cannot.
+        else if (launch.TrialTimeout is { } limit) args.Add($"--time={(int)Math.Ceiling(limit.TotalMinutes) + 1}");
         args.AddRange(options.Extra);
         args.Add(path);
         var (code, output, error) = Posix.Run("sbatch", args);
@@ -278,7 +280,7 @@ public sealed partial class SlurmExecutor(SlurmExecutorOptions options) : ISweep
         "RUNNING" or "CONFIGURING" or "COMPLETING" or "STAGE_OUT" or "SIGNALING" or "RESIZING" => new(TrialState.Running, null, null),
         "COMPLETED" => new(TrialState.Succeeded, 0, null),
         "CANCELLED" => new(TrialState.Cancelled, exit, "cancelled in Slurm"),
-        "TIMEOUT" or "DEADLINE" => new(TrialState.Failed, exit, "Slurm time limit reached"),
+        "TIMEOUT" or "DEADLINE" => new(TrialState.TimedOut, exit, "Slurm time limit reached"),
         "OUT_OF_MEMORY" => new(TrialState.Failed, exit, "out of memory (Slurm)"),
         "NODE_FAIL" or "BOOT_FAIL" => new(TrialState.Failed, exit, $"Slurm {state}"),
         _ => new(TrialState.Failed, exit, $"Slurm {state}{(exit is { } c ? $", exit code {c}" : "")}"),

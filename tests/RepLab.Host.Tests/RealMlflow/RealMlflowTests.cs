@@ -144,7 +144,7 @@ public sealed class RealMlflowTests : IDisposable
     public void A_resumed_run_continues_the_same_server_run_with_every_step_once()
     {
         var exp = Experiment(epochs: 3);
-        CliRunner.Run("run", exp, "--runs-dir", Runs, "--stop-after-steps", "7").code.Should().Be(130);
+        CliRunner.Run("run", exp, "--runs-dir", Runs, "--stop-after-steps", "7").code.Should().Be(0);
         server.Runs(experiment).Should().ContainSingle().Which["info"]!["status"]!.GetValue<string>().Should().Be("KILLED");
         var (code, stdout, stderr) = CliRunner.Run("run", exp, "--runs-dir", Runs, "--resume");
         code.Should().Be(0, stderr + stdout);
@@ -220,5 +220,41 @@ public sealed class RealMlflowTests : IDisposable
         children.Should().OnlyContain(r => r["info"]!["status"]!.GetValue<string>() == "FINISHED");
         server.Artifacts(parentId).Should().Contain(["sweep.yaml", "report.md", "report.csv", "report.html"]);
         Tags(parent)["replab.sweep.values.encoder.features"].Should().Be("4, 8");
+    }
+
+    [Fact]
+    public void A_nan_score_beside_a_finite_one_reaches_the_server_as_nan_and_the_run_finishes()
+    {
+        var path = Path.Combine(dir, "nan.yaml");
+        File.WriteAllText(path, $$"""
+            name: tracked
+            seed: 2
+            plugins: [{{Repo.Fixture("PluginNan")}}]
+            dataset: { plugin: synthetic, train-size: 64, test-size: 32 }
+            encoder: { plugin: conv-small, features: 8 }
+            method: { plugin: autoencoder }
+            trainer: { epochs: 1, batch-size: 16, threads: 1 }
+            evaluation: [{ plugin: non-finite, value: nan }, { plugin: knn, k: 5 }]
+            tracking: { experiment: {{experiment}} }
+            """);
+        var (code, stdout, stderr) = CliRunner.Run("run", path, "--runs-dir", Runs);
+        code.Should().Be(0, stderr + stdout);
+        var evaluation = JsonDocument.Parse(File.ReadAllText(Path.Combine(RunFolder(Runs), "evaluation.json"))).RootElement;
+        evaluation.GetProperty("eval/non-finite-nan").GetString().Should().Be("NaN");
+        var top1 = evaluation.GetProperty("eval/knn/top1").GetDouble();
+        top1.Should().BeInRange(0, 1);
+
+        var run = server.Runs(experiment).Should().ContainSingle().Subject;
+        run["info"]!["status"]!.GetValue<string>().Should().Be("FINISHED");
+        var id = run["info"]!["run_id"]!.GetValue<string>();
+        server.Api($"metrics/get-history?run_id={id}&metric_key={Uri.EscapeDataString("eval/non-finite-nan")}")["metrics"]!.AsArray()
+            .Should().ContainSingle().Which!["value"]!.ToJsonString().Should().Be("\"NaN\"", "the server holds the NaN, as its REST API writes it");
+        server.History(id, "eval/knn/top1").Should().ContainSingle().Which.Value.Should().Be(top1);
+        server.Python($$"""
+            import math
+            from mlflow import MlflowClient
+            m = MlflowClient("{{server.Uri}}").get_run("{{id}}").data.metrics
+            print(math.isnan(m["eval/non-finite-nan"]), m["eval/knn/top1"])
+            """).Trim().Should().StartWith("True ", "MLflow's own client reads a NaN back");
     }
 }

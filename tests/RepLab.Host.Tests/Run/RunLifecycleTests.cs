@@ -89,7 +89,7 @@ public class RunLifecycleTests() : CliHarness("replab-run-")
     {
         var exp = Experiment();
         var runs = Path.Combine(Dir, "runs");
-        Cli("run", exp, "--runs-dir", runs, "--stop-after-steps", "2").code.Should().Be(130);
+        Cli("run", exp, "--runs-dir", runs, "--stop-after-steps", "2").code.Should().Be(0);
         // As a checkpoint from before view_streams was recorded: the key removed.
         var path = Path.Combine(RunFolder(runs), "checkpoints", "last.safetensors");
         var (tensors, meta) = Safetensors.Load(path);
@@ -145,8 +145,9 @@ public class RunLifecycleTests() : CliHarness("replab-run-")
 
         var interrupted = Path.Combine(Dir, "interrupted");
         var (stopCode, stopOut, _) = Cli("run", exp, "--runs-dir", interrupted, "--stop-after-steps", "4");
-        stopCode.Should().Be(130);
-        stopOut.Should().Contain("stopped at step 4");
+        stopCode.Should().Be(0, "a planned stop is not an interruption: set -e scripts go on");
+        stopOut.Should().Contain("stopped at step 4").And.Contain("--resume");
+        File.ReadLines(Path.Combine(RunFolder(interrupted), "metrics.jsonl")).Last().Should().Contain("\"status\":\"Stopped\"", "its own status, not killed");
         var (code, stdout, stderr) = Cli("run", exp, "--runs-dir", interrupted, "--resume");
         code.Should().Be(0, stderr);
         stdout.Should().Contain("resumed from").And.Contain("step 4");
@@ -167,7 +168,7 @@ public class RunLifecycleTests() : CliHarness("replab-run-")
         var straight = Path.Combine(Dir, "straight");
         Cli("run", exp, "--runs-dir", straight).code.Should().Be(0);
         var interrupted = Path.Combine(Dir, "interrupted");
-        Cli("run", exp, "--runs-dir", interrupted, "--stop-after-steps", "7").code.Should().Be(130);
+        Cli("run", exp, "--runs-dir", interrupted, "--stop-after-steps", "7").code.Should().Be(0);
         Cli("run", exp, "--runs-dir", interrupted, "--resume").code.Should().Be(0);
         var a = Weights(straight);
         var b = Weights(interrupted);
@@ -286,7 +287,7 @@ public class RunLifecycleTests() : CliHarness("replab-run-")
     {
         var exp = Experiment();
         var runs = Path.Combine(Dir, "runs");
-        Cli("run", exp, "--runs-dir", runs, "--stop-after-steps", "4").code.Should().Be(130);
+        Cli("run", exp, "--runs-dir", runs, "--stop-after-steps", "4").code.Should().Be(0);
         var metrics = Path.Combine(RunFolder(runs), "metrics.jsonl");
         // What a SIGKILL after step 5 would have left: steps 4 and 5 logged, the checkpoint still at step 4, a line cut short.
         File.AppendAllLines(metrics, [
@@ -335,7 +336,7 @@ public class RunLifecycleTests() : CliHarness("replab-run-")
         {
             var exp = Experiment();
             var runs = Path.Combine(Dir, "runs");
-            Cli("run", exp, "--runs-dir", runs, "--stop-after-steps", "4").code.Should().Be(130);
+            Cli("run", exp, "--runs-dir", runs, "--stop-after-steps", "4").code.Should().Be(0);
             var metric = Directory.GetFiles(store, "recon-mse", SearchOption.AllDirectories).Single();
             var before = File.ReadAllText(metric);
             // Fill what is left of the disk.
@@ -439,7 +440,7 @@ public class RunLifecycleTests() : CliHarness("replab-run-")
     {
         var exp = Experiment();
         var runs = Path.Combine(Dir, "runs");
-        Cli("run", exp, "--runs-dir", runs, "--stop-after-steps", "4").code.Should().Be(130);
+        Cli("run", exp, "--runs-dir", runs, "--stop-after-steps", "4").code.Should().Be(0);
         var metric = Directory.GetFiles(Path.Combine(Dir, "mlruns"), "recon-mse", SearchOption.AllDirectories).Single();
         var killed = File.ReadAllLines(metric);
         // What a SIGKILL after step 5 would have left in the store: steps 4 and 5, the checkpoint at 4, a line cut short.

@@ -161,7 +161,9 @@ public class SweepRunTests : CliHarness
         Process.Start("kill", ["-KILL", "--", $"-{sweep.Id}"])!.WaitForExit();
         sweep.WaitForExit(10_000).Should().BeTrue();
         TrialStatus.Read(plan.Trials[0].RunFolder).Outcome.Should().Be(TrialOutcome.Finished);
-        TrialStatus.Read(plan.Trials[1].RunFolder).Outcome.Should().Be(TrialOutcome.Running, "killed: no end record");
+        // The kill reaches the trials' processes a moment after the sweep's: until then a trial holds its folder.
+        while (DateTime.UtcNow < deadline && TrialStatus.Read(plan.Trials[1].RunFolder).Outcome == TrialOutcome.RunningElsewhere) Thread.Sleep(20);
+        TrialStatus.Read(plan.Trials[1].RunFolder).Outcome.Should().Be(TrialOutcome.Running, "killed: no end record, and nobody holds it");
 
         var (code, stdout, stderr) = Cli("sweep", exp, "--runs-dir", Runs);
         code.Should().Be(0, stdout + stderr);
