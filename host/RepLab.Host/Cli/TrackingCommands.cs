@@ -61,10 +61,10 @@ internal static class TrackingCommands
             return 2;
         }
         var fileStore = new MlflowFileStore(storeOption ?? target.LocalStore);
-        using var uploader = new OfflineUploader(fileStore, new MlflowRestClient(target.Server, MlflowRequestPolicy.Sync));
+        using var progress = new SyncProgressLine(target.Server.Display);
+        using var uploader = new OfflineUploader(fileStore, new MlflowRestClient(target.Server, MlflowRequestPolicy.Sync), progress.Log);
         using var stop = new CancellationTokenSource();
         if (deadline is { } limit) stop.CancelAfter(limit);
-        var progress = new SyncProgressLine(target.Server.Display);
         var result = Task.Run(() => uploader.SyncAllAsync(experiment, stop.Token, progress.Report)).GetAwaiter().GetResult();
         progress.End();
         var total = result.RunsSynced + result.RunsFailed + result.RunsLeft;
@@ -93,13 +93,25 @@ internal static class TrackingCommands
         return TimeSpan.FromSeconds(value * scale);
     }
 
-    /// <summary>replab sync's progress on stderr: rewritten in place on a terminal, else a line at most every 5 s.</summary>
-    private sealed class SyncProgressLine(string server)
+    /// <summary>
+    /// replab sync's progress on stderr: rewritten in place on a terminal, else a line at most every
+    /// 5 s. The uploader's own messages go through <see cref="Log"/>, which ends an open line first.
+    /// </summary>
+    private sealed class SyncProgressLine : TextWriter
     {
+        private readonly string server;
         private readonly bool terminal = !Console.IsErrorRedirected;
         private readonly Stopwatch clock = Stopwatch.StartNew();
         private readonly Lock gate = new();
         private TimeSpan? shownAt;
+        private bool open;
+
+        public SyncProgressLine(string server) => this.server = server;
+
+        public override System.Text.Encoding Encoding => Console.Error.Encoding;
+
+        /// <summary>Where the uploader reports failures, one line each.</summary>
+        public TextWriter Log => this;
 
         public void Report(SyncProgress p)
         {
@@ -110,14 +122,26 @@ internal static class TrackingCommands
                 var line = $"replab sync: {p.RunsDone}/{p.RunsTotal} runs, {p.MetricPointsSent} metric points sent to {server}";
                 if (terminal) Console.Error.Write("\r" + line + "\u001b[K");
                 else Console.Error.WriteLine(line);
+                open = terminal;
             }
         }
 
-        /// <summary>Ends the line on a terminal, so the summary starts on its own.</summary>
+        /// <summary>Ends the progress line on a terminal, so what follows starts on its own.</summary>
         public void End()
         {
             lock (gate)
-                if (terminal && shownAt is not null) Console.Error.WriteLine();
+            {
+                if (open) Console.Error.WriteLine();
+                open = false;
+            }
+        }
+
+        public override void Write(char value) => WriteLine(value.ToString());
+
+        public override void WriteLine(string? value)
+        {
+            End();
+            Console.Error.WriteLine(value);
         }
     }
 

@@ -204,6 +204,7 @@ public sealed class OfflineUploader : IDisposable
                 if (r.RunsFailed > 0 && lastFailureUnreachable) return tally.Result(unreachable: true);
             }
             // Parents start first, but not always (equal clocks, resumed sweeps): one more pass for the runs that waited.
+            tally.Waiting(waiting.Count);
             foreach (var dir in waiting) tally.Again(dir, await SyncRunAsync(dir, tally.Sent, ct));
             return tally.Result();
         }
@@ -217,7 +218,7 @@ public sealed class OfflineUploader : IDisposable
     private sealed class SyncTally(int total, Action<SyncProgress>? progress)
     {
         private readonly HashSet<string> uploaded = [];
-        private int done, ok, failed, points, stillWaiting;
+        private int done, ok, failed, points, stillWaiting, toRetry;
 
         public void Sent(int batch)
         {
@@ -232,15 +233,22 @@ public sealed class OfflineUploader : IDisposable
             progress?.Invoke(new SyncProgress(done, total, points));
         }
 
+        /// <summary>The second pass begins, for <paramref name="runs"/> runs that waited for another.</summary>
+        public void Waiting(int runs) => toRetry = runs;
+
         public void Again(string dir, SyncResult r)
         {
-            (failed, stillWaiting) = (failed + r.RunsFailed, stillWaiting + r.RunsWaiting);
+            (failed, stillWaiting, toRetry) = (failed + r.RunsFailed, stillWaiting + r.RunsWaiting, toRetry - 1);
             if (r.RunsUploaded > 0) uploaded.Add(dir);
         }
 
-        /// <summary>The result; runs never reached count as failed when the server was unreachable, as left when the sync was stopped.</summary>
-        public SyncResult Result(bool unreachable = false, bool stopped = false) =>
-            new(ok, failed + (unreachable ? total - done : 0), points, stillWaiting, uploaded.Count, stopped ? total - done : 0);
+        /// <summary>
+        /// The result; runs never reached count as failed when the server was unreachable, as left
+        /// (with those of the second pass not retried yet) when the sync was stopped.
+        /// </summary>
+        public SyncResult Result(bool unreachable = false, bool stopped = false) => stopped
+            ? new(ok - toRetry, failed, points, stillWaiting, uploaded.Count, total - done + toRetry)
+            : new(ok, failed + (unreachable ? total - done : 0), points, stillWaiting, uploaded.Count);
     }
 
     /// <summary>

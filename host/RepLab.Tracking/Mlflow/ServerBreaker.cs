@@ -35,6 +35,7 @@ public sealed class ServerBreaker
         this.time = time ?? TimeProvider.System;
     }
 
+    /// <summary>How long a server found down is left alone, by this process and by the others that read the file.</summary>
     public TimeSpan Cooldown { get; }
 
     /// <summary>The file that tells other processes; absent while the server is not known to be down.</summary>
