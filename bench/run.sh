@@ -3,6 +3,9 @@
 #   pipeline [--runs R] [--threads N] [--pipeline simclr|byol] [--size S] [--batch B]:
 #            two augmented views, ours vs torchvision (see below)
 #   tracking [--steps S] [--events E]: the trackers' cost per quickstart training step
+#   sweep-tracking [--trials N] [--parallel P] [--steps S]: a local sweep of N tiny trials (default 1000),
+#            once without a tracking server and once with an unreachable one (a closed port);
+#            seconds per trial of each and their ratio (see bench/sweep_tracking.sh)
 # after a Release build.
 #
 #   engine [--threads N] [--runs R] [--steps S] [--warmup W] [--batch B] [--models "dcgan resnet18 simclr"]
@@ -29,13 +32,17 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-usage() { sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 what="${1:-}"
 if [ "$what" = "tracking" ]; then
   # What metrics.jsonl and the local MLflow store add to a quickstart training step.
   shift
   exec dotnet "$root/bench/RepLab.Bench/bin/Release/net10.0/RepLab.Bench.dll" tracking "$@"
+fi
+if [ "$what" = "sweep-tracking" ]; then
+  shift
+  exec bash "$root/bench/sweep_tracking.sh" "$@"
 fi
 if [ "$what" = "norm" ]; then
   # Batch norm + activation layers of the SimCLR step (conv-small's blocks, the head's hidden layer),

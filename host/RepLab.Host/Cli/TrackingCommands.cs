@@ -36,26 +36,113 @@ internal static class TrackingCommands
             return 0;
         }));
 
-        var sync = new Command("sync", "Upload local runs the tracking server does not have yet (idempotent)") { to, experiment, store };
-        sync.SetAction(r => CliGuard.Run(r.GetValue(verbose), () =>
+        var deadline = new Option<string?>("--deadline")
         {
-            var uri = r.GetValue(to) ?? TrackingTarget.ResolveUri(null);
-            var target = TrackingTarget.Parse(uri);
-            if (target.Server is null)
-            {
-                Console.Error.WriteLine("replab sync: no tracking server: pass --to http(s)://host:port or set MLFLOW_TRACKING_URI");
-                return 2;
-            }
-            var fileStore = new MlflowFileStore(r.GetValue(store) ?? target.LocalStore);
-            using var uploader = new OfflineUploader(fileStore, new MlflowRestClient(target.Server));
-            var result = Task.Run(() => uploader.SyncAllAsync(r.GetValue(experiment))).GetAwaiter().GetResult();
-            Console.WriteLine($"checked {result.RunsSynced + result.RunsFailed} runs: uploaded {result.RunsUploaded} ({result.MetricPointsSent} new metric points), " +
-                              $"{result.RunsSynced - result.RunsUploaded} already complete, to {target.Server.Display}" +
-                              (result.RunsFailed > 0 ? $"; {result.RunsFailed} failed, run sync again" : ""));
-            return result.RunsFailed > 0 ? 1 : 0;
-        }));
+            Description = "Stop after this long: seconds (300) or a number with s, m or h (90s, 5m, 1h); what reached the server stays there, and the next sync goes on from it",
+        };
+        var sync = new Command("sync", "Upload local runs the tracking server does not have yet (idempotent)") { to, experiment, store, deadline };
+        sync.SetAction(r => CliGuard.Run(r.GetValue(verbose), () => Sync(r.GetValue(to), r.GetValue(store), r.GetValue(experiment), r.GetValue(deadline))));
 
         return [runs, sync];
+    }
+
+    /// <summary>
+    /// <c>replab sync</c>: every request has a time limit and is retried with backoff
+    /// (<see cref="MlflowRequestPolicy.Sync"/>), progress goes to stderr, and a deadline stops it
+    /// with one line saying what was uploaded and what is left (exit 1).
+    /// </summary>
+    private static int Sync(string? to, string? storeOption, string? experiment, string? deadlineText)
+    {
+        var deadline = deadlineText is null ? (TimeSpan?)null : Duration(deadlineText, "--deadline");
+        var target = TrackingTarget.Parse(to ?? TrackingTarget.ResolveUri(null));
+        if (target.Server is null)
+        {
+            Console.Error.WriteLine("replab sync: no tracking server: pass --to http(s)://host:port or set MLFLOW_TRACKING_URI");
+            return 2;
+        }
+        var fileStore = new MlflowFileStore(storeOption ?? target.LocalStore);
+        using var progress = new SyncProgressLine(target.Server.Display);
+        using var uploader = new OfflineUploader(fileStore, new MlflowRestClient(target.Server, MlflowRequestPolicy.Sync), progress.Log);
+        using var stop = new CancellationTokenSource();
+        if (deadline is { } limit) stop.CancelAfter(limit);
+        var result = Task.Run(() => uploader.SyncAllAsync(experiment, stop.Token, progress.Report)).GetAwaiter().GetResult();
+        progress.End();
+        var total = result.RunsSynced + result.RunsFailed + result.RunsLeft;
+        if (result.RunsLeft > 0)
+        {
+            Console.Error.WriteLine($"replab sync: deadline of {deadline!.Value.TotalSeconds:0.#} s reached: {result.RunsSynced} of {total} runs synced, {result.MetricPointsSent} metric points sent " +
+                                    $"to {target.Server.Display}; {result.RunsLeft} runs are not fully uploaded and stay in the local store {fileStore.Root}: run `replab sync` again");
+            return 1;
+        }
+        Console.WriteLine($"checked {total} runs: uploaded {result.RunsUploaded} ({result.MetricPointsSent} new metric points), " +
+                          $"{result.RunsSynced - result.RunsUploaded} already complete, to {target.Server.Display}" +
+                          (result.RunsFailed > 0 ? $"; {result.RunsFailed} failed, run sync again" : ""));
+        return result.RunsFailed > 0 ? 1 : 0;
+    }
+
+    /// <summary>A duration option: seconds, or a number with s, m or h; an ArgumentException (exit 2) naming the option otherwise.</summary>
+    internal static TimeSpan Duration(string text, string option)
+    {
+        var t = text.Trim().ToLowerInvariant();
+        var unit = t.Length > 0 && char.IsLetter(t[^1]) ? t[^1] : 's';
+        var scale = unit switch { 's' => 1, 'm' => 60, 'h' => 3600, _ => 0 };
+        var number = char.IsLetter(unit) && t.EndsWith(unit) ? t[..^1] : t;
+        if (scale == 0 || !double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
+            || !(value * scale is > 0 and <= 7 * 24 * 3600))
+            throw new ArgumentException($"{option} '{text}' is not a duration: give seconds (300) or a number with s, m or h (90s, 5m, 1h), at most 7 days");
+        return TimeSpan.FromSeconds(value * scale);
+    }
+
+    /// <summary>
+    /// replab sync's progress on stderr: rewritten in place on a terminal, else a line at most every
+    /// 5 s. The uploader's own messages go through <see cref="Log"/>, which ends an open line first.
+    /// </summary>
+    private sealed class SyncProgressLine : TextWriter
+    {
+        private readonly string server;
+        private readonly bool terminal = !Console.IsErrorRedirected;
+        private readonly Stopwatch clock = Stopwatch.StartNew();
+        private readonly Lock gate = new();
+        private TimeSpan? shownAt;
+        private bool open;
+
+        public SyncProgressLine(string server) => this.server = server;
+
+        public override System.Text.Encoding Encoding => Console.Error.Encoding;
+
+        /// <summary>Where the uploader reports failures, one line each.</summary>
+        public TextWriter Log => this;
+
+        public void Report(SyncProgress p)
+        {
+            lock (gate)
+            {
+                if (shownAt is { } last && clock.Elapsed - last < (terminal ? TimeSpan.FromSeconds(0.1) : TimeSpan.FromSeconds(5)) && p.RunsDone < p.RunsTotal) return;
+                shownAt = clock.Elapsed;
+                var line = $"replab sync: {p.RunsDone}/{p.RunsTotal} runs, {p.MetricPointsSent} metric points sent to {server}";
+                if (terminal) Console.Error.Write("\r" + line + "\u001b[K");
+                else Console.Error.WriteLine(line);
+                open = terminal;
+            }
+        }
+
+        /// <summary>Ends the progress line on a terminal, so what follows starts on its own.</summary>
+        public void End()
+        {
+            lock (gate)
+            {
+                if (open) Console.Error.WriteLine();
+                open = false;
+            }
+        }
+
+        public override void Write(char value) => WriteLine(value.ToString());
+
+        public override void WriteLine(string? value)
+        {
+            End();
+            Console.Error.WriteLine(value);
+        }
     }
 
     private static string StorePath(string? option)

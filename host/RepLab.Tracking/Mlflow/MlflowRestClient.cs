@@ -36,25 +36,60 @@ public sealed record MlflowServer(Uri Uri, string? Token = null, string? Usernam
 }
 
 /// <summary>
-/// The MLflow REST API 2.0 calls RepLab needs. Network errors, timeouts, 429 and 5xx are retried
-/// with exponential backoff and jitter (Polly); other errors surface as <see cref="MlflowException"/>.
+/// How hard one REST request tries. A run gives up on a server that refuses or does not answer at
+/// once (<see cref="Run"/>: its upload is left to <c>replab sync</c>, see <see cref="ServerBreaker"/>);
+/// <c>replab sync</c> retries (<see cref="Sync"/>). Either way every try has a time limit.
+/// </summary>
+/// <param name="MaxRetries">Retries after the first try (of 429 and 5xx answers, and with <paramref name="RetryUnreachable"/> of network errors and timed-out tries).</param>
+/// <param name="FirstDelay">First backoff delay, doubled each retry, with jitter; at most 30 s.</param>
+/// <param name="AttemptTimeout">Limit of one try, from sending to the whole answer read; an upload gets a second more per MB of its file.</param>
+/// <param name="ConnectTimeout">Limit of opening a connection (TCP and TLS).</param>
+/// <param name="RetryUnreachable">Whether a refused connection, a network error or a timed-out try is tried again.</param>
+public sealed record MlflowRequestPolicy(int MaxRetries, TimeSpan FirstDelay, TimeSpan AttemptTimeout, TimeSpan ConnectTimeout, bool RetryUnreachable)
+{
+    /// <summary>A run's background upload: 429/5xx retried twice; a refused connection or a try over 5 s (3 s to connect) fails at once.</summary>
+    public static MlflowRequestPolicy Run { get; } = new(2, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(3), RetryUnreachable: false);
+
+    /// <summary>The variable that sets a run's limit of one try, in seconds (a server far away or slow).</summary>
+    public const string RunTimeoutVariable = "REPLAB_TRACKING_TIMEOUT";
+
+    /// <summary><see cref="Run"/>, with the limit of one try from <see cref="RunTimeoutVariable"/> when it is set.</summary>
+    public static MlflowRequestPolicy ForRun(Func<string, string?> env)
+    {
+        if (env(RunTimeoutVariable) is not { Length: > 0 } text) return Run;
+        if (!double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var seconds) || !(seconds is > 0 and <= 3600))
+            throw new ArgumentException($"{RunTimeoutVariable}='{text}' is not a number of seconds between 0 and 3600: unset it for the default of {Run.AttemptTimeout.TotalSeconds:0} s");
+        var limit = TimeSpan.FromSeconds(seconds);
+        return Run with { AttemptTimeout = limit, ConnectTimeout = limit < Run.ConnectTimeout ? limit : Run.ConnectTimeout };
+    }
+
+    /// <summary><c>replab sync</c>: every failure retried 3 times (about 1, 2 and 4 s apart), each try at most 15 s (5 s to connect).</summary>
+    public static MlflowRequestPolicy Sync { get; } = new(3, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(5), RetryUnreachable: true);
+}
+
+/// <summary>
+/// The MLflow REST API 2.0 calls RepLab needs. Each try has a time limit; 429 and 5xx answers (and,
+/// as the <see cref="MlflowRequestPolicy"/> says, network errors and timeouts) are retried with
+/// exponential backoff and jitter (Polly); other errors surface as <see cref="MlflowException"/>.
 /// </summary>
 public sealed class MlflowRestClient : IDisposable
 {
     /// <summary>MLflow's log-batch limits.</summary>
     public const int MaxMetricsPerBatch = 1000, MaxParamsPerBatch = 100, MaxTagsPerBatch = 100, MaxItemsPerBatch = 1000, MaxBatchBytes = 1_000_000;
 
+    /// <summary>Time a try gets beyond the policy's limit (an upload's size at 1 MB/s).</summary>
+    private static readonly ResiliencePropertyKey<TimeSpan> ExtraTime = new("replab.extra-time");
+
     private readonly HttpClient http;
     private readonly ResiliencePipeline<HttpResponseMessage> pipeline;
 
     /// <param name="server">Where and as whom.</param>
-    /// <param name="maxRetries">Retries after the first try of each request.</param>
-    /// <param name="firstDelay">First backoff delay; doubled each retry.</param>
-    /// <param name="attemptTimeout">Limit of one try.</param>
-    public MlflowRestClient(MlflowServer server, int maxRetries = 6, TimeSpan? firstDelay = null, TimeSpan? attemptTimeout = null)
+    /// <param name="policy">Retries and time limits (default: <see cref="MlflowRequestPolicy.Run"/>).</param>
+    public MlflowRestClient(MlflowServer server, MlflowRequestPolicy? policy = null)
     {
         Server = server;
-        var handler = new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(10) };
+        Policy = policy ??= MlflowRequestPolicy.Run;
+        var handler = new SocketsHttpHandler { ConnectTimeout = policy.ConnectTimeout };
         if (server.InsecureTls) handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
         http = new HttpClient(handler) { BaseAddress = new Uri(server.Uri.ToString().TrimEnd('/') + "/"), Timeout = Timeout.InfiniteTimeSpan };
         if (server.Token is { Length: > 0 } token)
@@ -62,24 +97,31 @@ public sealed class MlflowRestClient : IDisposable
         else if (server.Username is { Length: > 0 } user)
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
                 Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{server.Password}")));
+        var retried = new PredicateBuilder<HttpResponseMessage>()
+            .HandleResult(r => r.StatusCode == HttpStatusCode.TooManyRequests || (int)r.StatusCode >= 500);
+        if (policy.RetryUnreachable) retried = retried.Handle<HttpRequestException>().Handle<TimeoutRejectedException>();
+        var attemptTimeout = policy.AttemptTimeout;
         pipeline = new ResiliencePipelineBuilder<HttpResponseMessage>()
             .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
             {
-                ShouldHandle = new PredicateBuilder<HttpResponseMessage>()
-                    .Handle<HttpRequestException>()
-                    .Handle<TimeoutRejectedException>()
-                    .HandleResult(r => r.StatusCode == HttpStatusCode.TooManyRequests || (int)r.StatusCode >= 500),
-                MaxRetryAttempts = maxRetries,
-                Delay = firstDelay ?? TimeSpan.FromMilliseconds(500),
+                ShouldHandle = retried,
+                MaxRetryAttempts = policy.MaxRetries,
+                Delay = policy.FirstDelay,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
                 MaxDelay = TimeSpan.FromSeconds(30),
                 // A retried response is dropped unread; free its connection.
                 OnRetry = a => { a.Outcome.Result?.Dispose(); return ValueTask.CompletedTask; },
             })
-            .AddTimeout(attemptTimeout ?? TimeSpan.FromSeconds(30))
+            .AddTimeout(new TimeoutStrategyOptions
+            {
+                TimeoutGenerator = a => ValueTask.FromResult(attemptTimeout + a.Context.Properties.GetValue(ExtraTime, TimeSpan.Zero)),
+            })
             .Build();
     }
+
+    /// <summary>The retries and time limits of every request.</summary>
+    public MlflowRequestPolicy Policy { get; }
 
     public MlflowServer Server { get; }
 
@@ -187,12 +229,14 @@ public sealed class MlflowRestClient : IDisposable
         var rest = artifactUri["mlflow-artifacts:".Length..];
         if (rest.StartsWith("//", StringComparison.Ordinal)) rest = rest[(rest.IndexOf('/', 2) is var i and >= 0 ? i : rest.Length)..];
         var path = string.Join('/', (rest.Trim('/') + "/" + artifactPath).Split('/', StringSplitOptions.RemoveEmptyEntries).Select(Uri.EscapeDataString));
+        // A large file over a slow link must not look like a server that does not answer.
+        var extra = TimeSpan.FromSeconds(new FileInfo(localFile).Length / 1e6);
         using var response = await SendAsync(() =>
         {
             var content = new StreamContent(File.OpenRead(localFile));
             content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
             return new HttpRequestMessage(HttpMethod.Put, "api/2.0/mlflow-artifacts/artifacts/" + path) { Content = content };
-        }, ct);
+        }, ct, extra);
     }
 
     /// <summary>
@@ -247,13 +291,23 @@ public sealed class MlflowRestClient : IDisposable
     }
 
     /// <summary>Sends through the retry pipeline (a fresh request per try) and turns an error response into <see cref="MlflowException"/>.</summary>
-    private async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> request, CancellationToken ct)
+    private async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> request, CancellationToken ct, TimeSpan extraTime = default)
     {
-        var response = await pipeline.ExecuteAsync(async token =>
+        var context = ResilienceContextPool.Shared.Get(ct);
+        context.Properties.Set(ExtraTime, extraTime);
+        HttpResponseMessage response;
+        try
         {
-            using var message = request();
-            return await http.SendAsync(message, HttpCompletionOption.ResponseContentRead, token);
-        }, ct);
+            response = await pipeline.ExecuteAsync(async c =>
+            {
+                using var message = request();
+                return await http.SendAsync(message, HttpCompletionOption.ResponseContentRead, c.CancellationToken);
+            }, context);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
         if (response.IsSuccessStatusCode) return response;
         using (response)
         {

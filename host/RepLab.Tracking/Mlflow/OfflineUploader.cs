@@ -39,7 +39,11 @@ internal sealed partial class UploadStateJsonContext : JsonSerializerContext;
 /// <param name="MetricPointsSent">Metric points sent by this sync.</param>
 /// <param name="RunsWaiting">Runs with something that needs another run on the server first (a sweep trial's parent).</param>
 /// <param name="RunsUploaded">Of the runs synced, those the server lacked something of (a new run, points, tags, status, artifacts).</param>
-public sealed record SyncResult(int RunsSynced, int RunsFailed, int MetricPointsSent, int RunsWaiting = 0, int RunsUploaded = 0);
+/// <param name="RunsLeft">Runs not (fully) synced because the caller stopped the sync (its deadline); the next sync goes on with them.</param>
+public sealed record SyncResult(int RunsSynced, int RunsFailed, int MetricPointsSent, int RunsWaiting = 0, int RunsUploaded = 0, int RunsLeft = 0);
+
+/// <summary>Where a sync stands: runs done of all it checks, and metric points sent so far.</summary>
+public sealed record SyncProgress(int RunsDone, int RunsTotal, int MetricPointsSent);
 
 /// <summary>
 /// Ships runs from the local file store to an MLflow server. The local store is the truth; the
@@ -49,6 +53,8 @@ public sealed record SyncResult(int RunsSynced, int RunsFailed, int MetricPoints
 /// sent it is recorded as pending; if the process dies before the answer is recorded, the next
 /// sync asks the server (metric history) whether that batch landed, so no point is sent twice.
 /// Params and tags are idempotent on the server (same value again), artifacts are re-put whole.
+/// A server that refuses, does not answer or keeps failing trips the <see cref="ServerBreaker"/>
+/// shared through the store: while it is open a run's uploader does not try the server at all.
 /// </summary>
 public sealed class OfflineUploader : IDisposable
 {
@@ -64,13 +70,16 @@ public sealed class OfflineUploader : IDisposable
     private volatile string? current;
     private bool failing;
     private bool lastFailureUnreachable;
+    private bool toldLeftAlone;
 
     /// <param name="store">The local store (the truth).</param>
     /// <param name="client">The server (a replica).</param>
     /// <param name="log">Where outages and recoveries are reported, one line each; never credentials.</param>
     /// <param name="interval">How often the background loop ships the current run.</param>
     /// <param name="finalFlushLimit">How long <see cref="Dispose"/> may spend shipping the end of the run.</param>
-    public OfflineUploader(MlflowFileStore store, MlflowRestClient client, TextWriter? log = null, TimeSpan? interval = null, TimeSpan? finalFlushLimit = null)
+    /// <param name="cooldown">How long a server found down is left alone (<see cref="ServerBreaker.DefaultCooldown"/>).</param>
+    public OfflineUploader(MlflowFileStore store, MlflowRestClient client, TextWriter? log = null, TimeSpan? interval = null, TimeSpan? finalFlushLimit = null,
+        TimeSpan? cooldown = null)
     {
         this.store = store;
         this.client = client;
@@ -78,10 +87,15 @@ public sealed class OfflineUploader : IDisposable
         this.interval = interval ?? TimeSpan.FromSeconds(5);
         this.finalFlushLimit = finalFlushLimit ?? TimeSpan.FromSeconds(30);
         // One sidecar per server, named by its URI without credentials.
-        stateName = "upload-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(client.Server.Display)))[..16];
+        var serverKey = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(client.Server.Display)))[..16];
+        stateName = "upload-" + serverKey;
+        Breaker = new ServerBreaker(store.Root, serverKey, cooldown);
     }
 
     public MlflowRestClient Client => client;
+
+    /// <summary>Whether the server was found down lately (by this or another process of the store); a run's uploader then leaves it alone.</summary>
+    public ServerBreaker Breaker { get; }
 
     /// <summary>The server run ids a local run was uploaded as (one per server), from its sidecar's upload states.</summary>
     public static IReadOnlyList<string> ServerRunIds(string runDir)
@@ -100,19 +114,41 @@ public sealed class OfflineUploader : IDisposable
         return ids;
     }
 
-    /// <summary>Starts the background loop: first what earlier runs left unsent, then the current run every interval.</summary>
+    /// <summary>
+    /// Starts the background loop: first what earlier runs left unsent, then the current run every
+    /// interval; nothing while the <see cref="Breaker"/> is open.
+    /// </summary>
     public void Start()
     {
         loop ??= Task.Run(async () =>
         {
-            await Guarded(() => SyncAllAsync(null, stop.Token));
+            var backlogDone = false;
             while (!stop.IsCancellationRequested)
             {
+                if (!LeftAlone())
+                {
+                    // Earlier runs again only when an unreachable server cut the pass short.
+                    if (!backlogDone) backlogDone = await Guarded(() => SyncAllAsync(null, stop.Token)) is not { RunsFailed: > 0 } || !lastFailureUnreachable;
+                    else if (current is { } dir) await Guarded(() => SyncRunAsync(dir, stop.Token));
+                }
                 try { await wake.WaitAsync(interval, stop.Token); }
                 catch (OperationCanceledException) { break; }
-                if (current is { } dir) await Guarded(() => SyncRunAsync(dir, stop.Token));
             }
         });
+    }
+
+    /// <summary>True while the server is known to be down; says so once, unless this uploader found it down itself (and said that).</summary>
+    private bool LeftAlone()
+    {
+        if (Breaker.Open() is not { } down) return false;
+        if (!toldLeftAlone)
+        {
+            toldLeftAlone = true;
+            var age = DateTimeOffset.UtcNow - down.Since;
+            log.WriteLine($"replab: tracking server {client.Server.Display} was found down {Math.Max(0, age.TotalSeconds):0} s ago ({down.Reason}); " +
+                          "this run does not try it: the local store keeps it and `replab sync` or a later run uploads it");
+        }
+        return true;
     }
 
     /// <summary>The run the background loop keeps shipping.</summary>
@@ -121,58 +157,108 @@ public sealed class OfflineUploader : IDisposable
     /// <summary>Ship soon (the run ended, or a batch is worth sending).</summary>
     public void Nudge() => wake.Release();
 
-    private async Task Guarded(Func<Task<SyncResult>> sync)
+    /// <summary>One pass of the background loop; its result, or null when it was stopped or failed for a reason that is not the server's.</summary>
+    private async Task<SyncResult?> Guarded(Func<Task<SyncResult>> sync)
     {
         try
         {
             var r = await sync();
-            if (r.RunsFailed == 0 && failing)
+            if (r.RunsFailed == 0 && r.RunsLeft == 0 && failing)
             {
                 failing = false;
                 log.WriteLine($"replab: tracking server {client.Server.Display} is reachable again; uploading");
             }
+            return r;
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested) { }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested) { return null; }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // Not a server problem (those are handled per run): a bug or a damaged sidecar. Training
             // must go on; the loop tries again next interval.
             log.WriteLine($"replab: uploading to {client.Server.Display} failed: {e.GetType().Name}: {e.Message}");
+            return null;
         }
     }
 
-    /// <summary>Ships every run of the store (or of one experiment) that is not fully on the server.</summary>
-    public async Task<SyncResult> SyncAllAsync(string? experiment, CancellationToken ct = default)
+    /// <summary>
+    /// Ships every run of the store (or of one experiment) that is not fully on the server, telling
+    /// <paramref name="progress"/> after each run and metric batch. When <paramref name="ct"/> fires
+    /// (a deadline) it stops and says how many runs it left; what the server took is recorded, so
+    /// the next sync sends nothing twice. It stops too at the first run the server could not be
+    /// reached for: the next would cost the same wait.
+    /// </summary>
+    public async Task<SyncResult> SyncAllAsync(string? experiment, CancellationToken ct = default, Action<SyncProgress>? progress = null)
     {
-        var (ok, failed, points) = (0, 0, 0);
-        var uploaded = new HashSet<string>();
-        var waiting = new List<string>();
-        var runs = store.Runs(experiment).OrderBy(r => r.StartTime).ToList();
-        for (var i = 0; i < runs.Count; i++)
+        var runs = store.Runs(experiment).OrderBy(r => r.StartTime).Select(r => r.Directory).ToList();
+        var tally = new SyncTally(runs.Count, progress);
+        progress?.Invoke(new SyncProgress(0, runs.Count, 0));
+        try
         {
-            var r = await SyncRunAsync(runs[i].Directory, ct);
-            (ok, failed, points) = (ok + r.RunsSynced, failed + r.RunsFailed, points + r.MetricPointsSent);
-            if (r.RunsUploaded > 0) uploaded.Add(runs[i].Directory);
-            if (r.RunsWaiting > 0) waiting.Add(runs[i].Directory);
-            // An unreachable server will not take the next run either; each try costs the whole retry budget.
-            if (r.RunsFailed > 0 && lastFailureUnreachable) return new SyncResult(ok, failed + runs.Count - i - 1, points, 0, uploaded.Count);
+            var waiting = new List<string>();
+            foreach (var dir in runs)
+            {
+                var r = await SyncRunAsync(dir, tally.Sent, ct);
+                tally.Done(dir, r);
+                if (r.RunsWaiting > 0) waiting.Add(dir);
+                // An unreachable server will not take the next run either.
+                if (r.RunsFailed > 0 && lastFailureUnreachable) return tally.Result(unreachable: true);
+            }
+            // Parents start first, but not always (equal clocks, resumed sweeps): one more pass for the runs that waited.
+            tally.Waiting(waiting.Count);
+            foreach (var dir in waiting) tally.Again(dir, await SyncRunAsync(dir, tally.Sent, ct));
+            return tally.Result();
         }
-        // Parents start first, but not always (equal clocks, resumed sweeps): one more pass for the runs that waited.
-        var stillWaiting = 0;
-        foreach (var dir in waiting)
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            var r = await SyncRunAsync(dir, ct);
-            (failed, points, stillWaiting) = (failed + r.RunsFailed, points + r.MetricPointsSent, stillWaiting + r.RunsWaiting);
+            return tally.Result(stopped: true);
+        }
+    }
+
+    /// <summary>What <see cref="SyncAllAsync"/> did so far.</summary>
+    private sealed class SyncTally(int total, Action<SyncProgress>? progress)
+    {
+        private readonly HashSet<string> uploaded = [];
+        private int done, ok, failed, points, stillWaiting, toRetry;
+
+        public void Sent(int batch)
+        {
+            points += batch;
+            progress?.Invoke(new SyncProgress(done, total, points));
+        }
+
+        public void Done(string dir, SyncResult r)
+        {
+            (done, ok, failed) = (done + 1, ok + r.RunsSynced, failed + r.RunsFailed);
+            if (r.RunsUploaded > 0) uploaded.Add(dir);
+            progress?.Invoke(new SyncProgress(done, total, points));
+        }
+
+        /// <summary>The second pass begins, for <paramref name="runs"/> runs that waited for another.</summary>
+        public void Waiting(int runs) => toRetry = runs;
+
+        public void Again(string dir, SyncResult r)
+        {
+            (failed, stillWaiting, toRetry) = (failed + r.RunsFailed, stillWaiting + r.RunsWaiting, toRetry - 1);
             if (r.RunsUploaded > 0) uploaded.Add(dir);
         }
-        return new SyncResult(ok, failed, points, stillWaiting, uploaded.Count);
+
+        /// <summary>
+        /// The result; runs never reached count as failed when the server was unreachable, as left
+        /// (with those of the second pass not retried yet) when the sync was stopped.
+        /// </summary>
+        public SyncResult Result(bool unreachable = false, bool stopped = false) => stopped
+            ? new(ok - toRetry, failed, points, stillWaiting, uploaded.Count, total - done + toRetry)
+            : new(ok, failed + (unreachable ? total - done : 0), points, stillWaiting, uploaded.Count);
     }
 
     /// <summary>
     /// Ships what the server lacks of one run. Never throws for server trouble: a failure is
     /// reported once and counted in the result; the next sync goes on from the recorded state.
     /// </summary>
-    public async Task<SyncResult> SyncRunAsync(string runDir, CancellationToken ct = default)
+    public Task<SyncResult> SyncRunAsync(string runDir, CancellationToken ct = default) => SyncRunAsync(runDir, null, ct);
+
+    /// <summary><see cref="SyncRunAsync(string, CancellationToken)"/>, telling <paramref name="batchSent"/> the points of each metric batch the server took.</summary>
+    private async Task<SyncResult> SyncRunAsync(string runDir, Action<int>? batchSent, CancellationToken ct)
     {
         var sidecar = Path.Combine(runDir, MlflowFileStore.SidecarFolder);
         Directory.CreateDirectory(sidecar);
@@ -199,28 +285,49 @@ public sealed class OfflineUploader : IDisposable
                 changed = true;
             }
             var sent = 0;
+            void Sent(int batch)
+            {
+                sent += batch;
+                batchSent?.Invoke(batch);
+            }
             try
             {
-                (sent, var waiting) = await Ship(runDir, state, Save, ct);
+                var waiting = await Ship(runDir, state, Save, Sent, ct);
+                // The server took something: it is up (a run with nothing to send asked it nothing).
+                if (changed && Breaker.Open() is not null) Breaker.Reset();
                 return new SyncResult(1, 0, sent, waiting ? 1 : 0, changed || sent > 0 ? 1 : 0);
             }
             catch (Exception e) when (e is HttpRequestException or MlflowException or Polly.Timeout.TimeoutRejectedException or IOException
                                           || (e is OperationCanceledException && !ct.IsCancellationRequested))
             {
-                if (!failing || e is MlflowException)
-                    log.WriteLine($"replab: could not upload run {Path.GetFileName(runDir)} to {client.Server.Display} ({Describe(e)}); " +
-                                  "it is kept in the local store and the next run or `replab sync` uploads it");
-                failing = true;
-                lastFailureUnreachable = e is not MlflowException { Status: < HttpStatusCode.InternalServerError and not HttpStatusCode.TooManyRequests };
+                Failed(runDir, e);
                 return new SyncResult(0, 1, sent);
             }
         }
     }
 
-    private static string Describe(Exception e) => e switch
+    /// <summary>Reports a run the server did not take (once per outage, each error the server answered) and trips the breaker when the server is unreachable.</summary>
+    private void Failed(string runDir, Exception e)
+    {
+        // Refused, no answer, or still 429/5xx after the retries: the server, not this run.
+        lastFailureUnreachable = e is HttpRequestException or Polly.Timeout.TimeoutRejectedException or OperationCanceledException
+            or MlflowException { Status: >= HttpStatusCode.InternalServerError or HttpStatusCode.TooManyRequests };
+        if (!failing || e is MlflowException || !lastFailureUnreachable)
+            log.WriteLine($"replab: could not upload run {Path.GetFileName(runDir)} to {client.Server.Display} ({Describe(e)}); " +
+                          "it is kept in the local store and `replab sync` or a later run uploads it" +
+                          (lastFailureUnreachable ? $"; runs leave the server alone for {Breaker.Cooldown.TotalMinutes:0.#} min" : ""));
+        failing = true;
+        if (!lastFailureUnreachable) return;
+        Breaker.Trip(Describe(e));
+        toldLeftAlone = true;
+    }
+
+    private string Describe(Exception e) => e switch
     {
         MlflowException m => m.Message,
         HttpRequestException h => h.HttpRequestError == HttpRequestError.ConnectionError ? "connection refused or unreachable" : h.Message,
+        Polly.Timeout.TimeoutRejectedException t => $"no answer within {t.Timeout.TotalSeconds:0.#} s",
+        OperationCanceledException => $"no answer within {client.Policy.AttemptTimeout.TotalSeconds:0.#} s",
         _ => e.GetType().Name,
     };
 
@@ -237,15 +344,15 @@ public sealed class OfflineUploader : IDisposable
     /// lost, params and tags, metrics, artifacts, and last its status. Every step is recorded in
     /// <paramref name="state"/> (<paramref name="save"/>) as soon as the server has it.
     /// </summary>
-    private async Task<(int sent, bool waiting)> Ship(string runDir, UploadState state, Action save, CancellationToken ct)
+    private async Task<bool> Ship(string runDir, UploadState state, Action save, Action<int> batchSent, CancellationToken ct)
     {
         var info = MlflowFileStore.TryReadRunInfo(runDir) ?? throw new IOException($"run {runDir} has no readable meta.yaml");
         // A run that ended and whose end is on the server has nothing left to send.
-        if (info.Status != RunStatus.Running && state.EndedStatus == StatusName(info.Status)) return (0, false);
+        if (info.Status != RunStatus.Running && state.EndedStatus == StatusName(info.Status)) return false;
         var runId = await EnsureRemoteRun(info, state, save, ct);
         await SettlePending(runId, state, save, ct);
         var waiting = await ShipParamsAndTags(runDir, runId, state, save, ct);
-        var sent = await ShipMetrics(runDir, runId, state, save, ct);
+        await ShipMetrics(runDir, runId, state, save, batchSent, ct);
         await ShipArtifacts(runDir, state, save, ct);
         var status = StatusName(info.Status);
         // While something waits, the end stays off the server, so the next sync does not skip this run.
@@ -256,7 +363,7 @@ public sealed class OfflineUploader : IDisposable
             state.EndedStatus = info.Status == RunStatus.Running ? null : status;
             save();
         }
-        return (sent, waiting);
+        return waiting;
     }
 
     /// <summary>The run's id on the server: recorded, found by its local id tag, or created.</summary>
@@ -318,10 +425,9 @@ public sealed class OfflineUploader : IDisposable
         return waiting;
     }
 
-    /// <summary>Metric points past each key's cursor, in batches recorded as pending until the server answers; how many were sent.</summary>
-    private async Task<int> ShipMetrics(string runDir, string runId, UploadState state, Action save, CancellationToken ct)
+    /// <summary>Metric points past each key's cursor, in batches recorded as pending until the server answers, each told to <paramref name="batchSent"/>.</summary>
+    private async Task ShipMetrics(string runDir, string runId, UploadState state, Action save, Action<int> batchSent, CancellationToken ct)
     {
-        var sent = 0;
         var keys = MlflowFileStore.MetricKeys(runDir);
         while (NextMetricBatch(runDir, keys, state) is { Count: > 0 } batch)
         {
@@ -331,9 +437,8 @@ public sealed class OfflineUploader : IDisposable
             foreach (var (k, c) in batch.Counts) Advance(state, k, c);
             state.Pending = null;
             save();
-            sent += batch.Count;
+            batchSent(batch.Count);
         }
-        return sent;
     }
 
     private sealed record MetricBatch(List<MlflowMetric> Points, Dictionary<string, MetricCursor> Counts)
@@ -403,6 +508,8 @@ public sealed class OfflineUploader : IDisposable
         stop.Cancel();
         try { loop?.Wait(); } catch (AggregateException) { }
         if (Interlocked.Exchange(ref current, null) is not { } dir) return true;
+        // A server found down is not tried again now: the run ends at once, its upload is left to sync.
+        if (LeftAlone()) return true;
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(interrupt);
         limit.CancelAfter(finalFlushLimit);
         // Off the caller's synchronization context: blocking on it from a UI or test context would deadlock.

@@ -46,7 +46,9 @@ public sealed record TrackingTarget(string LocalStore, MlflowServer? Server)
 /// <code>using var tracker = TrackerFactory.FromEnvironment();  // or Create(config.tracking.uri)
 /// tracker.Emit(new RunStarted(...)); ... tracker.Emit(new RunEnded(...));</code>
 /// Offline-first: the run is written to the local store whatever the server does, and earlier
-/// runs the server missed are uploaded in the background.
+/// runs the server missed are uploaded in the background. A server that refuses or does not
+/// answer (within REPLAB_TRACKING_TIMEOUT, 5 s by default) is left alone for a while by every run
+/// of the store (<see cref="ServerBreaker"/>); <c>replab sync</c> uploads what they kept.
 /// </summary>
 public static class TrackerFactory
 {
@@ -59,7 +61,7 @@ public static class TrackerFactory
         env ??= Environment.GetEnvironmentVariable;
         var target = TrackingTarget.Parse(string.IsNullOrWhiteSpace(trackingUri) ? TrackingTarget.ResolveUri(null, env) : trackingUri, env);
         var store = new MlflowFileStore(target.LocalStore);
-        var uploader = target.Server is { } server ? new OfflineUploader(store, new MlflowRestClient(server), log) : null;
+        var uploader = target.Server is { } server ? new OfflineUploader(store, new MlflowRestClient(server, MlflowRequestPolicy.ForRun(env)), log) : null;
         return new MlflowTracker(store, uploader);
     }
 

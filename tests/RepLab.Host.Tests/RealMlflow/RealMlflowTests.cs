@@ -195,6 +195,42 @@ public sealed class RealMlflowTests : IDisposable
     }
 
     [Fact]
+    public void Syncs_cut_by_their_deadline_leave_nothing_twice_and_a_later_sync_completes_the_run()
+    {
+        // The run, while nothing listened at the server's address: it ends at once, all in the local store.
+        using var link = new FaultyLink();
+        Environment.SetEnvironmentVariable("MLFLOW_TRACKING_URI", link.Uri.ToString());
+        var (code, stdout, stderr) = CliRunner.Run("run", Experiment(), "--runs-dir", Runs);
+        code.Should().Be(0, stderr + stdout);
+        var logged = Logged(RunFolder(Runs));
+
+        // A server that accepts and never answers (a stand-in): the sync ends at its deadline.
+        link.Hang();
+        var hung = CliRunner.Run("sync", "--store", Store, "--deadline", "3s");
+        hung.code.Should().Be(1);
+        hung.stderr.Should().Contain("deadline of 3 s reached").And.NotContain("internal error");
+
+        // The real server behind the link, whose answer to the metrics batch is lost: the batch lands, the sync cannot know.
+        link.Relay(server.Uri, marker: "\"metrics\":[{");
+        var cut = CliRunner.Run("sync", "--store", Store, "--deadline", "5s");
+        cut.code.Should().Be(1, cut.stderr);
+        cut.stderr.Should().Contain("deadline of 5 s reached: 0 of 1 runs synced");
+        var run = server.Runs(experiment).Should().ContainSingle().Subject;
+        var runId = run["info"]!["run_id"]!.GetValue<string>();
+        server.History(runId, "loss/recon-mse").Should().HaveCount(logged["loss/recon-mse"].Count, "the batch landed though its answer was lost");
+        run["info"]!["status"]!.GetValue<string>().Should().Be("RUNNING", "the end goes up last");
+
+        // The link works again: the next sync asks the server what landed and sends each point once.
+        link.Relay(server.Uri);
+        var sync = CliRunner.Run("sync", "--store", Store);
+        sync.code.Should().Be(0, sync.stderr);
+        run = server.Runs(experiment).Should().ContainSingle("the run is not created twice").Subject;
+        run["info"]!["status"]!.GetValue<string>().Should().Be("FINISHED");
+        ShouldHoldEveryPointOnce(run, RunFolder(Runs));
+        CliRunner.Run("sync", "--store", Store).stdout.Should().Contain("uploaded 0 (0 new metric points)", "a second sync sends nothing");
+    }
+
+    [Fact]
     public void A_sweep_appears_on_the_server_as_a_parent_run_with_one_child_run_per_trial()
     {
         var exp = Experiment();

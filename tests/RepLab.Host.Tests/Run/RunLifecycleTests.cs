@@ -389,6 +389,8 @@ public class RunLifecycleTests() : CliHarness("replab-run-")
             psi.Environment[PluginCatalog.PathVariable] = Repo.BuiltInPlugins;
             psi.Environment["MLFLOW_TRACKING_URI"] = $"http://127.0.0.1:{((System.Net.IPEndPoint)listener.LocalEndpoint).Port}";
             psi.Environment["REPLAB_LOCAL_STORE"] = Path.Combine(Dir, "mlruns");
+            // A long limit per try: the run's first try is still waiting when it ends, and the final one when the signal comes.
+            psi.Environment["REPLAB_TRACKING_TIMEOUT"] = "60";
             using var child = Process.Start(psi)!;
             var output = child.StandardOutput.ReadToEndAsync();
             var errors = child.StandardError.ReadToEndAsync();
@@ -399,7 +401,7 @@ public class RunLifecycleTests() : CliHarness("replab-run-")
             Thread.Sleep(500);
             var signalled = Stopwatch.StartNew();
             Process.Start("kill", ["-INT", child.Id.ToString()])!.WaitForExit();
-            child.WaitForExit(15_000).Should().BeTrue("the upload honours the signal instead of waiting out its 30 s limit");
+            child.WaitForExit(15_000).Should().BeTrue("the upload honours the signal instead of waiting out its 30 s flush limit");
             signalled.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(10));
             child.ExitCode.Should().Be(130, await errors);
             (await errors).Should().Contain("stopped by signal").And.Contain("replab sync");

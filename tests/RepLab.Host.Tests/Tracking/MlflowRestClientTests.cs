@@ -13,7 +13,7 @@ public class MlflowRestClientTests : IDisposable
     public void Dispose() => server.Dispose();
 
     private MlflowRestClient Client(MlflowServer? s = null) =>
-        new(s ?? new MlflowServer(server.Uri), maxRetries: 3, firstDelay: TimeSpan.FromMilliseconds(10));
+        new(s ?? new MlflowServer(server.Uri), MlflowRequestPolicy.Sync with { MaxRetries = 3, FirstDelay = TimeSpan.FromMilliseconds(10) });
 
     [Fact]
     public async Task Posts_are_json_with_the_configured_auth()
@@ -114,7 +114,7 @@ public class MlflowRestClientTests : IDisposable
     [Fact]
     public async Task Retries_503_and_refused_connections_then_succeeds()
     {
-        using var c = new MlflowRestClient(new MlflowServer(server.Uri), maxRetries: 8, firstDelay: TimeSpan.FromMilliseconds(20));
+        using var c = new MlflowRestClient(new MlflowServer(server.Uri), MlflowRequestPolicy.Sync with { MaxRetries = 8, FirstDelay = TimeSpan.FromMilliseconds(20) });
         server.Unavailable = true;
         var call = c.EnsureExperimentAsync("e");
         // Recover only once a 503 went out, however slow the machine is.
@@ -133,11 +133,49 @@ public class MlflowRestClientTests : IDisposable
     [Fact]
     public async Task Gives_up_after_the_retries_with_the_servers_error()
     {
-        using var c = new MlflowRestClient(new MlflowServer(server.Uri), maxRetries: 2, firstDelay: TimeSpan.FromMilliseconds(1));
+        using var c = new MlflowRestClient(new MlflowServer(server.Uri), MlflowRequestPolicy.Sync with { MaxRetries = 2, FirstDelay = TimeSpan.FromMilliseconds(1) });
         server.Unavailable = true;
         var call = () => c.EnsureExperimentAsync("e");
         (await call.Should().ThrowAsync<MlflowException>()).Which.Status.Should().Be(HttpStatusCode.ServiceUnavailable);
         server.Requests.Count(r => r.Status == 503).Should().Be(3, "one try and two retries");
+    }
+
+    [Fact]
+    public void A_runs_limit_per_try_comes_from_REPLAB_TRACKING_TIMEOUT()
+    {
+        MlflowRequestPolicy.ForRun(_ => null).Should().Be(MlflowRequestPolicy.Run);
+        var slow = MlflowRequestPolicy.ForRun(k => k == MlflowRequestPolicy.RunTimeoutVariable ? "12.5" : null);
+        slow.AttemptTimeout.Should().Be(TimeSpan.FromSeconds(12.5));
+        slow.RetryUnreachable.Should().BeFalse("a run still leaves an unreachable server to sync");
+        MlflowRequestPolicy.ForRun(k => k == MlflowRequestPolicy.RunTimeoutVariable ? "1" : null).ConnectTimeout.Should().Be(TimeSpan.FromSeconds(1));
+        foreach (var bad in new[] { "soon", "0", "-1", "1e9" })
+        {
+            var read = () => MlflowRequestPolicy.ForRun(k => k == MlflowRequestPolicy.RunTimeoutVariable ? bad : null);
+            read.Should().Throw<ArgumentException>().WithMessage($"REPLAB_TRACKING_TIMEOUT='{bad}' is not a number of seconds*");
+        }
+    }
+
+    [Fact]
+    public async Task A_try_without_an_answer_ends_at_the_policys_limit_and_only_sync_tries_again()
+    {
+        // A server that accepts and never answers (a stand-in: it checks our side only).
+        using var link = new FaultyLink();
+        link.Hang();
+        var limit = TimeSpan.FromMilliseconds(300);
+        using (var run = new MlflowRestClient(new MlflowServer(link.Uri), MlflowRequestPolicy.Run with { AttemptTimeout = limit }))
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var call = () => run.GetExperimentByNameAsync("e");
+            await call.Should().ThrowAsync<Polly.Timeout.TimeoutRejectedException>();
+            clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(5));
+            link.Accepted.Should().Be(1, "a run does not try an unanswering server again");
+        }
+        using (var sync = new MlflowRestClient(new MlflowServer(link.Uri), MlflowRequestPolicy.Sync with { AttemptTimeout = limit, MaxRetries = 2, FirstDelay = TimeSpan.FromMilliseconds(10) }))
+        {
+            var call = () => sync.GetExperimentByNameAsync("e");
+            await call.Should().ThrowAsync<Polly.Timeout.TimeoutRejectedException>();
+            link.Accepted.Should().Be(4, "sync tries once and retries twice, each on a new connection");
+        }
     }
 
     [Fact]

@@ -41,10 +41,8 @@ public sealed class MlflowStandInServer : IDisposable
 
     public MlflowStandInServer()
     {
-        listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        Port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        _ = AcceptLoop(listener);
+        listener = Loopback.Listen(0, OnConnection);
+        Port = listener.Port();
     }
 
     public int Port { get; }
@@ -75,12 +73,7 @@ public sealed class MlflowStandInServer : IDisposable
     {
         lock (gate)
         {
-            if (listener is not null) return;
-            var l = new TcpListener(IPAddress.Loopback, Port);
-            l.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-            l.Start();
-            listener = l;
-            _ = AcceptLoop(l);
+            listener ??= Loopback.Listen(Port, OnConnection);
         }
     }
 
@@ -90,16 +83,7 @@ public sealed class MlflowStandInServer : IDisposable
         if (!HandlerErrors.IsEmpty) throw new InvalidOperationException("the stand-in failed: " + HandlerErrors.First());
     }
 
-    private async Task AcceptLoop(TcpListener l)
-    {
-        while (true)
-        {
-            TcpClient client;
-            try { client = await l.AcceptTcpClientAsync(); }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException or InvalidOperationException) { return; }
-            _ = Task.Run(() => Serve(client));
-        }
-    }
+    private void OnConnection(TcpClient client) => _ = Task.Run(() => Serve(client));
 
     private async Task Serve(TcpClient client)
     {

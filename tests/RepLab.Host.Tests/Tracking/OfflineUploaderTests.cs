@@ -19,9 +19,10 @@ public class OfflineUploaderTests : IDisposable
         Directory.Delete(Path.GetDirectoryName(root)!, recursive: true);
     }
 
+    /// <summary>An uploader as a run has it, with short delays, and a breaker that lets the server be tried again after 10 ms.</summary>
     private OfflineUploader Uploader(MlflowFileStore store, TimeSpan? interval = null) =>
-        new(store, new MlflowRestClient(new MlflowServer(server.Uri, Username: "ann", Password: "hunter2"), maxRetries: 2,
-            firstDelay: TimeSpan.FromMilliseconds(10), attemptTimeout: TimeSpan.FromSeconds(5)), log, interval ?? TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(5));
+        new(store, new MlflowRestClient(new MlflowServer(server.Uri, Username: "ann", Password: "hunter2"), MlflowRequestPolicy.Run with { FirstDelay = TimeSpan.FromMilliseconds(10) }),
+            log, interval ?? TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(5), cooldown: TimeSpan.FromMilliseconds(10));
 
     /// <summary>Writes a finished run of <paramref name="steps"/> steps with two metrics and an artifact, without any server.</summary>
     private string LocalRun(MlflowFileStore store, int steps, string name = "trial")
