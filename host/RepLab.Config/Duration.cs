@@ -16,7 +16,7 @@ public static partial class Duration
     private static partial Regex Part();
 
     /// <summary>The format, for messages.</summary>
-    public const string Format = "seconds, or a number with s, m, h or d (90, 90s, 30m, 2h, 1h30m)";
+    public const string Format = "seconds, or a number with s, m, h or d (90, 90s, 5m, 2h, 1h30m)";
 
     /// <summary>Parses <paramref name="text"/>; false when it is not a positive duration of at most a year.</summary>
     public static bool TryParse(string? text, out TimeSpan value)
@@ -32,6 +32,10 @@ public static partial class Duration
         value = TimeSpan.FromSeconds(seconds);
         return true;
     }
+
+    /// <summary>The value of command-line option <paramref name="option"/>; an ArgumentException naming it (exit 2) when it is not a duration.</summary>
+    public static TimeSpan Option(string text, string option) =>
+        TryParse(text, out var value) ? value : throw new ArgumentException($"{option} '{text}' is not a duration: {Format}");
 
     /// <summary><paramref name="value"/> the way it is written: <c>1h30m</c>, <c>45s</c>.</summary>
     public static string Text(TimeSpan value)

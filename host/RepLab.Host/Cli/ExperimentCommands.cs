@@ -72,16 +72,11 @@ internal static class ExperimentCommands
             using var registry = Registry(resolved);
             var spec = ExperimentSpec.Bind(resolved, registry);
             var request = new RunRequest(r.GetValue(resume), r.GetValue(runsDir)!, r.GetValue(stopAfter), r.GetValue(fresh), r.GetValue(parentRun), r.GetValue(runName),
-                TimeLimit(r.GetValue(timeLimit)));
+                r.GetValue(timeLimit) is { } limit ? Duration.Option(limit, "--time-limit") : null);
             return new Runner(spec, []).Run(request).ExitCode;
         }));
         return run;
     }
-
-    private static TimeSpan? TimeLimit(string? text) =>
-        text is null ? null
-        : Duration.TryParse(text, out var limit) ? limit
-        : throw new ArgumentException($"--time-limit '{text}' is not a duration: {Duration.Format}");
 
     private static Command Preview(Option<bool> verbose)
     {

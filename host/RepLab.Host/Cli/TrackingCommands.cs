@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using RepLab.Abstractions;
+using RepLab.Config;
 using RepLab.Tracking;
 using Spectre.Console;
 
@@ -53,7 +54,7 @@ internal static class TrackingCommands
     /// </summary>
     private static int Sync(string? to, string? storeOption, string? experiment, string? deadlineText)
     {
-        var deadline = deadlineText is null ? (TimeSpan?)null : Duration(deadlineText, "--deadline");
+        var deadline = deadlineText is null ? (TimeSpan?)null : Duration.Option(deadlineText, "--deadline");
         var target = TrackingTarget.Parse(to ?? TrackingTarget.ResolveUri(null));
         if (target.Server is null)
         {
@@ -78,19 +79,6 @@ internal static class TrackingCommands
                           $"{result.RunsSynced - result.RunsUploaded} already complete, to {target.Server.Display}" +
                           (result.RunsFailed > 0 ? $"; {result.RunsFailed} failed, run sync again" : ""));
         return result.RunsFailed > 0 ? 1 : 0;
-    }
-
-    /// <summary>A duration option: seconds, or a number with s, m or h; an ArgumentException (exit 2) naming the option otherwise.</summary>
-    internal static TimeSpan Duration(string text, string option)
-    {
-        var t = text.Trim().ToLowerInvariant();
-        var unit = t.Length > 0 && char.IsLetter(t[^1]) ? t[^1] : 's';
-        var scale = unit switch { 's' => 1, 'm' => 60, 'h' => 3600, _ => 0 };
-        var number = char.IsLetter(unit) && t.EndsWith(unit) ? t[..^1] : t;
-        if (scale == 0 || !double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
-            || !(value * scale is > 0 and <= 7 * 24 * 3600))
-            throw new ArgumentException($"{option} '{text}' is not a duration: give seconds (300) or a number with s, m or h (90s, 5m, 1h), at most 7 days");
-        return TimeSpan.FromSeconds(value * scale);
     }
 
     /// <summary>

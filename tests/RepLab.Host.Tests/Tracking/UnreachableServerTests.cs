@@ -124,7 +124,7 @@ public sealed class UnreachableServerTests : CliHarness, IDisposable
     [Theory]
     [InlineData("soon")]
     [InlineData("5x")]
-    [InlineData("1.5d")]
+    [InlineData("3 weeks")]
     [InlineData("0")]
     public void A_deadline_that_is_not_a_duration_exits_2_naming_the_option(string deadline)
     {
