@@ -7,8 +7,8 @@ using Xunit;
 namespace RepLab.Host.Tests;
 
 /// <summary>
-/// A corpus of hostile inputs, each fed to the CLI as a user would (YAML, images, idx, CIFAR and
-/// STL-10 files, checkpoints, store files), with the exit code and the words its message must hold.
+/// A corpus of hostile inputs, each fed to the CLI as a user would (YAML, sweeps, images, idx, CIFAR
+/// and STL-10 files, checkpoints, store files), with the exit code and the words its message must hold.
 /// Bounds for every case: 10 s of wall time, and the test process's peak working set under 4 GiB
 /// (the unbounded cases this corpus came from reached 4 to 4.5 GB or never finished).
 /// </summary>
@@ -118,6 +118,11 @@ public class HostileInputCorpusTests() : CliHarness("replab-hostile-")
                 return ["validate", Experiment("{ plugin: synthetic }", "data: { pretrain-splits: [" + string.Join(", ", Enumerable.Repeat("train", 20_000)) + "] }")];
             case "yaml defaults included a billion times":
                 return ["validate", DefaultsBomb(9)];
+            case "sweep of a billion random trials":
+                return ["validate", Experiment("{ plugin: synthetic }", "sweep:\n  random:\n    trials: 1000000000\n    optimizer.lr: { loguniform: [1.0e-4, 1.0e-2] }")];
+            case "sweep grid of 10^12 trials":
+                return ["validate", Experiment("{ plugin: synthetic }", "sweep:\n  grid:\n" + string.Concat(Enumerable.Range(0, 6).Select(k =>
+                    $"    k{k}: [{string.Join(", ", Enumerable.Range(0, 100))}]\n")))];
             case "png claiming 100000x100000":
             {
                 // A real 1x1 PNG whose IHDR claims the size (CRC recomputed): a few dozen bytes.
@@ -190,6 +195,8 @@ public class HostileInputCorpusTests() : CliHarness("replab-hostile-")
     [InlineData("yaml million-item block list", 2, "block.yaml:2:3: x: a list of more than 10,000 items")]
     [InlineData("yaml 20,000-item list in 120 KB", 2, "exp.yaml:6:", "data.pretrain-splits: a list of more than 10,000 items")]
     [InlineData("yaml defaults included a billion times", 2, "the experiment's YAML passes 1 MiB", "each time it is included")]
+    [InlineData("sweep of a billion random trials", 2, "exp.yaml:8:13: ", "sweep.random.trials: 1,000,000,000 trials; a sweep holds at most 100,000")]
+    [InlineData("sweep grid of 10^12 trials", 2, "exp.yaml:6:1: ", "sweep: grid, random and seeds make 1,000,000,000,000 trials")]
     [InlineData("png claiming 100000x100000", 2, "huge.png: 100,000 x 100,000 pixels")]
     [InlineData("idx promising 60000x28x28 in 100 bytes", 2, "train-images-idx3-ubyte")]
     [InlineData("idx with a 2^31 dimension", 2, "train-images-idx3-ubyte")]
