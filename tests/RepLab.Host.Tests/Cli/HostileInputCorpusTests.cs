@@ -95,7 +95,8 @@ public class HostileInputCorpusTests() : CliHarness("replab-hostile-")
             case "yaml 20 MB scalar":
                 return ["validate", Experiment("{ plugin: synthetic }", "tracking: { experiment: " + new string('x', 20_000_000) + " }")];
             case "yaml 200 MB scalar":
-                return ["validate", Repeated("huge-name.yaml", "name: ", "x", 200_000_000, "\ndataset: { plugin: synthetic }\n")];
+                return ["validate", Repeated("huge-name.yaml", "name: ", "x", 200_000_000,
+                    "\ndataset: { plugin: synthetic }\nencoder: { plugin: conv-small, features: 8 }\nmethod: { plugin: autoencoder }\n")];
             case "yaml 20,000-character value":
                 return ["validate", Experiment("{ plugin: synthetic }", "tracking: { experiment: " + new string('x', 20_000) + " }")];
             case "yaml 40-level ${k}${k} interpolation":
