@@ -16,6 +16,7 @@ public sealed partial class Interpolator
     private readonly Dictionary<string, ConfigNode> _resolved = new(StringComparer.Ordinal);
     private readonly List<string> _inProgress = [];
     private readonly ExpandedSizes _sizes = new();
+    private bool _referencesResolved;
 
     private Interpolator(ConfigNode root) => _root = root;
 
@@ -59,20 +60,23 @@ public sealed partial class Interpolator
     private void CheckSize(string path, ConfigNode node)
     {
         var size = _sizes.Of(node);
-        const string multiply = " (a reference repeats what it names, so references to references multiply)";
-        var (past, why, expected) = size.Values > ConfigLimits.MaxExpandedValues ? ($"expands past {ConfigLimits.MaxExpandedValues:N0} values", multiply, "a few hundred values")
-            : size.Text > ConfigLimits.MaxExpandedText ? ($"expands past {ConfigLimits.MaxExpandedText:N0} characters of keys and values", multiply, "a few KB")
-            : size.Depth > ConfigLimits.MaxDepth ? ($"holds maps and lists nested more than {ConfigLimits.MaxDepth} deep", "", "a few levels")
-            : (null, null, null);
-        if (past is not null)
-        {
-            throw ConfigException.At(node.Location, path,
-                $"{(path.Length == 0 ? "the document" : "this value")} {past} once its ${{...}} references are resolved{why}; expected an experiment of {expected}");
-        }
+        var (past, expected) = size.Values > ConfigLimits.MaxExpandedValues ? ($"past {ConfigLimits.MaxExpandedValues:N0} values", "a few hundred values")
+            : size.Text > ConfigLimits.MaxExpandedText ? ($"past {ConfigLimits.MaxExpandedText:N0} characters of keys and values", "a few KB")
+            : size.Depth > ConfigLimits.MaxDepth ? ($"to maps and lists nested more than {ConfigLimits.MaxDepth} deep", "a few levels")
+            : (null, null);
+        if (past is null)
+            return;
+        // Each file was held to the bounds as it was read: past them now, the references or the merge of files made it so.
+        var cause = _referencesResolved
+            ? " once its ${...} references are resolved (a reference repeats what it names, so references to references multiply)"
+            : " once its defaults files and overrides are merged";
+        throw ConfigException.At(node.Location, path,
+            $"{(path.Length == 0 ? "the document" : "this value")} grows {past}{cause}; expected an experiment of {expected}");
     }
 
     private ConfigNode Interpolate(string path, ConfigScalar scalar)
     {
+        _referencesResolved = true;
         var whole = WholeReference().Match(scalar.Value);
         if (whole.Success)
             return Lookup(whole.Groups[1].Value.Trim(), path, scalar);

@@ -191,7 +191,7 @@ public class HostileInputCorpusTests() : CliHarness("replab-hostile-")
     [InlineData("yaml 200 MB scalar", 2, "huge-name.yaml:1:7: name: a value of more than 10,000 characters")]
     [InlineData("yaml 20,000-character value", 2, "exp.yaml:6:25: tracking.experiment: a value of more than 10,000 characters")]
     [InlineData("yaml 40-level ${k}${k} interpolation", 2, "exp.yaml:", "vars.k13: its ${...} references make a value of more than 10,000 characters")]
-    [InlineData("yaml 40-level references to references", 2, "refs.yaml:16:6: k15: this value expands past 100,000 values once its ${...} references are resolved")]
+    [InlineData("yaml 40-level references to references", 2, "refs.yaml:16:6: k15: this value grows past 100,000 values once its ${...} references are resolved")]
     [InlineData("yaml 33-million-item flow list", 2, "list.yaml:1:4: x: a list of more than 10,000 items")]
     [InlineData("yaml million-item block list", 2, "block.yaml:2:3: x: a list of more than 10,000 items")]
     [InlineData("yaml 20,000-item list in 120 KB", 2, "exp.yaml:6:", "data.pretrain-splits: a list of more than 10,000 items")]

@@ -88,6 +88,16 @@ public class HostileYamlTests() : CliHarness("replab-hostile-yaml-")
     }
 
     [Fact]
+    public void Files_each_within_the_bounds_are_refused_when_merged_past_them_naming_the_merge()
+    {
+        static string Lists(string prefix) => string.Concat(Enumerable.Range(0, 6).Select(i => $"{prefix}{i}: [" + string.Join(",", Enumerable.Repeat("0", 10_000)) + "]\n"));
+        File.WriteAllText(Path.Combine(Dir, "base.yaml"), Lists("a"));
+        var (code, _, stderr) = Cli("config", Write("defaults: [base.yaml]\n" + Lists("b")));
+        code.Should().Be(2);
+        stderr.Should().Contain("(top level): the document grows past 100,000 values once its defaults files and overrides are merged");
+    }
+
+    [Fact]
     public void Aliases_that_multiply_a_long_value_or_nest_past_the_depth_are_refused()
     {
         var lines = new List<string> { "a0: &a0 \"" + new string('x', 9_000) + "\"" };
@@ -116,6 +126,6 @@ public class HostileYamlTests() : CliHarness("replab-hostile-yaml-")
         var nested = "k0: a\n" + string.Concat(Enumerable.Range(1, 100).Select(i => $"k{i}: [\"${{k{i - 1}}}\"]\n"));
         (code, _, stderr) = Cli("config", Write(nested));
         code.Should().Be(2);
-        stderr.Should().Contain("bomb.yaml:66:").And.Contain("k65: this value holds maps and lists nested more than 64 deep once its ${...} references are resolved");
+        stderr.Should().Contain("bomb.yaml:66:").And.Contain("k65: this value grows to maps and lists nested more than 64 deep once its ${...} references are resolved");
     }
 }
