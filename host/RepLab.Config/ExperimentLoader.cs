@@ -22,7 +22,8 @@ public static class ExperimentLoader
     public static ResolvedConfig Load(string path, IReadOnlyList<string>? overrides, IReadOnlyList<ConfigOverride> parsed)
     {
         var sources = new List<string>();
-        var composed = Compose(Path.GetFullPath(path), [], null, sources);
+        long bytesLeft = ConfigLimits.MaxSourceBytes;
+        var composed = Compose(Path.GetFullPath(path), [], null, sources, ref bytesLeft);
         return Resolve(composed, overrides ?? [], sources, parsed);
     }
 
@@ -52,7 +53,7 @@ public static class ExperimentLoader
         return new ResolvedConfig(resolved, sources);
     }
 
-    private static ConfigMap Compose(string fullPath, List<string> chain, ConfigEntry? referencedBy, List<string> sources)
+    private static ConfigMap Compose(string fullPath, List<string> chain, ConfigEntry? referencedBy, List<string> sources, ref long bytesLeft)
     {
         var display = Display(fullPath);
         if (chain.Contains(fullPath))
@@ -76,7 +77,7 @@ public static class ExperimentLoader
                 "; expected a path relative to the file that names it");
         }
         sources.Add(fullPath);
-        var node = ConfigYaml.Parse(File.ReadAllText(fullPath), display);
+        var node = Read(fullPath, display, ref bytesLeft);
         if (node is not ConfigMap map)
             throw ConfigException.At(node.Location, "", $"the file holds {node.Describe()}; expected a map of settings at the top level");
 
@@ -89,12 +90,37 @@ public static class ExperimentLoader
             foreach (var reference in DefaultsList(defaultsEntry))
             {
                 var target = Path.GetFullPath(Path.Combine(directory, ((ConfigScalar)reference.Value).Value));
-                composed = ConfigMerge.Merge(composed, Compose(target, chain, reference, sources));
+                composed = ConfigMerge.Merge(composed, Compose(target, chain, reference, sources, ref bytesLeft));
             }
             chain.RemoveAt(chain.Count - 1);
         }
         var own = new ConfigMap(map.Entries.Where(e => e.Key != DefaultsKey), map.Location);
         return (ConfigMap)ConfigMerge.Merge(composed, own);
+    }
+
+    /// <summary>
+    /// Parses a file within the bytes the experiment has left (<see cref="ConfigLimits.MaxSourceBytes"/>); of a longer
+    /// file no more than that is read, and the error names the value or the place where it passes the limit.
+    /// </summary>
+    private static ConfigNode Read(string fullPath, string display, ref long bytesLeft)
+    {
+        byte[] bytes;
+        int read;
+        using (var stream = File.OpenRead(fullPath))
+        {
+            bytes = new byte[Math.Min(bytesLeft, stream.Length) + 1];
+            read = stream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false);
+        }
+        var kept = (int)Math.Min(read, bytesLeft);
+        bytesLeft -= kept;
+        // As File.ReadAllText reads: UTF-8 unless a byte order mark says otherwise.
+        using var reader = new StreamReader(new MemoryStream(bytes, 0, kept), System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        var text = reader.ReadToEnd();
+        if (read == kept)
+            return ConfigYaml.Parse(text, display);
+        throw ConfigYaml.Cut(text, display,
+            $"the experiment's YAML passes {ConfigLimits.MaxSourceBytes / (1 << 20)} MiB ({ConfigLimits.MaxSourceBytes:N0} bytes) here, the most an " +
+            "experiment file and its defaults files may hold together (a defaults file counts each time it is included); expected files of a few KB");
     }
 
     private static IEnumerable<ConfigEntry> DefaultsList(ConfigEntry defaults)

@@ -42,6 +42,20 @@ public sealed record TrialPoint(int Index, IReadOnlyList<Assignment> Assignments
 /// </summary>
 public sealed class SweepDefinition
 {
+    /// <summary>
+    /// Most trials a sweep may hold: grid, random draws and seeds multiplied, checked before any is drawn or expanded.
+    /// Every trial is resolved and checked before the first starts: at the bound that takes about a minute and 1 GB
+    /// (100,000 trials of a 50-setting experiment: 69 s and 1.1 GB on two shared cores).
+    /// </summary>
+    public const long MaxTrials = 100_000;
+
+    /// <summary>
+    /// Most settings a sweep's trials hold together (trials times the experiment's settings, its <c>sweep:</c> left out):
+    /// every trial's config is held until the sweep ends, so 100,000 trials of the shipped experiments' 25 to 50
+    /// settings fit (1.1 GB for 50), of a thousand settings do not.
+    /// </summary>
+    public const long MaxTrialValues = 5_000_000;
+
     private static readonly string[] Keys = ["name", "metric", "grid", "random", "seeds", "exclude", "executor", "trial-timeout"];
     private static readonly string[] Distributions = ["uniform", "loguniform", "int", "choice"];
 
@@ -82,10 +96,13 @@ public sealed class SweepDefinition
         var dimensions = new List<List<List<Assignment>>>();
         var parameters = new List<string>();
         Grid(section["grid"], errors, parameters, dimensions);
-        if (section["random"] is { } randomNode && Random(randomNode, errors, parameters) is { } drawn) dimensions.Add(drawn);
+        var random = section["random"] is { } randomNode ? Random(randomNode, errors, parameters) : null;
+        var randomAt = dimensions.Count;
         Seeds(section["seeds"], errors, parameters, dimensions);
         var rules = ExcludeRules(section["exclude"], errors, parameters);
         if (errors.Count > 0) throw new ConfigException(errors);
+        CheckCount(dimensions, random, config);
+        if (random is not null) dimensions.Insert(randomAt, random.Draw());
         var all = Product(dimensions);
         var kept = all.Where(c => !rules.Any(rule => rule.All(r => c.FirstOrDefault(a => a.Path == r.Path) is { } a && r.Values.Contains(ResolvedConfig.CanonicalJson(a.Value))))).ToList();
         if (kept.Count == 0)
@@ -193,8 +210,22 @@ public sealed class SweepDefinition
     /// <summary>One key path of <c>random:</c> and its distribution.</summary>
     private sealed record Draw(string Path, ConfigEntry Spec, string Kind, ConfigList Args);
 
-    /// <summary>The <c>random:</c> dimension: <c>trials</c> alternatives, each drawing every listed key from its distribution.</summary>
-    private static List<List<Assignment>>? Random(ConfigNode node, List<ConfigError> errors, List<string> parameters)
+    /// <summary>The <c>random:</c> section read and checked: how many trials, the seed, and what each draws.</summary>
+    private sealed record RandomSearch(long Trials, ConfigNode TrialsNode, ulong Seed, IReadOnlyList<Draw> Draws)
+    {
+        /// <summary>The <c>random:</c> dimension: <see cref="Trials"/> alternatives, each drawing every listed key from its distribution.</summary>
+        public List<List<Assignment>> Draw()
+        {
+            var rng = new SplitMix64(Seed);
+            var result = new List<List<Assignment>>();
+            for (var t = 0; t < Trials; t++)
+                result.Add(Draws.Select(d => new Assignment(d.Path, Sample(d, rng))).ToList());
+            return result;
+        }
+    }
+
+    /// <summary>The <c>random:</c> section; null (errors recorded) when it is malformed. Nothing is drawn yet.</summary>
+    private static RandomSearch? Random(ConfigNode node, List<ConfigError> errors, List<string> parameters)
     {
         if (node is not ConfigMap map)
         {
@@ -210,11 +241,35 @@ public sealed class SweepDefinition
         if (draws.Count == 0) errors.Add(new ConfigError(map.Location, "sweep.random", "random search names no key path to draw (e.g. optimizer.lr: {loguniform: [1.0e-4, 1.0e-2]})"));
         if (errors.Count > 0) return null;
         parameters.AddRange(draws.Select(d => d.Path));
-        var rng = new SplitMix64(seed);
-        var result = new List<List<Assignment>>();
-        for (var t = 0; t < trials; t++)
-            result.Add(draws.Select(d => new Assignment(d.Path, Sample(d, rng))).ToList());
-        return result;
+        return new RandomSearch(trials, map["trials"]!, seed, draws);
+    }
+
+    /// <summary>
+    /// The number of trials the dimensions and random draws make, against <see cref="MaxTrials"/>, and the values
+    /// they make together against <see cref="MaxTrialValues"/>; before anything is drawn or expanded.
+    /// </summary>
+    private static void CheckCount(List<List<List<Assignment>>> dimensions, RandomSearch? random, ResolvedConfig config)
+    {
+        var at = config.Root.Find("sweep")!.KeyLocation;
+        if (random is { Trials: > MaxTrials })
+        {
+            throw ConfigException.At(random.TrialsNode.Location, "sweep.random.trials",
+                $"{random.Trials:N0} trials; a sweep holds at most {MaxTrials:N0} (sweep.random.trials, grid and seeds multiplied), each checked before the first starts");
+        }
+        var factors = dimensions.Select(d => (long)d.Count).Concat(random is null ? [] : [random.Trials]).ToList();
+        // Multiplied in doubles: factors of up to 10,000 each would overflow a long after a few keys.
+        var trials = factors.Aggregate(1.0, (product, f) => product * f);
+        if (trials > MaxTrials)
+        {
+            throw ConfigException.At(at, "sweep",
+                $"grid, random and seeds make {trials:N0} trials ({string.Join(" x ", factors.Select(f => f.ToString("N0", CultureInfo.InvariantCulture)))}); a sweep holds at most {MaxTrials:N0}, each checked before the first starts");
+        }
+        var values = config.WithoutSection("sweep").Flatten().Count;
+        if (trials * values > MaxTrialValues)
+        {
+            throw ConfigException.At(at, "sweep",
+                $"{trials:N0} trials of {values:N0} settings each make {trials * values:N0} settings to resolve and check before the first trial starts; a sweep holds at most {MaxTrialValues:N0} (trials x settings)");
+        }
     }
 
     private static long Integer(ConfigMap map, string key, long fallback, long min, List<ConfigError> errors)

@@ -18,16 +18,15 @@ internal static class PluginsCommand
         {
             var folders = r.GetValue(pluginsOf) is { } experiment ? ExperimentSpec.PluginFolders(ExperimentLoader.Load(experiment.FullName, [])) : [];
             using var registry = PluginRegistry.Load(quiet: false, folders);
-            Write(registry);
+            Terminal.WriteForReading(console => Write(console, registry));
             return 0;
         }));
         return plugins;
     }
 
     /// <summary>The listing: per kind, each plugin's summary, citation and version, a method's views and groups, and its options table.</summary>
-    private static void Write(PluginRegistry registry)
+    private static void Write(IAnsiConsole console, PluginRegistry registry)
     {
-        var console = Terminal.Now();
         foreach (var kind in Enum.GetValues<PluginKind>())
         {
             var plugins = registry.Catalog.Plugins.Where(p => p.Kind == kind).OrderBy(p => p.Name, StringComparer.Ordinal).ToList();
@@ -36,14 +35,18 @@ internal static class PluginsCommand
             foreach (var p in plugins)
             {
                 var cite = string.IsNullOrEmpty(p.Attribute.Citation) ? "" : $" [dim]({Markup.Escape(p.Attribute.Citation)})[/]";
-                console.MarkupLine($"  [green]{p.Name}[/] {Markup.Escape(p.Attribute.Summary)}{cite} [dim]v{p.Version}[/]");
+                Indented(console, 2, $"[green]{p.Name}[/] {Markup.Escape(p.Attribute.Summary)}{cite} [dim]v{p.Version}[/]");
                 if (kind == PluginKind.Method && registry.Create<IMethod>(p.Name).Needs is var needs)
-                    console.MarkupLine($"    [dim]views: {needs.Views}; optimizer groups: " +
+                    Indented(console, 4, $"[dim]views: {needs.Views}; optimizer groups: " +
                         Markup.Escape(string.Join("; ", needs.OptimizerGroups.Select(g => $"{g.Key} ({OptionsBinder.FormatValue(g.Value.Kind)}, lr {OptionsBinder.FormatValue(g.Value.Lr)}, {OptionsBinder.FormatValue(g.Value.Schedule)})"))) + "[/]");
                 WriteOptions(console, p.OptionsType);
             }
         }
     }
+
+    /// <summary>A line of markup, wrapped lines indented as its first.</summary>
+    private static void Indented(IAnsiConsole console, int columns, string markup) =>
+        console.Write(new Padder(new Markup(markup)).Padding(columns, 0, 0, 0));
 
     private static void WriteOptions(IAnsiConsole console, Type optionsType)
     {

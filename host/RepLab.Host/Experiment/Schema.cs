@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using RepLab.Abstractions;
+using RepLab.Config;
 
 namespace RepLab.Host.Experiment;
 
@@ -15,6 +16,7 @@ public sealed record TrainerOptions
     public int BatchSize { get; init; } = 256;
 
     /// <summary>auto (CUDA when available), cpu, cuda or cuda:N (default auto).</summary>
+    [DeviceName]
     public string Device { get; init; } = "auto";
 
     /// <summary>libtorch CPU threads; 0 uses every core (default 0).</summary>
@@ -43,6 +45,34 @@ public sealed record TrainerOptions
     /// <summary>Stop after this many steps in total (0: no limit); for tests and smoke runs (default 0).</summary>
     [Range(0, long.MaxValue)]
     public long MaxSteps { get; init; }
+}
+
+/// <summary>
+/// A <c>trainer.device</c> value: <c>auto</c>, or a device <see cref="RepLab.Torch.Device.Parse"/> reads (cpu, cuda, cuda:N).
+/// Checked when the experiment is bound, so a misspelt device is refused at its file and line before anything loads;
+/// whether this machine has the CUDA device is known only when the run starts.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property)]
+internal sealed class DeviceNameAttribute : ValidationAttribute
+{
+    private static readonly string[] Names = ["auto", "cpu", "cuda"];
+
+    /// <inheritdoc />
+    protected override ValidationResult? IsValid(object? value, ValidationContext validationContext)
+    {
+        var name = value as string ?? "";
+        if (name == "auto")
+            return ValidationResult.Success;
+        try
+        {
+            RepLab.Torch.Device.Parse(name);
+            return ValidationResult.Success;
+        }
+        catch (ArgumentException)
+        {
+            return new ValidationResult($"unknown device '{name}'{DidYouMean.Hint(name, Names)}; expected auto, cpu, cuda or cuda:N (a GPU's index)");
+        }
+    }
 }
 
 /// <summary>How the encoder's input is normalised (the <c>data.normalize</c> key).</summary>

@@ -33,6 +33,18 @@ public class CliTests() : CliHarness("replab-cli-")
     }
 
     [Fact]
+    public void Run_refuses_an_unknown_device_at_its_file_line_and_key_before_making_a_run_folder()
+    {
+        var path = Write("dataset: { plugin: synthetic }\nencoder: { plugin: conv-small, features: 8 }\nmethod: { plugin: autoencoder }\ntrainer:\n  epochs: 1\n  device: tpu\n");
+        var runs = Path.Combine(Dir, "runs");
+        var (code, _, stderr) = Cli("run", path, "--runs-dir", runs);
+        code.Should().Be(2, stderr);
+        stderr.Should().Contain($"{path}:6:11: trainer.device: unknown device 'tpu' (did you mean 'cpu'?)");
+        stderr.Should().NotContain("internal error");
+        Directory.Exists(runs).Should().BeFalse("the device is checked with the other options, before the run starts");
+    }
+
+    [Fact]
     public void Unknown_plugins_and_overrides_exit_2_with_suggestions()
     {
         var path = Write("encoder: { plugin: conv-smal }\ndataset: { plugin: synthetic }\n");

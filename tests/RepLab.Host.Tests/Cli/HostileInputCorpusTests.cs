@@ -7,8 +7,8 @@ using Xunit;
 namespace RepLab.Host.Tests;
 
 /// <summary>
-/// A corpus of hostile inputs, each fed to the CLI as a user would (YAML, images, idx, CIFAR and
-/// STL-10 files, checkpoints, store files), with the exit code and the words its message must hold.
+/// A corpus of hostile inputs, each fed to the CLI as a user would (YAML, sweeps, images, idx, CIFAR
+/// and STL-10 files, checkpoints, store files), with the exit code and the words its message must hold.
 /// Bounds for every case: 10 s of wall time, and the test process's peak working set under 4 GiB
 /// (the unbounded cases this corpus came from reached 4 to 4.5 GB or never finished).
 /// </summary>
@@ -25,6 +25,31 @@ public class HostileInputCorpusTests() : CliHarness("replab-hostile-")
     }
 
     private string Text(string relative, string content) => File(relative, System.Text.Encoding.UTF8.GetBytes(content));
+
+    /// <summary>A file of <paramref name="head"/>, <paramref name="piece"/> <paramref name="times"/> times, then <paramref name="tail"/>, written in chunks (a 200 MB file without a 200 MB string).</summary>
+    private string Repeated(string relative, string head, string piece, int times, string tail)
+    {
+        var path = Path.Combine(Dir, relative);
+        const int perChunk = 1 << 16;
+        var chunk = string.Concat(Enumerable.Repeat(piece, perChunk));
+        using (var w = new StreamWriter(path))
+        {
+            w.Write(head);
+            for (var i = 0; i < times / perChunk; i++) w.Write(chunk);
+            for (var i = 0; i < times % perChunk; i++) w.Write(piece);
+            w.Write(tail);
+        }
+        return path;
+    }
+
+    /// <summary>An experiment whose <c>defaults:</c> include a tiny file 10^<paramref name="levels"/> times: ten of the level below, each level.</summary>
+    private string DefaultsBomb(int levels)
+    {
+        Text("d0.yaml", "seed: 1\n");
+        for (var i = 1; i <= levels; i++)
+            Text($"d{i}.yaml", "defaults: [" + string.Join(", ", Enumerable.Repeat($"d{i - 1}.yaml", 10)) + "]\n");
+        return Experiment("{ plugin: synthetic }", $"defaults: [d{levels}.yaml]");
+    }
 
     private string Experiment(string dataset, string extra = "") => Text("exp.yaml", $$"""
         name: hostile
@@ -69,6 +94,36 @@ public class HostileInputCorpusTests() : CliHarness("replab-hostile-")
                 return ["validate", Text("ctl.yaml", "name: x\nseed: [unclosed\n\u0001\u0002\n")];
             case "yaml 20 MB scalar":
                 return ["validate", Experiment("{ plugin: synthetic }", "tracking: { experiment: " + new string('x', 20_000_000) + " }")];
+            case "yaml 200 MB scalar":
+                return ["validate", Repeated("huge-name.yaml", "name: ", "x", 200_000_000,
+                    "\ndataset: { plugin: synthetic }\nencoder: { plugin: conv-small, features: 8 }\nmethod: { plugin: autoencoder }\n")];
+            case "yaml 20,000-character value":
+                return ["validate", Experiment("{ plugin: synthetic }", "tracking: { experiment: " + new string('x', 20_000) + " }")];
+            case "yaml 40-level ${k}${k} interpolation":
+            {
+                var lines = new List<string> { "vars:", "  k0: ab" };
+                for (var i = 1; i <= 40; i++) lines.Add($"  k{i}: \"${{vars.k{i - 1}}}${{vars.k{i - 1}}}\"");
+                return ["validate", Experiment("{ plugin: synthetic }", string.Join("\n", lines))];
+            }
+            case "yaml 40-level references to references":
+            {
+                var lines = new List<string> { "k0: [a, b]" };
+                for (var i = 1; i <= 40; i++) lines.Add($"k{i}: [\"${{k{i - 1}}}\", \"${{k{i - 1}}}\"]");
+                return ["config", Text("refs.yaml", string.Join("\n", lines) + "\n")];
+            }
+            case "yaml 33-million-item flow list":
+                return ["validate", Repeated("list.yaml", "x: [", "0,", 33_000_000, "0]\n")];
+            case "yaml million-item block list":
+                return ["validate", Repeated("block.yaml", "x:\n", "  - 0\n", 1_000_000, "")];
+            case "yaml 20,000-item list in 120 KB":
+                return ["validate", Experiment("{ plugin: synthetic }", "data: { pretrain-splits: [" + string.Join(", ", Enumerable.Repeat("train", 20_000)) + "] }")];
+            case "yaml defaults included a billion times":
+                return ["validate", DefaultsBomb(9)];
+            case "sweep of a billion random trials":
+                return ["validate", Experiment("{ plugin: synthetic }", "sweep:\n  random:\n    trials: 1000000000\n    optimizer.lr: { loguniform: [1.0e-4, 1.0e-2] }")];
+            case "sweep grid of 10^12 trials":
+                return ["validate", Experiment("{ plugin: synthetic }", "sweep:\n  grid:\n" + string.Concat(Enumerable.Range(0, 6).Select(k =>
+                    $"    k{k}: [{string.Join(", ", Enumerable.Range(0, 100))}]\n")))];
             case "png claiming 100000x100000":
             {
                 // A real 1x1 PNG whose IHDR claims the size (CRC recomputed): a few dozen bytes.
@@ -132,7 +187,17 @@ public class HostileInputCorpusTests() : CliHarness("replab-hostile-")
     [InlineData("yaml alias bomb", 2, "expands past 100,000 values")]
     [InlineData("yaml nested 5,000 deep", 2, "deep.yaml:1")]
     [InlineData("yaml control characters", 2, "ctl.yaml:")]
-    [InlineData("yaml 20 MB scalar", 0, "valid")]
+    [InlineData("yaml 20 MB scalar", 2, "exp.yaml:6:", "tracking.experiment: the experiment's YAML passes 1 MiB (1,048,576 bytes) here")]
+    [InlineData("yaml 200 MB scalar", 2, "huge-name.yaml:1:7: name: a value of more than 10,000 characters")]
+    [InlineData("yaml 20,000-character value", 2, "exp.yaml:6:25: tracking.experiment: a value of more than 10,000 characters")]
+    [InlineData("yaml 40-level ${k}${k} interpolation", 2, "exp.yaml:", "vars.k13: its ${...} references make a value of more than 10,000 characters")]
+    [InlineData("yaml 40-level references to references", 2, "refs.yaml:16:6: k15: this value grows past 100,000 values once its ${...} references are resolved")]
+    [InlineData("yaml 33-million-item flow list", 2, "list.yaml:1:4: x: a list of more than 10,000 items")]
+    [InlineData("yaml million-item block list", 2, "block.yaml:2:3: x: a list of more than 10,000 items")]
+    [InlineData("yaml 20,000-item list in 120 KB", 2, "exp.yaml:6:", "data.pretrain-splits: a list of more than 10,000 items")]
+    [InlineData("yaml defaults included a billion times", 2, "the experiment's YAML passes 1 MiB", "each time it is included")]
+    [InlineData("sweep of a billion random trials", 2, "exp.yaml:8:13: ", "sweep.random.trials: 1,000,000,000 trials; a sweep holds at most 100,000")]
+    [InlineData("sweep grid of 10^12 trials", 2, "exp.yaml:6:1: ", "sweep: grid, random and seeds make 1,000,000,000,000 trials")]
     [InlineData("png claiming 100000x100000", 2, "huge.png: 100,000 x 100,000 pixels")]
     [InlineData("idx promising 60000x28x28 in 100 bytes", 2, "train-images-idx3-ubyte")]
     [InlineData("idx with a 2^31 dimension", 2, "train-images-idx3-ubyte")]
@@ -141,7 +206,7 @@ public class HostileInputCorpusTests() : CliHarness("replab-hostile-")
     [InlineData("checkpoint with a flipped bit", 2, "last.safetensors")]
     [InlineData("checkpoint that is random bytes", 2, "last.safetensors")]
     [InlineData("store meta.yaml of garbage", 0, "damaged:")]
-    public void Hostile_input_is_refused_in_bounded_time_and_memory_with_a_message_naming_it(string name, int exit, string words)
+    public void Hostile_input_is_refused_in_bounded_time_and_memory_with_a_message_naming_it(string name, int exit, params string[] words)
     {
         var args = Build(name);
         var clock = Stopwatch.StartNew();
@@ -149,7 +214,7 @@ public class HostileInputCorpusTests() : CliHarness("replab-hostile-")
         clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(10), $"{name}: bounded work");
         Process.GetCurrentProcess().PeakWorkingSet64.Should().BeLessThan(MemoryBound, $"{name}: bounded memory");
         code.Should().Be(exit, $"{name}: {stderr}{stdout}");
-        (stderr + stdout).Should().Contain(words);
+        foreach (var w in words) (stderr + stdout).Should().Contain(w);
         stderr.Should().NotContain("   at ", "a refusal is a message, not a stack trace");
         stderr.Should().NotContain("internal error", "hostile input is the user's to fix, not a bug");
     }

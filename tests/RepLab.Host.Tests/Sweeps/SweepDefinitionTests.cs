@@ -178,4 +178,43 @@ public class SweepDefinitionTests() : CliHarness("replab-sweepdef-")
         stdout.Should().Contain("has a sweep: section; this runs its base config");
         File.ReadAllText(Directory.GetFiles(Path.Combine(Dir, "runs"), "config.yaml", SearchOption.AllDirectories).Single()).Should().NotContain("sweep");
     }
+
+    [Fact]
+    public void A_sweep_of_the_most_trials_is_drawn_and_one_more_is_refused_before_any_draw()
+    {
+        const string sweep = """
+              random:
+                trials: TRIALS
+                optimizer.lr: { loguniform: [1.0e-4, 1.0e-2] }
+            """;
+        var at = Write(sweep.Replace("TRIALS", "100000"));
+        SweepDefinition.Parse(ExperimentLoader.Load(at), at).Points.Should().HaveCount((int)SweepDefinition.MaxTrials);
+
+        var past = Write(sweep.Replace("TRIALS", "100001"));
+        var refused = FluentActions.Invoking(() => SweepDefinition.Parse(ExperimentLoader.Load(past), past)).Should().Throw<ConfigException>().Which;
+        refused.Message.Should().Contain("exp.yaml:11:").And.Contain("sweep.random.trials: 100,001 trials; a sweep holds at most 100,000");
+    }
+
+    [Fact]
+    public void Grid_random_and_seeds_are_multiplied_against_the_limit_and_so_are_the_settings_of_every_trial()
+    {
+        var (code, _, stderr) = Cli("validate", Write("""
+              grid:
+                encoder.features: [4, 8, 16, 32]
+              random:
+                trials: 50000
+                optimizer.lr: { loguniform: [1.0e-4, 1.0e-2] }
+            """));
+        code.Should().Be(2);
+        stderr.Should().Contain("exp.yaml:9:1: sweep: grid, random and seeds make 200,000 trials (4 x 50,000); a sweep holds at most 100,000");
+
+        // 100,000 trials of an experiment with a hundred settings more than the limit of trials x settings allows.
+        var (code2, _, stderr2) = Cli("validate", Write("""
+              random:
+                trials: 100000
+                optimizer.lr: { loguniform: [1.0e-4, 1.0e-2] }
+            """, trainer: "{ epochs: 1, batch-size: 32, threads: 1 }\ndata: { pretrain-splits: [" + string.Join(", ", Enumerable.Repeat("train", 100)) + "] }"));
+        code2.Should().Be(2);
+        stderr2.Should().Contain("sweep: 100,000 trials of").And.Contain("a sweep holds at most 5,000,000 (trials x settings)");
+    }
 }

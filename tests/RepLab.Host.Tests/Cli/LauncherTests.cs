@@ -1,0 +1,83 @@
+using System.Diagnostics;
+using FluentAssertions;
+using Xunit;
+
+namespace RepLab.Host.Tests;
+
+/// <summary>The bash launcher <c>./replab</c> at the repository's root, run as a process as a user runs it.</summary>
+public sealed class LauncherTests : IDisposable
+{
+    private static readonly string Launcher = Path.Combine(Repo.Root, "replab");
+
+    /// <summary>The CLI the launcher runs (it always builds Release), and the stamp its build writes beside it.</summary>
+    private static readonly string LauncherCli = Path.Combine(Repo.Root, "host", "RepLab.Host", "bin", "Release", "net10.0", "replab.dll");
+
+    private static readonly string Stamp = Path.Combine(Path.GetDirectoryName(LauncherCli)!, ".replab-built");
+
+    private readonly string dir = Directory.CreateTempSubdirectory("replab-launcher-").FullName;
+
+    public void Dispose() => Directory.Delete(dir, recursive: true);
+
+    private static (int Code, string Stdout, string Stderr) Launch(string launcher, string? pathPrefix, params string[] args)
+    {
+        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(launcher);
+        foreach (var a in args) start.ArgumentList.Add(a);
+        if (pathPrefix is not null) start.Environment["PATH"] = pathPrefix + ":" + start.Environment["PATH"];
+        using var p = Process.Start(start)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        var stdout = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, stdout, stderr.Result);
+    }
+
+    /// <summary>The script's lines that are code (neither comments nor blank): none may reach the user.</summary>
+    private static HashSet<string> CodeLines(string launcher) =>
+        File.ReadLines(launcher).Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')).ToHashSet();
+
+    private static (bool, DateTime) State(string file) => (File.Exists(file), File.Exists(file) ? File.GetLastWriteTimeUtc(file) : default);
+
+    [Theory]
+    [InlineData("help")]
+    [InlineData("--help")]
+    [InlineData("-h")]
+    public void Help_prints_the_usage_and_the_built_CLIs_commands_without_script_lines_or_a_build(string flag)
+    {
+        File.Exists(LauncherCli).Should().BeTrue($"the tests run after a Release build ({LauncherCli})");
+        var (stamp, cli) = (State(Stamp), State(LauncherCli));
+
+        var (code, stdout, stderr) = Launch(Launcher, null, flag);
+
+        code.Should().Be(0, stderr);
+        stdout.Should().Contain("./replab test").And.Contain("./replab <command> ...", "the launcher's usage");
+        stdout.Should().Contain("validate <experiment>").And.Contain("sweep <experiment>").And.Contain("plugins", "the CLI's commands");
+        (stdout + stderr).Split('\n').Select(l => l.Trim()).Where(CodeLines(Launcher).Contains)
+            .Should().BeEmpty("help prints the usage, not lines of the script (set -euo pipefail was one)");
+        stderr.Should().NotContain("building");
+        State(Stamp).Should().Be(stamp, "help never builds (the build stamp is untouched)");
+        State(LauncherCli).Should().Be(cli, "help never builds (the CLI is untouched)");
+    }
+
+    [Fact]
+    public void Help_in_a_checkout_with_nothing_built_prints_the_usage_and_how_to_build_without_building()
+    {
+        // A fresh checkout: the launcher and the host's project, no bin/; a dotnet on the PATH that records any call.
+        var launcher = Path.Combine(dir, "replab");
+        File.Copy(Launcher, launcher);
+        Directory.CreateDirectory(Path.Combine(dir, "host", "RepLab.Host"));
+        File.WriteAllText(Path.Combine(dir, "host", "RepLab.Host", "RepLab.Host.csproj"), "<Project />\n");
+        var fakeBin = Directory.CreateDirectory(Path.Combine(dir, "fake-bin")).FullName;
+        var calls = Path.Combine(dir, "dotnet-calls");
+        File.WriteAllText(Path.Combine(fakeBin, "dotnet"), $"#!/usr/bin/env bash\necho \"$*\" >> '{calls}'\n");
+        File.SetUnixFileMode(Path.Combine(fakeBin, "dotnet"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+        var (code, stdout, stderr) = Launch(launcher, fakeBin, "help");
+
+        code.Should().Be(0, stderr);
+        stdout.Should().Contain("./replab test").And.Contain("./replab build");
+        stdout.Should().Contain("not built").And.Contain("./replab build builds it");
+        (stdout + stderr).Split('\n').Select(l => l.Trim()).Where(CodeLines(launcher).Contains).Should().BeEmpty();
+        File.Exists(calls).Should().BeFalse("help neither builds nor runs dotnet when nothing is built");
+        Directory.Exists(Path.Combine(dir, "host", "RepLab.Host", "bin")).Should().BeFalse();
+    }
+}
