@@ -13,19 +13,7 @@ public sealed class FileSystemFaultTests() : CliHarness("replab-fs-fault-"), IDi
 {
     private readonly List<string> mounts = [];
 
-    private string Experiment(string dataset = "{ plugin: synthetic, train-size: 64, test-size: 16 }", string sweep = "")
-    {
-        var path = Path.Combine(Dir, "exp.yaml");
-        File.WriteAllText(path, $$"""
-            name: fs
-            dataset: {{dataset}}
-            encoder: { plugin: conv-small, features: 8 }
-            method: { plugin: autoencoder }
-            trainer: { epochs: 1, batch-size: 16, threads: 1 }
-            {{sweep}}
-            """);
-        return path;
-    }
+    private string Experiment(string dataset = TinyExperiment.Synthetic, string sweep = "") => TinyExperiment.Write(Dir, "fs", sweep, dataset);
 
     private static void Run(string program, params string[] args)
     {

@@ -261,18 +261,8 @@ public sealed class RealMlflowTests : IDisposable
     [Fact]
     public void A_nan_score_beside_a_finite_one_reaches_the_server_as_nan_and_the_run_finishes()
     {
-        var path = Path.Combine(dir, "nan.yaml");
-        File.WriteAllText(path, $$"""
-            name: tracked
-            seed: 2
-            plugins: [{{Repo.Fixture("PluginNan")}}]
-            dataset: { plugin: synthetic, train-size: 64, test-size: 32 }
-            encoder: { plugin: conv-small, features: 8 }
-            method: { plugin: autoencoder }
-            trainer: { epochs: 1, batch-size: 16, threads: 1 }
-            evaluation: [{ plugin: non-finite, value: nan }, { plugin: knn, k: 5 }]
-            tracking: { experiment: {{experiment}} }
-            """);
+        var path = TinyExperiment.Write(dir, "tracked", $"evaluation: [{{ plugin: non-finite, value: nan }}, {{ plugin: knn, k: 5 }}]\ntracking: {{ experiment: {experiment} }}",
+            "{ plugin: synthetic, train-size: 64, test-size: 32 }");
         var (code, stdout, stderr) = CliRunner.Run("run", path, "--runs-dir", Runs);
         code.Should().Be(0, stderr + stdout);
         var evaluation = JsonDocument.Parse(File.ReadAllText(Path.Combine(RunFolder(Runs), "evaluation.json"))).RootElement;

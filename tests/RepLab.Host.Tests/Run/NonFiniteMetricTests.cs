@@ -11,21 +11,8 @@ namespace RepLab.Host.Tests;
 /// </summary>
 public class NonFiniteMetricTests() : CliHarness("replab-nonfinite-")
 {
-    private string Experiment(string evaluators, string method = "autoencoder")
-    {
-        var path = Path.Combine(Dir, "exp.yaml");
-        File.WriteAllText(path, $$"""
-            name: degenerate
-            seed: 1
-            plugins: [{{Repo.Fixture("PluginNan")}}]
-            dataset: { plugin: synthetic, train-size: 64, test-size: 32 }
-            encoder: { plugin: conv-small, features: 8 }
-            method: { plugin: {{method}} }
-            trainer: { epochs: 1, batch-size: 16, threads: 1, log-every: 1 }
-            evaluation: [{{evaluators}}]
-            """);
-        return path;
-    }
+    private string Experiment(string evaluators, string method = "autoencoder") =>
+        TinyExperiment.Write(Dir, "degenerate", $"evaluation: [{evaluators}]", "{ plugin: synthetic, train-size: 64, test-size: 32 }", method);
 
     private string Runs => Path.Combine(Dir, "runs");
 

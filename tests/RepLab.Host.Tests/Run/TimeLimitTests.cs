@@ -12,19 +12,7 @@ namespace RepLab.Host.Tests;
 /// </summary>
 public class TimeLimitTests() : CliHarness("replab-time-limit-")
 {
-    private string Experiment(string dataset, int epochs = 1)
-    {
-        var path = Path.Combine(Dir, "exp.yaml");
-        File.WriteAllText(path, $$"""
-            name: limited
-            plugins: [{{Repo.Fixture("PluginNan")}}]
-            dataset: {{dataset}}
-            encoder: { plugin: conv-small, features: 8 }
-            method: { plugin: autoencoder }
-            trainer: { epochs: {{epochs}}, batch-size: 16, threads: 1 }
-            """);
-        return path;
-    }
+    private string Experiment(string dataset, int epochs = 1) => TinyExperiment.Write(Dir, "limited", dataset: dataset, epochs: epochs);
 
     private string Runs => Path.Combine(Dir, "runs");
 

@@ -16,22 +16,7 @@ public class SweepFaultTests() : CliHarness("replab-sweep-fault-")
 {
     private string Runs => Path.Combine(Dir, "runs");
 
-    private string Experiment(string sweep)
-    {
-        var path = Path.Combine(Dir, "faulty.yaml");
-        File.WriteAllText(path, $$"""
-            name: faulty
-            seed: 1
-            plugins: [{{Repo.Fixture("PluginNan")}}]
-            dataset: { plugin: synthetic, train-size: 64, test-size: 16 }
-            encoder: { plugin: conv-small, features: 8 }
-            method: { plugin: autoencoder }
-            trainer: { epochs: 1, batch-size: 16, threads: 1 }
-            sweep:
-            {{sweep}}
-            """);
-        return path;
-    }
+    private string Experiment(string sweep) => TinyExperiment.Write(Dir, "faulty", "sweep:\n" + sweep);
 
     private static SweepPlan Plan(string exp, string runs)
     {
