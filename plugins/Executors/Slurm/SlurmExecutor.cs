@@ -193,9 +193,7 @@ public sealed partial class SlurmExecutor(SlurmExecutorOptions options) : ISweep
         if (options.Partition.Length > 0) args.Add($"--partition={options.Partition}");
         if (options.Mem.Length > 0) args.Add($"--mem={options.Mem}");
         if (options.Gpus > 0) args.Add($"--gpus={options.Gpus}");
-        if (options.Time.Length > 0) args.Add($"--time={options.Time}");
-        // The trial stops itself at the sweep's trial-timeout; Slurm's limit, a minute later, stops one that cannot.
-        else if (launch.TrialTimeout is { } limit) args.Add($"--time={(int)Math.Ceiling(limit.TotalMinutes) + 1}");
+        if (TimeOption(options.Time, launch.TrialTimeout) is { } time) args.Add(time);
         args.AddRange(options.Extra);
         args.Add(path);
         var (code, output, error) = Posix.Run("sbatch", args);
@@ -320,6 +318,13 @@ public sealed partial class SlurmExecutor(SlurmExecutorOptions options) : ISweep
     private bool completionLogUnreadable;
 
     /// <summary>Parses job-completion lines for the tasks of <paramref name="jobs"/>.</summary>
+    /// <summary>
+    /// sbatch's <c>--time</c>: the executor's <c>time</c> option, else the sweep's trial-timeout plus a minute in whole
+    /// minutes (the trial stops itself at its limit; Slurm's stops one that cannot), else none (the partition's).
+    /// </summary>
+    public static string? TimeOption(string time, TimeSpan? trialTimeout) =>
+        time.Length > 0 ? $"--time={time}" : trialTimeout is { } limit ? $"--time={(int)Math.Ceiling(limit.TotalMinutes) + 1}" : null;
+
     public static Dictionary<(string, int), TaskState> ParseCompletions(IEnumerable<string> lines, IReadOnlyList<string> jobs)
     {
         var result = new Dictionary<(string, int), TaskState>();

@@ -176,9 +176,19 @@ public class SlurmSweepTests() : CliHarness("replab-slurm-")
         var ended = SlurmExecutor.ParseCompletions(lines, ["1", "15"]);
         ended[("1", 0)].State.Should().Be(TrialState.Succeeded);
         ended[("1", 1)].Should().Be(new SlurmExecutor.TaskState(TrialState.Failed, 3, "Slurm FAILED, exit code 3"));
+        ended[("1", 2)].State.Should().Be(TrialState.TimedOut, "Slurm's TIMEOUT is the sweep's timed out, not a failure of the trial's own");
         ended[("1", 2)].Message.Should().Contain("time limit");
         ended[("15", -1)].State.Should().Be(TrialState.Cancelled, "the pending rest of a cancelled array is one line of the array's id");
         ended[("1", 3)].State.Should().Be(TrialState.Failed, "a completion record is final, even of a preempted task");
         ended.Should().HaveCount(5);
+    }
+
+    [Fact]
+    public void The_sweeps_trial_timeout_becomes_slurms_time_limit_unless_the_executor_sets_one()
+    {
+        SlurmExecutor.TimeOption("", TimeSpan.FromMinutes(30)).Should().Be("--time=31", "a minute past the limit the trial stops itself at");
+        SlurmExecutor.TimeOption("", TimeSpan.FromSeconds(90)).Should().Be("--time=3", "whole minutes, rounded up");
+        SlurmExecutor.TimeOption("02:00:00", TimeSpan.FromMinutes(30)).Should().Be("--time=02:00:00");
+        SlurmExecutor.TimeOption("", null).Should().BeNull("the partition's limit");
     }
 }
