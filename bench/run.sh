@@ -3,7 +3,7 @@
 #   pipeline [--runs R] [--threads N] [--pipeline simclr|byol] [--size S] [--batch B]:
 #            two augmented views, ours vs torchvision (see below)
 #   tracking [--steps S] [--events E]: the trackers' cost per quickstart training step
-#   sweep-tracking [--trials N] [--parallel P] [--steps S]: a local sweep of N tiny trials (default 1000),
+#   sweep-tracking [--trials N] [--parallel P] [--steps S] [--blocks B]: a local sweep of N tiny trials (default 1000),
 #            once without a tracking server and once with an unreachable one (a closed port);
 #            seconds per trial of each and their ratio (see bench/sweep_tracking.sh)
 # after a Release build.
