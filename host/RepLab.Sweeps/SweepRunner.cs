@@ -188,7 +188,7 @@ public sealed class SweepRunner(SweepPlan plan, ISweepHost host, SweepRequest re
                     now = TrialStatus.Read(t.RunFolder);
                     if (now.Outcome == TrialOutcome.RunningElsewhere) continue;
                     updates.Remove(t.Index);
-                    status[t.Index] = now.Outcome is TrialOutcome.Finished or TrialOutcome.Failed or TrialOutcome.TimedOut ? now : now with { Outcome = TrialOutcome.Pending };
+                    status[t.Index] = now.Outcome.HasEnded() ? now : now with { Outcome = TrialOutcome.Pending };
                 }
                 if (status[t.Index].Outcome == TrialOutcome.Pending) resume.Add(Launch(t, "resume", parent));
             }
@@ -312,10 +312,10 @@ public sealed class SweepRunner(SweepPlan plan, ISweepHost host, SweepRequest re
     private static TrialStatus Combine(TrialStatus s, TrialUpdate u, string log) => u.State switch
     {
         TrialState.Pending => s with { Outcome = TrialOutcome.Pending },
-        TrialState.Running => s.Outcome is TrialOutcome.Finished or TrialOutcome.Failed or TrialOutcome.TimedOut ? s : s with { Outcome = TrialOutcome.Running },
+        TrialState.Running => s.Outcome.HasEnded() ? s : s with { Outcome = TrialOutcome.Running },
         TrialState.Succeeded => s.Outcome == TrialOutcome.Finished ? s
             : s with { Outcome = TrialOutcome.Failed, Error = s.Error ?? "the process exited 0 but its run did not finish" },
-        TrialState.Cancelled => s.Outcome is TrialOutcome.Finished or TrialOutcome.Failed or TrialOutcome.TimedOut ? s : s with { Outcome = TrialOutcome.Cancelled, Error = u.Message },
+        TrialState.Cancelled => s.Outcome.HasEnded() ? s : s with { Outcome = TrialOutcome.Cancelled, Error = u.Message },
         TrialState.TimedOut => s.Outcome == TrialOutcome.Finished ? s : s with { Outcome = TrialOutcome.TimedOut, Error = s.Error ?? u.Message },
         // Refused at its start because another live run holds its folder: busy, not failed; the sweep waits for it.
         _ when u.ExitCode == FolderLock.HeldExitCode && s.Outcome != TrialOutcome.Finished => s with { Outcome = TrialOutcome.RunningElsewhere, Error = null },

@@ -45,6 +45,9 @@ public static class TrialOutcomes
 
     /// <summary>Whether the trial ended without results through no fault of the sweep's: failed or timed out.</summary>
     public static bool IsFailure(this TrialOutcome o) => o is TrialOutcome.Failed or TrialOutcome.TimedOut;
+
+    /// <summary>Whether the trial's run ended for good (finished, failed or timed out): nothing an executor reports later changes it.</summary>
+    public static bool HasEnded(this TrialOutcome o) => o == TrialOutcome.Finished || o.IsFailure();
 }
 
 /// <summary>A trial's state read from its run folder: outcome, progress, results and the first line of its error.</summary>

@@ -33,4 +33,17 @@ public abstract class CliHarness : IDisposable
     }
 
     protected static (int code, string stdout, string stderr) Cli(params string[] args) => Tracking.CliRunner.Run(args);
+
+    /// <summary>
+    /// The built CLI as a child process (for signals and exits a test host must not take), with the built-in
+    /// plugins, <paramref name="environment"/> on top of this process's, and its output redirected.
+    /// </summary>
+    protected static System.Diagnostics.Process StartCli(IReadOnlyDictionary<string, string> environment, params string[] args)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args.Prepend(Repo.BuiltCli)) psi.ArgumentList.Add(a);
+        psi.Environment[PluginCatalog.PathVariable] = Repo.BuiltInPlugins;
+        foreach (var (k, v) in environment) psi.Environment[k] = v;
+        return System.Diagnostics.Process.Start(psi)!;
+    }
 }

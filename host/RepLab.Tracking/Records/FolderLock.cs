@@ -1,14 +1,16 @@
 namespace RepLab.Tracking;
 
-/// <summary>Another process holds a run's or a sweep's folder: refused (exit 2) before anything is touched.</summary>
+/// <summary>Another process holds a run's or a sweep's folder: refused (exit 75, <see cref="FolderLock.HeldExitCode"/>) before anything is touched.</summary>
 public sealed class RunFolderLockedException(string message) : Exception(message);
 
 /// <summary>The one exclusive-lock helper for run folders (<c>run.lock</c>) and sweep folders (<c>sweep.lock</c>).</summary>
 public static class FolderLock
 {
-    // What .NET reports for a lock another process holds: EWOULDBLOCK from flock on Linux, the sharing violation elsewhere.
-    // Any other IOException (a read-only file system, a full disk) is the file system's, reported as such.
-    private const int HeldByAnother = 11, SharingViolation = unchecked((int)0x80070020);
+    /// <summary>
+    /// Whether <paramref name="e"/> says another process holds the lock: EWOULDBLOCK from flock on Linux, the sharing
+    /// violation elsewhere. Any other IOException (a read-only file system, a full disk) is the file system's, reported as such.
+    /// </summary>
+    private static bool HeldByAnother(IOException e) => e.GetType() == typeof(IOException) && e.HResult is 11 or unchecked((int)0x80070020);
 
     /// <summary>The exit code of a command refused because another process holds the folder it needs (EX_TEMPFAIL: try again later).</summary>
     public const int HeldExitCode = 75;
@@ -22,7 +24,7 @@ public static class FolderLock
             using var probe = new FileStream(lockFile, FileMode.Open, FileAccess.Read, FileShare.None);
             return false;
         }
-        catch (IOException e) when (e.GetType() == typeof(IOException) && e.HResult is HeldByAnother or SharingViolation)
+        catch (IOException e) when (HeldByAnother(e))
         {
             return true;
         }
@@ -43,7 +45,7 @@ public static class FolderLock
         {
             return new FileStream(lockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
-        catch (IOException e) when (e.GetType() == typeof(IOException) && e.HResult is HeldByAnother or SharingViolation)
+        catch (IOException e) when (HeldByAnother(e))
         {
             throw new RunFolderLockedException(held());
         }

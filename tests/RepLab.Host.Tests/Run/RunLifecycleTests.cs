@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using FluentAssertions;
-using RepLab.Host.Plugins;
 using RepLab.Torch;
 using Xunit;
 
@@ -228,11 +227,7 @@ public class RunLifecycleTests() : CliHarness("replab-run-")
     {
         var exp = Experiment(epochs: 200);
         var runs = Path.Combine(Dir, "runs");
-        var dll = Path.Combine(AppContext.BaseDirectory, "replab.dll");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { dll, "run", exp, "--runs-dir", runs }) psi.ArgumentList.Add(a);
-        psi.Environment[PluginCatalog.PathVariable] = Repo.BuiltInPlugins;
-        using var child = Process.Start(psi)!;
+        using var child = StartCli(new Dictionary<string, string>(), "run", exp, "--runs-dir", runs);
         var output = child.StandardOutput.ReadToEndAsync();
         var metrics = () => Directory.Exists(Path.Combine(runs, "tiny"))
             ? Directory.GetFiles(Path.Combine(runs, "tiny"), "metrics.jsonl", SearchOption.AllDirectories).FirstOrDefault() : null;
@@ -261,10 +256,7 @@ public class RunLifecycleTests() : CliHarness("replab-run-")
             evaluation: [{ plugin: linear-probe, epochs: 10000 }]
             """);
         var runs = Path.Combine(Dir, "runs");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "replab.dll"), "run", exp, "--runs-dir", runs }) psi.ArgumentList.Add(a);
-        psi.Environment[PluginCatalog.PathVariable] = Repo.BuiltInPlugins;
-        using var child = Process.Start(psi)!;
+        using var child = StartCli(new Dictionary<string, string>(), "run", exp, "--runs-dir", runs);
         var output = child.StandardOutput.ReadToEndAsync();
         var errors = child.StandardError.ReadToEndAsync();
         string? Metrics() => Directory.Exists(Path.Combine(runs, "tiny")) ? Directory.GetFiles(Path.Combine(runs, "tiny"), "metrics.jsonl", SearchOption.AllDirectories).FirstOrDefault() : null;
@@ -384,14 +376,13 @@ public class RunLifecycleTests() : CliHarness("replab-run-")
         {
             var exp = Experiment();
             var runs = Path.Combine(Dir, "runs");
-            var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "replab.dll"), "run", exp, "--runs-dir", runs }) psi.ArgumentList.Add(a);
-            psi.Environment[PluginCatalog.PathVariable] = Repo.BuiltInPlugins;
-            psi.Environment["MLFLOW_TRACKING_URI"] = $"http://127.0.0.1:{((System.Net.IPEndPoint)listener.LocalEndpoint).Port}";
-            psi.Environment["REPLAB_LOCAL_STORE"] = Path.Combine(Dir, "mlruns");
-            // A long limit per try: the run's first try is still waiting when it ends, and the final one when the signal comes.
-            psi.Environment["REPLAB_TRACKING_TIMEOUT"] = "60";
-            using var child = Process.Start(psi)!;
+            using var child = StartCli(new Dictionary<string, string>
+            {
+                ["MLFLOW_TRACKING_URI"] = $"http://127.0.0.1:{((System.Net.IPEndPoint)listener.LocalEndpoint).Port}",
+                ["REPLAB_LOCAL_STORE"] = Path.Combine(Dir, "mlruns"),
+                // A long limit per try: the run's first try is still waiting when it ends, and the final one when the signal comes.
+                ["REPLAB_TRACKING_TIMEOUT"] = "60",
+            }, "run", exp, "--runs-dir", runs);
             var output = child.StandardOutput.ReadToEndAsync();
             var errors = child.StandardError.ReadToEndAsync();
             string? Metrics() => Directory.Exists(Path.Combine(runs, "tiny")) ? Directory.GetFiles(Path.Combine(runs, "tiny"), "metrics.jsonl", SearchOption.AllDirectories).FirstOrDefault() : null;

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using FluentAssertions;
-using RepLab.Host.Plugins;
 using Xunit;
 
 namespace RepLab.Host.Tests;
@@ -18,16 +17,9 @@ public class TimeLimitTests() : CliHarness("replab-time-limit-")
 
     private string LastRecord => File.ReadLines(Directory.GetFiles(Runs, "metrics.jsonl", SearchOption.AllDirectories).Single()).Last();
 
-    /// <summary>The built CLI as a child process with a short stop grace; its exit code and stderr.</summary>
-    private Process Start(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args.Prepend(Repo.BuiltCli)) psi.ArgumentList.Add(a);
-        psi.Environment[PluginCatalog.PathVariable] = Repo.BuiltInPlugins;
-        psi.Environment["MLFLOW_TRACKING_URI"] = Path.Combine(Dir, "mlruns");
-        psi.Environment["REPLAB_STOP_GRACE"] = "1";
-        return Process.Start(psi)!;
-    }
+    /// <summary>The built CLI as a child process with a one-second stop grace.</summary>
+    private Process Start(params string[] args) =>
+        StartCli(new Dictionary<string, string> { ["MLFLOW_TRACKING_URI"] = Path.Combine(Dir, "mlruns"), ["REPLAB_STOP_GRACE"] = "1" }, args);
 
     [Fact]
     public void A_run_past_its_time_limit_checkpoints_ends_timed_out_with_exit_124_and_resumes()
