@@ -180,20 +180,32 @@ def norm_layers(batch, reps):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--model", action="append", choices=["dcgan", "resnet18", "simclr"])
+    p.add_argument("--method", action="append", help="a method's training step (bench/method_steps.py)")
     p.add_argument("--threads", type=int, default=torch.get_num_threads())
-    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--batch", type=int)
     p.add_argument("--steps", type=int)
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--version", action="store_true")
     p.add_argument("--norm", action="store_true")
     p.add_argument("--reps", type=int, default=20)
     a = p.parse_args()
+    a.batch_given, a.batch = a.batch, a.batch or 128
     if a.version:
         print(torch.__version__)
         return
     torch.set_num_threads(a.threads)
     if a.norm:
         norm_layers(a.batch, a.reps)
+        return
+    if a.method:
+        import os
+        import sys
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from method_steps import STEPS
+        for name in a.method:
+            default_batch, make = STEPS[name]
+            rate, cpu, loss = time_steps(a.warmup, a.steps or 10, make(a.batch_given or default_batch))
+            print(f"method={name} steps_per_s={rate:.3f} cpu_s_per_step={cpu:.3f} first_loss={loss:.4f}", flush=True)
         return
     for model in a.model or ["dcgan", "resnet18"]:
         steps = a.steps or (4 if model == "resnet18" else 20)

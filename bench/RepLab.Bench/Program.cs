@@ -13,10 +13,10 @@ using RepLab.Torch;
 if (args.Length > 0 && args[0] == "pipeline") return Pipeline.Run(args[1..]);
 if (args.Length > 0 && args[0] == "tracking") return TrackingCost.Run(args[1..]);
 if (args.Length > 0 && args[0] == "norm") return Norm.Run(args[1..]);
-if (args.Length > 0 && args[0] == "norm") return Norm.Run(args[1..]);
 
 var opts = new Dictionary<string, string>();
 var models = new List<string>();
+var methods = new List<string>();
 for (var i = 0; i < args.Length; i++)
 {
     var a = args[i];
@@ -24,15 +24,28 @@ for (var i = 0; i < args.Length; i++)
     if (a == "--version") { Console.WriteLine(torch.version); return 0; }
     if (!a.StartsWith("--") || i + 1 >= args.Length) { Console.Error.WriteLine($"bad argument '{a}'"); return 2; }
     var v = args[++i];
-    if (a == "--model") models.Add(v); else opts[a[2..]] = v;
+    if (a == "--model") models.Add(v);
+    else if (a == "--method") methods.Add(v);
+    else opts[a[2..]] = v;
 }
 int Opt(string k, int d) => opts.TryGetValue(k, out var v) ? int.Parse(v) : d;
 var threads = Opt("threads", Environment.ProcessorCount);
 var batch = Opt("batch", 128);
 var warmup = Opt("warmup", 3);
-if (models.Count == 0) models.AddRange(["dcgan", "resnet18"]);
+if (models.Count == 0 && methods.Count == 0) models.AddRange(["dcgan", "resnet18"]);
 F.UseAdjointConvTranspose = !opts.ContainsKey("no-adjoint");
 torch.set_num_threads(threads);
+
+foreach (var method in methods)
+{
+    if (!MethodSteps.All.TryGetValue(method, out var entry))
+    {
+        Console.Error.WriteLine($"unknown method '{method}' ({string.Join(", ", MethodSteps.All.Keys)})");
+        return 2;
+    }
+    var (rate, cpu, loss) = Time(warmup, Opt("steps", 10), entry.Make(Opt("batch", entry.Batch)));
+    Console.WriteLine($"method={method} steps_per_s={rate:F3} cpu_s_per_step={cpu:F3} first_loss={loss:F4}");
+}
 
 foreach (var model in models)
 {

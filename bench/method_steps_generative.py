@@ -1,0 +1,2 @@
+"""The generative and reconstruction methods' steps (see method_steps.py)."""
+STEPS = {}

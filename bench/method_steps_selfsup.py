@@ -1,0 +1,2 @@
+"""The contrastive, self-distillation and pretext methods' steps (see method_steps.py)."""
+STEPS = {}
