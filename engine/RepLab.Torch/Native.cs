@@ -70,6 +70,12 @@ internal static unsafe partial class Native
         // SimCLR bench step, batch 256, 2 threads: 0.52-0.57 CPU s/step before, 0.45-0.54 after.
         if (Environment.GetEnvironmentVariable("OPENBLAS_THREAD_TIMEOUT") is null)
             setenv("OPENBLAS_THREAD_TIMEOUT", "4", 0);
+        // A libtorch built with MPI (Debian 13's 2.6) loads UCX, whose library constructor installs
+        // handlers for SIGSEGV, SIGBUS, SIGILL and SIGFPE that print a backtrace and abort. .NET turns
+        // SIGSEGV at a null reference into NullReferenceException; behind UCX's handler that became a
+        // crash of the whole process ("Illegal instruction"). UCX reads this when it loads.
+        if (Environment.GetEnvironmentVariable("UCX_HANDLE_ERRORS") is null)
+            setenv("UCX_HANDLE_ERRORS", "none", 0);
         NativeLibrary.SetDllImportResolver(typeof(Native).Assembly, Resolve);
     }
 

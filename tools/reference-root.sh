@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# The reference root: a Debian 13 (trixie) system in a cache folder, with libtorch 2.6,
+# PyTorch 2.6, ONNX Runtime 1.21, OpenBLAS and what .NET needs, for building and testing the
+# engine against a current libtorch and benchmarking against a current PyTorch. Debian 12 cannot
+# install trixie's packages (their C++ runtime needs glibc 2.38); a root made by mmdebstrap can.
+#
+#   tools/reference-root.sh build          make the root (idempotent: nothing to do when it is current)
+#   tools/reference-root.sh run CMD ...    run CMD inside it, in this repository's folder
+#   tools/reference-root.sh shell          an interactive shell inside it
+#   tools/reference-root.sh test [--filter F]  the engine's and host's tests on libtorch 2.6 (a copy
+#                                          of the working tree, built inside the root; see below)
+#   tools/reference-root.sh path           print the root's folder
+#
+# Where: $REPLAB_REFERENCE_ROOT, else ${XDG_CACHE_HOME:-~/.cache}/replab/trixie-root. The Debian
+# mirror: $REPLAB_DEBIAN_MIRROR, else the first one this machine's apt sources name.
+# `run` binds in the repository (at its own path), the .NET SDK and NuGet's package folders, the
+# Fashion-MNIST files, /proc, /dev and /sys, in a private mount namespace: nothing stays mounted
+# after the command, whatever way it ends. Needs root (mounts, chroot).
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cache="${REPLAB_REFERENCE_ROOT:-${XDG_CACHE_HOME:-$HOME/.cache}/replab/trixie-root}"
+rootfs="$cache/rootfs"
+suite=trixie
+# libtorch-dev pulls libtorch2.6; without libopenblas0-pthread apt would pick the reference BLAS.
+# libicu76 and libssl3t64: what the .NET runtime loads. libpng16-16t64 and libturbojpeg0: the
+# image readers. libgloo-dev: the c10d headers. python3-torch and python3-onnxruntime: the peers.
+# git, procps and mount: what the tests call (the file-system fault tests make bind mounts).
+packages=(libtorch-dev libopenblas0-pthread python3-torch python3-onnxruntime g++ cmake make
+  libgloo-dev libicu76 libssl3t64 libpng16-16t64 libturbojpeg0 ca-certificates git procps mount)
+
+log() { printf '\033[2m[reference-root] %s\033[0m\n' "$*" >&2; }
+die() { printf 'reference-root: %s\n' "$*" >&2; exit "${2:-1}"; }
+
+mirror() {
+  if [ -n "${REPLAB_DEBIAN_MIRROR:-}" ]; then echo "$REPLAB_DEBIAN_MIRROR"; return; fi
+  local m
+  m="$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null | sed -nE 's/^URIs:[[:space:]]*([^[:space:]]+).*/\1/p' | grep -v security | head -1)"
+  [ -n "$m" ] || m="$(sed -nE 's/^deb[[:space:]]+(\[[^]]*\][[:space:]]+)?([^[:space:]]+)[[:space:]]+[a-z]+[[:space:]].*/\2/p' /etc/apt/sources.list 2>/dev/null | grep -v security | head -1)"
+  echo "${m:-http://deb.debian.org/debian}"
+}
+
+# What the root was made from: a change to the package list (or the suite) rebuilds it.
+recipe() { printf '%s\n' "$suite" "${packages[@]}" | sha256sum | cut -c1-16; }
+
+need_root() { [ "$(id -u)" -eq 0 ] || die "needs root (it mounts and chroots); run it with sudo" 2; }
+
+build() {
+  need_root
+  local want; want="$(recipe)"
+  if [ -f "$cache/recipe" ] && [ "$(cat "$cache/recipe")" = "$want" ] && [ -x "$rootfs/usr/bin/python3" ]; then
+    return 0
+  fi
+  command -v mmdebstrap >/dev/null || {
+    log "installing mmdebstrap"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends mmdebstrap >/dev/null
+  }
+  local m; m="$(mirror)"
+  # A clear word when the mirror is out of reach, before mmdebstrap's own pages of apt errors.
+  curl -fsS --max-time 20 -o /dev/null "$m/dists/$suite/Release" 2>/dev/null ||
+    die "the Debian mirror $m cannot be reached (tried $m/dists/$suite/Release); set REPLAB_DEBIAN_MIRROR to one that serves $suite" 1
+  log "making a Debian $suite root in $cache from $m (about 1.8 GB, a minute or two)"
+  mkdir -p "$cache"
+  rm -rf "$cache/rootfs.partial"
+  local started=$SECONDS
+  # Into a side folder, renamed when complete: an interrupted build never looks like a root.
+  if ! mmdebstrap --quiet --variant=apt --include="$(IFS=,; echo "${packages[*]}")" \
+      "$suite" "$cache/rootfs.partial" "$m" >"$cache/build.log" 2>&1; then
+    tail -n 20 "$cache/build.log" >&2
+    die "mmdebstrap failed (the whole log: $cache/build.log)"
+  fi
+  rm -rf "$rootfs"
+  mv "$cache/rootfs.partial" "$rootfs"
+  echo "$want" >"$cache/recipe"
+  log "root made in $((SECONDS - started)) s: $(du -sh "$rootfs" | cut -f1)"
+}
+
+# Bind a host path at the same path inside the root (read-only with "ro").
+bind() { # path [ro]
+  [ -e "$1" ] || return 0
+  if [ -d "$1" ]; then mkdir -p "$rootfs$1"; else mkdir -p "$(dirname "$rootfs$1")"; touch "$rootfs$1"; fi
+  mount --bind "$1" "$rootfs$1"
+  [ "${2:-}" = ro ] && mount -o remount,bind,ro "$rootfs$1"
+  return 0
+}
+
+# Run a command inside the root, in folder $1, in a private mount namespace (the mounts end with it).
+enter() { # dir cmd...
+  need_root
+  [ -x "$rootfs/usr/bin/python3" ] || die "no root at $rootfs yet: tools/reference-root.sh build makes it" 2
+  local dir="$1"; shift
+  local dotnet_dir=""
+  if command -v dotnet >/dev/null; then dotnet_dir="$(dirname "$(readlink -f "$(command -v dotnet)")")"; fi
+  REF_ROOTFS="$rootfs" REF_DIR="$dir" REF_DOTNET="$dotnet_dir" REF_REPO="$repo" REF_CACHE="$cache" \
+    unshare --mount --propagation private -- bash -c '
+    set -euo pipefail
+    source "$REF_REPO/tools/reference-root.sh" --functions
+    rootfs="$REF_ROOTFS"
+    mount -t proc proc "$rootfs/proc"          # PyTorch reads the CPU from /proc
+    mount --rbind /dev "$rootfs/dev"
+    mount --rbind /sys "$rootfs/sys"
+    mount -t tmpfs tmpfs "$rootfs/tmp"
+    mount -t tmpfs tmpfs "$rootfs/dev/shm"
+    cp /etc/resolv.conf "$rootfs/etc/resolv.conf" 2>/dev/null || true
+    bind "$REF_REPO"
+    [ "$REF_DIR" = "$REF_REPO" ] || bind "$REF_DIR"
+    [ -z "$REF_DOTNET" ] || bind "$REF_DOTNET" ro
+    bind "$HOME/.nuget"
+    bind /opt/nuget ro
+    bind /usr/share/datasets ro
+    exec chroot "$rootfs" /usr/bin/env -i HOME="$HOME" TERM="${TERM:-dumb}" LANG=C.UTF-8 \
+      PATH="${REF_DOTNET:+$REF_DOTNET:}/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
+      ${REF_DOTNET:+DOTNET_ROOT="$REF_DOTNET"} DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 \
+      DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1 NUGET_CERT_REVOCATION_MODE=offline CI="${CI:-}" \
+      REPLAB_IN_REFERENCE_ROOT="debian-13" \
+      ${OMP_NUM_THREADS:+OMP_NUM_THREADS="$OMP_NUM_THREADS"} \
+      bash -c "cd \"\$0\" && exec \"\$@\"" "$REF_DIR" "$@"
+  ' -- "$@"
+}
+
+# The working tree (tracked and untracked files git does not ignore) copied to the cache, so the
+# root's build (libtorch 2.6's shim, its own bin and obj folders) never touches this checkout's
+# Debian 12 build. Files removed from the tree are removed from the copy; build outputs stay, so
+# a second run builds incrementally.
+sync_copy() {
+  local dest="$cache/src"
+  mkdir -p "$dest"
+  local list; list="$(mktemp)"
+  (cd "$repo" && git ls-files -co --exclude-standard -z) >"$list"
+  (cd "$dest" && find . \( -name bin -o -name obj -o -name build -o -name TestResults \) -prune -o -type f -printf '%P\0' 2>/dev/null) |
+    sort -z | comm -z -23 - <(sort -z "$list") | (cd "$dest" && xargs -0 -r rm -f)
+  (cd "$repo" && tar --null -T "$list" -cf - 2>/dev/null) | (cd "$dest" && tar -xf -)
+  rm -f "$list"
+  echo "$dest"
+}
+
+# The Debian 12 stage keeps what needs this machine's services: the real Slurm cluster and the
+# real MLflow server are started there (tests/slurm, ../shared/mlflow-server).
+test_in_root() {
+  build
+  local copy; copy="$(sync_copy)"
+  local filter="FullyQualifiedName!~.Executors.Slurm.&DisplayName!~executor/slurm&Category!=RealMlflow"
+  # test --filter F: F within that selection.
+  if [ "${1:-}" = --filter ] && [ $# -ge 2 ]; then filter="($filter)&($2)"; shift 2; fi
+  log "libtorch $(enter "$copy" python3 -c 'import torch; print(torch.__version__)' 2>/dev/null || echo '?') root: building and testing a copy in $copy"
+  enter "$copy" ./replab test --filter "$filter" "$@"
+}
+
+[ "${1:-}" = "--functions" ] && return 0
+
+case "${1:-}" in
+  build) build ;;
+  run) shift; [ $# -gt 0 ] || die "run: which command?" 2; build; enter "$PWD" "$@" ;;
+  shell) build; enter "$PWD" bash ;;
+  test) shift; test_in_root "$@" ;;
+  path) echo "$rootfs" ;;
+  *) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+esac
