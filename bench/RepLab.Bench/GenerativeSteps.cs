@@ -23,6 +23,7 @@ internal static class GenerativeSteps
 
     private static readonly ImageShape Shape = new(1, 28, 28);
     private static readonly ConvSmallEncoder ConvSmall = new(new ConvSmallOptions { Features = 128 });
+    private static readonly DcganDiscriminatorEncoder DcganDiscriminator = new(new DcganDiscriminatorOptions { Width = 64 });
 
     // Every experiment trains at batch 128. Their optimizers are the methods' declared defaults
     // (quickstart's, the denoising autoencoder's, the VAE's and layer-wise's `optimizer: { plugin: adam,
@@ -52,8 +53,6 @@ internal static class GenerativeSteps
         Entry("inpainting", 5, ConvSmall, () => new InpaintingMethod(new InpaintingOptions
             { Region = HoleRegion.Center, HoleFraction = 0.5 }), "loss/hole-l2"),
     ];
-
-    private static DcganDiscriminatorEncoder DcganDiscriminator => new(new DcganDiscriminatorOptions { Width = 64 });
 
     /// <summary>
     /// A method's bench entry: Make(batch) seeds, builds the plugin on the encoder (no input
