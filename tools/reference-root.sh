@@ -141,7 +141,11 @@ test_in_root() {
   local filter="FullyQualifiedName!~.Executors.Slurm.&DisplayName!~executor/slurm&Category!=RealMlflow"
   # test --filter F: F within that selection.
   if [ "${1:-}" = --filter ] && [ $# -ge 2 ]; then filter="($filter)&($2)"; shift 2; fi
-  log "libtorch $(enter "$copy" python3 -c 'import torch; print(torch.__version__)' 2>/dev/null || echo '?') root: building and testing a copy in $copy"
+  log "building a copy of the working tree in $copy"
+  enter "$copy" ./replab build
+  # Which libtorch the shim the tests load was linked against (its CMake cache and the loader's word).
+  enter "$copy" bash -c 'echo "shim: $(sed -nE "s/^Torch_DIR:PATH=//p" engine/native/build/CMakeCache.txt), $(ldd engine/native/build/libreplab_torch.so | grep -oE "libtorch_cpu[^ ]* => [^ ]*")"' |
+    sed 's/^/[reference-root] /' >&2
   enter "$copy" ./replab test --filter "$filter" "$@"
 }
 
