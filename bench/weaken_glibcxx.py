@@ -105,8 +105,8 @@ def main():
         return 0
     strong = [(lib, off, flags) for lib, off, flags in found if not flags & VER_FLG_WEAK]
     if a.check:
-        for lib, _, _ in strong:
-            print(f"{a.library}: {a.version} from {lib} is required (not weak)")
+        for lib, _, flags in found:
+            print(f"{a.library}: {a.version} from {lib} is {'weak' if flags & VER_FLG_WEAK else 'required (not weak)'}")
         return 1 if strong else 0
     if not strong:
         print(f"{a.library}: {a.version} from {', '.join(lib for lib, _, _ in found)} is already weak: unchanged")
