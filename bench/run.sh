@@ -28,11 +28,15 @@
 #
 #   norm [--threads N] [--batch B] [--reps R]: the SimCLR step's batch norm + activation layers,
 #        our fused kernels vs libtorch's operators vs PyTorch (medians in ms, ratio PyTorch/fused).
+#
+# TorchSharp (TorchSharp-cpu 0.107 on upstream libtorch 2.10) as a third engine peer: once, with the
+# network, `bash bench/torchsharp.sh setup` (restores, builds bench/RepLab.Bench.TorchSharp, patches its
+# native library for Debian 12); then `bash bench/torchsharp.sh run --model dcgan --threads N ...`.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-usage() { sed -n '2,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,34p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 what="${1:-}"
 if [ "$what" = "tracking" ]; then
@@ -154,6 +158,9 @@ run_side() { # side model run
   n="$(steps_for "$model")"
   if [ "$side" = ours ]; then
     out="$(env "${ours_env[@]}" dotnet "$ours_dll" --model "$model" --threads "$threads" --batch "$(batch_for "$model")" --steps "$n" --warmup "$(warmup_for "$model")" "${extra[@]}")"
+  elif [ "$side" = torchsharp ]; then
+    # Another reference side: PyTorch's environment options apply to it too (bench/torchsharp.sh setup first).
+    out="$(env "${pytorch_env[@]}" bash "$root/bench/torchsharp.sh" run --model "$model" --threads "$threads" --batch "$(batch_for "$model")" --steps "$n" --warmup "$(warmup_for "$model")")"
   else
     out="$(env "${pytorch_env[@]}" "$python" "$root/bench/engine_pytorch.py" --model "$model" --threads "$threads" --batch "$(batch_for "$model")" --steps "$n" --warmup "$(warmup_for "$model")")"
   fi
