@@ -9,15 +9,22 @@
 # after a Release build.
 #
 #   engine [--threads N] [--runs R] [--steps S] [--warmup W] [--batch B] [--models "dcgan resnet18 simclr"]
+#          [--methods "autoencoder ... inpainting"|none] [--peers "pytorch1.13 pytorch2.6 torchsharp"]
 #          [--no-adjoint] [--pytorch-malloc-tuned] [--ours-malloc-default]
 #
-# Runs our engine (bench/RepLab.Bench) and PyTorch (bench/engine_pytorch.py, Debian's
-# python3-torch on the same libtorch) alternately, R runs each, and prints per model
-#   model=<name> ours_steps_per_s=<median> pytorch_steps_per_s=<median> ratio=<ours/pytorch>
-# The lines also go to bench/results/engine-<date>.txt.
+# Times training steps in our engine (bench/RepLab.Bench) and the same steps in each peer, the
+# sides alternating within each of R runs: three engine models (--models) and every method's step
+# as its plugin takes it (--methods, bench/RepLab.Bench/MethodSteps.cs; the PyTorch side is
+# bench/method_steps*.py). Peers: pytorch1.13 is Debian 12's python3-torch (/usr/bin/python3, the
+# same libtorch as ours), pytorch2.6 the same script in the Debian 13 reference root
+# (tools/reference-root.sh; ./replab root build makes it), torchsharp TorchSharp-cpu 0.107 on
+# upstream libtorch 2.10 (engine models only; bash bench/torchsharp.sh setup restores it). Prints per step
+#   model|method=<name> ours_steps_per_s=<median> <peer>_steps_per_s=<median> ratio_<peer>=<ours/peer> ...
+# and writes them to bench/results/engine-<date>.txt, with a Markdown table beside it (.md).
 #
 # Defaults: threads = nproc, batch 128 (simclr 256), 3 runs; per run, untimed warm-up steps then timed steps:
-# dcgan 3 + 20, resnet18 2 + 3, simclr 3 + 20 at batch 256 (--warmup/--steps/--batch set every model).
+# dcgan 3 + 20, resnet18 2 + 3, simclr 3 + 20 at batch 256, each method 3 + 10 at its shipped
+# Fashion-MNIST experiment's batch (--warmup/--steps/--batch set every step).
 # --no-adjoint: our transposed convs use libtorch's kernel. Our engine tunes glibc malloc at
 # load (keeps freed memory, see engine/RepLab.Torch/Native.cs); --pytorch-malloc-tuned gives
 # PyTorch the same settings through glibc's environment variables, --ours-malloc-default turns
@@ -36,7 +43,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-usage() { sed -n '2,34p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,41p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 what="${1:-}"
 if [ "$what" = "tracking" ]; then
@@ -114,7 +121,10 @@ fi
 [ "$what" = "engine" ] || { usage >&2; exit 2; }
 shift
 
-threads="$(nproc)" runs=3 steps="" warmup="" batch="" models="dcgan resnet18 simclr" extra=() notes=""
+threads="$(nproc)" runs=3 steps="" warmup="" batch="" extra=() notes=""
+models="dcgan resnet18 simclr"
+methods="autoencoder denoising-autoencoder vae dcgan acgan layerwise-autoencoder simclr moco-v2 byol rotation jigsaw inpainting"
+peers="pytorch1.13 pytorch2.6 torchsharp"
 pytorch_env=() ours_env=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -124,6 +134,8 @@ while [ $# -gt 0 ]; do
     --warmup) warmup="$2"; shift 2 ;;
     --batch) batch="$2"; shift 2 ;;
     --models) models="$2"; shift 2 ;;
+    --methods) methods="$2"; shift 2 ;;
+    --peers) peers="$2"; shift 2 ;;
     --no-adjoint) extra+=(--no-adjoint); notes+=" no-adjoint"; shift ;;
     --pytorch-malloc-tuned) pytorch_env+=(MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=2147483647); notes+=" pytorch-malloc-tuned"; shift ;;
     --pytorch-threads-tuned) pytorch_env+=(GOMP_SPINCOUNT=50000 OPENBLAS_THREAD_TIMEOUT=4); notes+=" pytorch-threads-tuned"; shift ;;
@@ -132,75 +144,117 @@ while [ $# -gt 0 ]; do
     *) echo "run.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
   esac
 done
+[ "$models" = none ] && models=""
+[ "$methods" = none ] && methods=""
 
 ours_dll="$root/bench/RepLab.Bench/bin/Release/net10.0/RepLab.Bench.dll"
 python=/usr/bin/python3
 [ -f "$ours_dll" ] || { echo "run.sh: $ours_dll is missing: build first (./replab bench engine does)" >&2; exit 1; }
-"$python" -c 'import torch' 2>/dev/null || { echo "run.sh: $python has no torch: apt-get install python3-torch" >&2; exit 1; }
+for peer in $peers; do
+  case "$peer" in
+    pytorch1.13) "$python" -c 'import torch' 2>/dev/null || { echo "run.sh: $python has no torch: apt-get install python3-torch" >&2; exit 1; } ;;
+    pytorch2.6) [ -x "$(bash "$root/tools/reference-root.sh" path)/usr/bin/python3" ] ||
+      { echo "run.sh: no reference root for PyTorch 2.6: ./replab root build makes it (or --peers without pytorch2.6)" >&2; exit 1; } ;;
+    torchsharp) bash "$root/bench/torchsharp.sh" run --version >/dev/null ||
+      { echo "run.sh: (or --peers without torchsharp)" >&2; exit 1; } ;;
+    *) echo "run.sh: unknown peer '$peer' (pytorch1.13, pytorch2.6, torchsharp)" >&2; exit 2 ;;
+  esac
+done
 
-# Both sides: the same OpenMP wait policy (our engine sets passive itself when unset) and
-# the same thread count through torch.set_num_threads.
+# Every side: the same OpenMP wait policy (our engine and TorchSharp's bench set passive themselves
+# when unset) and the same thread count through set_num_threads.
 export OMP_WAIT_POLICY=passive
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-# Default steps per model: a few minutes in all on 2 cores.
-steps_for() { if [ -n "$steps" ]; then echo "$steps"; elif [ "$1" = resnet18 ]; then echo 3; else echo 20; fi; }
-batch_for() { if [ -n "$batch" ]; then echo "$batch"; elif [ "$1" = simclr ]; then echo 256; else echo 128; fi; }
-warmup_for() { if [ -n "$warmup" ]; then echo "$warmup"; elif [ "$1" = resnet18 ]; then echo 2; else echo 3; fi; }
+# Default steps per model (a method's step: 3 warm-up + 10 timed, at its experiment's batch).
+steps_for() { if [ -n "$steps" ]; then echo "$steps"; elif [ "$1" = model:resnet18 ]; then echo 3; elif [ "${1%%:*}" = method ]; then echo 10; else echo 20; fi; }
+warmup_for() { if [ -n "$warmup" ]; then echo "$warmup"; elif [ "$1" = model:resnet18 ]; then echo 2; else echo 3; fi; }
+batch_args() { # models: 128, simclr 256; methods: their experiment's batch unless --batch
+  if [ -n "$batch" ]; then echo "--batch $batch"
+  elif [ "$1" = model:simclr ]; then echo "--batch 256"
+  elif [ "${1%%:*}" = model ]; then echo "--batch 128"; fi
+}
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-run_side() { # side model run
-  local side="$1" model="$2" n out
-  n="$(steps_for "$model")"
-  if [ "$side" = ours ]; then
-    out="$(env "${ours_env[@]}" dotnet "$ours_dll" --model "$model" --threads "$threads" --batch "$(batch_for "$model")" --steps "$n" --warmup "$(warmup_for "$model")" "${extra[@]}")"
-  elif [ "$side" = torchsharp ]; then
+# One timed run of one item (model:<name> or method:<name>) on one side.
+run_side() { # side item run
+  local side="$1" item="$2" kind="${2%%:*}" name="${2#*:}" out
+  # shellcheck disable=SC2046 # batch_args is empty or two words
+  local args=(--"$kind" "$name" --threads "$threads" $(batch_args "$item") --steps "$(steps_for "$item")" --warmup "$(warmup_for "$item")")
+  case "$side" in
+    ours) out="$(env "${ours_env[@]}" dotnet "$ours_dll" "${args[@]}" "${extra[@]}")" ;;
+    pytorch1.13) out="$(env "${pytorch_env[@]}" "$python" "$root/bench/engine_pytorch.py" "${args[@]}")" ;;
+    # The same script on the reference root's python3-torch 2.6 (tools/reference-root.sh).
+    pytorch2.6) out="$(bash "$root/tools/reference-root.sh" run env OMP_WAIT_POLICY="$OMP_WAIT_POLICY" "${pytorch_env[@]}" python3 "$root/bench/engine_pytorch.py" "${args[@]}")" ;;
     # Another reference side: PyTorch's environment options apply to it too (bench/torchsharp.sh setup first).
-    out="$(env "${pytorch_env[@]}" bash "$root/bench/torchsharp.sh" run --model "$model" --threads "$threads" --batch "$(batch_for "$model")" --steps "$n" --warmup "$(warmup_for "$model")")"
-  else
-    out="$(env "${pytorch_env[@]}" "$python" "$root/bench/engine_pytorch.py" --model "$model" --threads "$threads" --batch "$(batch_for "$model")" --steps "$n" --warmup "$(warmup_for "$model")")"
-  fi
+    torchsharp) out="$(env "${pytorch_env[@]}" bash "$root/bench/torchsharp.sh" run "${args[@]}")" ;;
+  esac
   local rate cpu
-  rate="$(sed -nE "s/^model=$model steps_per_s=([0-9.]+).*/\1/p" <<<"$out")"
-  cpu="$(sed -nE "s/^model=$model .*cpu_s_per_step=([0-9.]+).*/\1/p" <<<"$out")"
-  [ -n "$rate" ] || { echo "run.sh: $side $model printed no rate:" >&2; echo "$out" >&2; exit 1; }
-  echo "$rate" >>"$tmp/$side-$model"
-  echo "$cpu" >>"$tmp/$side-$model-cpu"
-  printf '  run %d %-7s %-8s %7s steps/s  %6s CPU s/step\n' "$3" "$side" "$model" "$rate" "$cpu" >&2
+  rate="$(sed -nE "s/^$kind=$name steps_per_s=([0-9.]+).*/\1/p" <<<"$out")"
+  cpu="$(sed -nE "s/^$kind=$name .*cpu_s_per_step=([0-9.]+).*/\1/p" <<<"$out")"
+  [ -n "$rate" ] || { echo "run.sh: $side $item printed no rate:" >&2; echo "$out" >&2; exit 1; }
+  echo "$rate" >>"$tmp/$side-$item"
+  echo "$cpu" >>"$tmp/$side-$item-cpu"
+  printf '  run %d %-11s %-28s %7s steps/s  %6s CPU s/step\n' "$3" "$side" "$item" "$rate" "$cpu" >&2
 }
+
+# The peers of an item: TorchSharp runs the engine models only (no method plugins in TorchSharp).
+sides_for() { echo ours; for p in $peers; do [ "$p" = torchsharp ] && [ "${1%%:*}" = method ] && continue; echo "$p"; done; }
+
+items=()
+for m in $models; do items+=("model:$m"); done
+for m in $methods; do items+=("method:$m"); done
 
 version="$(dotnet "$ours_dll" --version)"
 cpu="$(sed -nE 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
-header="# engine benchmark $(date -u +%Y-%m-%dT%H:%M:%SZ): libtorch $version (python torch $("$python" -c 'import torch; print(torch.__version__)')), threads=$threads, batch=${batch:-per model}, runs=$runs, cpu: ${cpu:-?} ($(nproc) cores)${notes:+, options:$notes}"
+header="# engine benchmark $(date -u +%Y-%m-%dT%H:%M:%SZ): ours on libtorch $version, peers: $peers, threads=$threads, runs=$runs, cpu: ${cpu:-?} ($(nproc) cores)${notes:+, options:$notes}"
 echo "$header"
 
-for model in $models; do
-  echo "# $model: $(warmup_for "$model") warm-up + $(steps_for "$model") timed steps per run" >&2
+# Alternating sides within each run, so that drift in the machine's speed weighs on all of them.
+for item in "${items[@]}"; do
+  echo "# $item: $(warmup_for "$item") warm-up + $(steps_for "$item") timed steps per run" >&2
   for r in $(seq 1 "$runs"); do
-    run_side ours "$model" "$r"
-    run_side pytorch "$model" "$r"
+    for side in $(sides_for "$item"); do run_side "$side" "$item" "$r"; done
   done
 done
 
+# Medians per side and ratios ours / peer (above 1: ours is faster), as lines and as a Markdown table.
 mkdir -p "$root/bench/results"
-result="$root/bench/results/engine-$(date -u +%Y%m%d-%H%M%S).txt"
+stamp="$(date -u +%Y%m%d-%H%M%S)"
+result="$root/bench/results/engine-$stamp.txt" table="$root/bench/results/engine-$stamp.md"
+{
+  printf '| %s | ours |' "step (steps/s, median of $runs)"; for p in $peers; do printf ' %s |' "$p"; done
+  for p in $peers; do printf ' ours / %s |' "$p"; done; echo
+  printf '|---|---|'; for p in $peers $peers; do printf -- '---|'; done; echo
+} >"$tmp/table"
 {
   echo "$header"
-  for model in $models; do
-    o="$(median <"$tmp/ours-$model")"
-    p="$(median <"$tmp/pytorch-$model")"
-    printf 'model=%s ours_steps_per_s=%s pytorch_steps_per_s=%s ratio=%s\n' "$model" "$o" "$p" \
-      "$(awk -v o="$o" -v p="$p" 'BEGIN { printf "%.3f", o / p }')"
+  for item in "${items[@]}"; do
+    o="$(median <"$tmp/ours-$item")"
+    line="${item%%:*}=${item#*:} ours_steps_per_s=$o" row="| ${item#*:}$([ "${item%%:*}" = model ] && echo ' (engine model)') | $o |" ratios=""
+    for p in $peers; do
+      if [ -f "$tmp/$p-$item" ]; then
+        v="$(median <"$tmp/$p-$item")" q="$(awk -v o="$o" -v p="$v" 'BEGIN { printf "%.2f", o / p }')"
+        line+=" ${p}_steps_per_s=$v ratio_$p=$q" row+=" $v |" ratios+=" $q |"
+      else
+        row+=" |" ratios+=" |"
+      fi
+    done
+    echo "$line"
+    echo "$row$ratios" >>"$tmp/table"
   done
 } >"$tmp/result"
 tail -n +2 "$tmp/result"
 # CPU seconds per step (all threads): a steadier cross-check when other work shares the machine.
-for model in $models; do
-  echo "# $model median CPU s/step: ours $(median <"$tmp/ours-$model-cpu") pytorch $(median <"$tmp/pytorch-$model-cpu")" >&2
+for item in "${items[@]}"; do
+  line="# $item median CPU s/step:"
+  for side in $(sides_for "$item"); do line+=" $side $(median <"$tmp/$side-$item-cpu")"; done
+  echo "$line" >&2
 done
 cp "$tmp/result" "$result"
-echo "# written to ${result#"$root"/}" >&2
+cp "$tmp/table" "$table"
+echo "# written to ${result#"$root"/} and ${table#"$root"/}" >&2

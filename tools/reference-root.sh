@@ -126,10 +126,17 @@ sync_copy() {
   mkdir -p "$dest"
   local list; list="$(mktemp)"
   (cd "$repo" && git ls-files -co --exclude-standard -z) >"$list"
-  (cd "$dest" && find . \( -name bin -o -name obj -o -name build -o -name TestResults \) -prune -o -type f -printf '%P\0' 2>/dev/null) |
+  (cd "$dest" && find . -path ./.git -prune -o \( -name bin -o -name obj -o -name build -o -name TestResults \) -prune -o -type f -printf '%P\0' 2>/dev/null) |
     sort -z | comm -z -23 - <(sort -z "$list") | (cd "$dest" && xargs -0 -r rm -f)
   (cd "$repo" && tar --null -T "$list" -cf - 2>/dev/null) | (cd "$dest" && tar -xf -)
   rm -f "$list"
+  # A git repository at the same commit: runs record their source commit (mlflow.source.git.commit).
+  rm -rf "$dest/.git" "$cache/git.partial"
+  git clone -q --no-checkout "$repo" "$cache/git.partial"
+  git -C "$cache/git.partial" update-ref --no-deref HEAD "$(git -C "$repo" rev-parse HEAD)"
+  mv "$cache/git.partial/.git" "$dest/.git"
+  git -C "$dest" read-tree HEAD
+  rm -rf "$cache/git.partial"
   echo "$dest"
 }
 

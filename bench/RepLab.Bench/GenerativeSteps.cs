@@ -18,9 +18,6 @@ namespace RepLab.Bench;
 /// steps it (TrainingLoop: a dispose scope per step, IMethod.Step, the global step counted on).</summary>
 internal static class GenerativeSteps
 {
-    /// <summary>Fashion-MNIST's training images (the runner drops the last partial batch).</summary>
-    private const int TrainImages = 60_000;
-
     private static readonly ImageShape Shape = new(1, 28, 28);
     private static readonly ConvSmallEncoder ConvSmall = new(new ConvSmallOptions { Features = 128 });
     private static readonly DcganDiscriminatorEncoder DcganDiscriminator = new(new DcganDiscriminatorOptions { Width = 64 });
@@ -65,7 +62,7 @@ internal static class GenerativeSteps
         bool labelled = false, int startEpoch = 0) => new(name, new MethodStep(128, batch =>
     {
         torch.manual_seed(0);
-        var stepsPerEpoch = TrainImages / batch;
+        var stepsPerEpoch = BenchContext.TrainingImages / batch;
         var plan = new TrainingPlan(epochs, stepsPerEpoch, (long)epochs * stepsPerEpoch, batch);
         var encoders = new EncoderFactory(encoder, Shape, null, Device.CPU);
         var method = create();
@@ -85,21 +82,4 @@ internal static class GenerativeSteps
             return context.Losses[lossKey];
         };
     }));
-
-    /// <summary>The run context a step sees, without trackers: keeps the step's losses (read with item(),
-    /// as the runner's does) and records every tenth step (trainer.log-every 10).</summary>
-    private sealed class BenchContext(TrainingPlan plan, long startStep) : IRunContext
-    {
-        public Dictionary<string, double> Losses { get; } = [];
-        public Device Device => Device.CPU;
-        public ulong Seed => 0;
-        public TrainingPlan Plan => plan;
-        public bool IsRecordingStep => GlobalStep % 10 == 0;
-        public long GlobalStep { get; set; } = startStep;
-        public int Epoch => (int)(GlobalStep / plan.StepsPerEpoch);
-        public void Log(string key, double value) { }
-        public void LogLoss(string key, Tensor value) => Losses[key] = value.item();
-        public void SaveArtifact(string relativePath, ReadOnlySpan<byte> content) { }
-        public CancellationToken Stopping => CancellationToken.None;
-    }
 }

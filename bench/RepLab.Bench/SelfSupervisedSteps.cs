@@ -39,9 +39,6 @@ internal static class SelfSupervisedSteps
             () => new JigsawMethod(new JigsawOptions { Permutations = 100, MinHamming = 6, HiddenDim = 512, Lr = 0.03 })),
     ];
 
-    /// <summary>Fashion-MNIST's training images: with trainer.drop-last, an epoch is 60000 / batch steps.</summary>
-    private const int TrainingImages = 60000;
-
     /// <summary>
     /// A benchmarked method: seeds, builds <paramref name="make"/>'s method on conv-small with
     /// <paramref name="features"/> features and its optimizer over the plan of <paramref name="epochs"/>
@@ -55,7 +52,7 @@ internal static class SelfSupervisedSteps
             torch.manual_seed(0);
             var shape = new ImageShape(1, 28, 28);
             var plugin = new ConvSmallEncoder(new ConvSmallOptions { Features = features });
-            var plan = new TrainingPlan(epochs, TrainingImages / n, (long)epochs * (TrainingImages / n), n);
+            var plan = new TrainingPlan(epochs, BenchContext.TrainingImages / n, (long)epochs * (BenchContext.TrainingImages / n), n);
             var method = make();
             var needs = method.Needs with
             {
@@ -67,33 +64,13 @@ internal static class SelfSupervisedSteps
             var images = Enumerable.Range(0, Math.Max(views, 1)).Select(_ => torch.rand([n, 1, 28, 28])).ToList();
             var trainBatch = new TrainBatch(views > 0 ? images : [], images[0], null, torch.arange(n),
                 views > 0 ? images.Select(_ => (Tensor?)null).ToList() : []);
-            var context = new StepContext(plan);
+            var context = new BenchContext(plan);
             return () =>
             {
                 using var scope = torch.NewDisposeScope();
                 method.Step(trainBatch, context);
                 context.GlobalStep++;
-                return context.Loss;
+                return context.LastLoss;
             };
         }));
-
-    /// <summary>
-    /// The run context a step sees: the plan and the step count (BYOL's tau and the schedules follow
-    /// them), the loss the method logs (read with item(), as the runner's context does); no recording
-    /// steps, so no extra metrics (their cost is the tracking benchmark's).
-    /// </summary>
-    private sealed class StepContext(TrainingPlan plan) : IRunContext
-    {
-        public double Loss { get; private set; }
-        public Device Device => Device.CPU;
-        public ulong Seed => 0;
-        public TrainingPlan Plan => plan;
-        public bool IsRecordingStep => false;
-        public long GlobalStep { get; set; }
-        public int Epoch => (int)(GlobalStep / plan.StepsPerEpoch);
-        public void Log(string key, double value) { }
-        public void LogLoss(string key, Tensor value) => Loss = value.item();
-        public CancellationToken Stopping => CancellationToken.None;
-        public void SaveArtifact(string relativePath, ReadOnlySpan<byte> content) { }
-    }
 }

@@ -17,20 +17,6 @@ namespace RepLab.Bench;
 
 internal static class TrackingCost
 {
-    private sealed class NoContext : IRunContext
-    {
-        public Device Device => Device.CPU;
-        public ulong Seed => 0;
-        public TrainingPlan Plan { get; } = new(1, 1, 1, 128);
-        public bool IsRecordingStep => true;
-        public long GlobalStep => 0;
-        public int Epoch => 0;
-        public void Log(string key, double value) { }
-        public void LogLoss(string key, Tensor value) => value.item();
-        public void SaveArtifact(string relativePath, ReadOnlySpan<byte> content) { }
-        public CancellationToken Stopping => CancellationToken.None;
-    }
-
     public static int Run(string[] args)
     {
         var opts = new Options(args);
@@ -46,7 +32,7 @@ internal static class TrackingCost
             OptimizerFactory.Defaults("autoencoder", method.Needs, plan)));
         using var x = torch.rand([128, 1, 28, 28]);
         using var indices = torch.arange(128);
-        var context = new NoContext();
+        var context = new BenchContext(plan);
         void Step()
         {
             using var scope = torch.NewDisposeScope();
