@@ -65,10 +65,19 @@ class ResNet18(nn.Module):
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(out, 1), 1))
 
 
+PROFILE_ROWS = 0  # --profile N: the timed steps run under torch.profiler; its top N operators go to stderr
+
+
 def time_steps(warmup, steps, step):
     first = step()
     for _ in range(warmup - 1):
         step()
+    if PROFILE_ROWS:
+        import sys
+        with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+            for _ in range(steps):
+                step()
+        print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=PROFILE_ROWS), file=sys.stderr)
     t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(steps):
         step()
@@ -188,7 +197,11 @@ def main():
     p.add_argument("--version", action="store_true")
     p.add_argument("--norm", action="store_true")
     p.add_argument("--reps", type=int, default=20)
+    p.add_argument("--profile", type=int, default=0, metavar="N",
+                   help="run the timed steps once more under torch.profiler, before timing them, and print its top N operators to stderr")
     a = p.parse_args()
+    global PROFILE_ROWS
+    PROFILE_ROWS = a.profile
     a.batch_given, a.batch = a.batch, a.batch or 128
     if a.version:
         print(torch.__version__)

@@ -34,7 +34,8 @@
 # in the environment turns our fused batch norm kernels off.
 #
 #   norm [--threads N] [--batch B] [--reps R]: the SimCLR step's batch norm + activation layers,
-#        our fused kernels vs libtorch's operators vs PyTorch (medians in ms, ratio PyTorch/fused).
+#        our fused kernels vs libtorch's operators vs PyTorch 1.13 (medians in ms, ratio PyTorch/fused),
+#        and PyTorch 2.6 and TorchSharp's libtorch 2.10 beside them where those are set up.
 #
 # TorchSharp (TorchSharp-cpu 0.107 on upstream libtorch 2.10) as a third engine peer: once, with the
 # network, `bash bench/torchsharp.sh setup` (restores, builds bench/RepLab.Bench.TorchSharp, patches its
@@ -43,7 +44,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-usage() { sed -n '2,41p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,42p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 what="${1:-}"
 if [ "$what" = "tracking" ]; then
@@ -70,15 +71,26 @@ if [ "$what" = "norm" ]; then
     esac
   done
   export OMP_WAIT_POLICY=passive DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-  ours="$(dotnet "$root/bench/RepLab.Bench/bin/Release/net10.0/RepLab.Bench.dll" norm --threads "$threads" --batch "$batch" --reps "$reps")"
-  theirs="$(/usr/bin/python3 "$root/bench/engine_pytorch.py" --norm --threads "$threads" --batch "$batch" --reps "$reps")"
+  common=(--threads "$threads" --batch "$batch" --reps "$reps")
+  ours="$(dotnet "$root/bench/RepLab.Bench/bin/Release/net10.0/RepLab.Bench.dll" norm "${common[@]}")"
+  theirs="$(/usr/bin/python3 "$root/bench/engine_pytorch.py" --norm "${common[@]}")"
+  # PyTorch 2.6 (the reference root) and TorchSharp's upstream libtorch 2.10, where they are set up.
+  if [ -x "$(bash "$root/tools/reference-root.sh" path)/usr/bin/python3" ]; then
+    theirs26="$(bash "$root/tools/reference-root.sh" run env OMP_WAIT_POLICY=passive python3 "$root/bench/engine_pytorch.py" --norm "${common[@]}" | sed 's/pytorch_ms=/pytorch2.6_ms=/')"
+  fi
+  ts="$(bash "$root/bench/torchsharp.sh" run --norm "${common[@]}" 2>/dev/null || true)"
   mkdir -p "$root/bench/results"
   out="$root/bench/results/norm-$(date -u +%Y%m%d-%H%M%S).txt"
   while read -r line; do
     key="${line%% *}"
     p="$(grep -F "$key " <<<"$theirs" | sed -nE 's/.*pytorch_ms=([0-9.]+).*/\1/p')"
     f="$(sed -nE 's/.*fused_ms=([0-9.]+).*/\1/p' <<<"$line")"
-    echo "$line pytorch_ms=$p ratio=$(awk -v f="$f" -v p="$p" 'BEGIN { printf "%.2f", p / f }')"
+    more=""
+    for peer in "pytorch2.6:${theirs26:-}" "torchsharp:$ts"; do
+      v="$(grep -F "$key " <<<"${peer#*:}" | sed -nE 's/.*_ms=([0-9.]+).*/\1/p')"
+      [ -n "$v" ] && more+=" ${peer%%:*}_ms=$v"
+    done
+    echo "$line pytorch_ms=$p$more ratio=$(awk -v f="$f" -v p="$p" 'BEGIN { printf "%.2f", p / f }')"
   done <<<"$ours" | tee "$out"
   exit 0
 fi

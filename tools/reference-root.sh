@@ -29,7 +29,7 @@ packages=(libtorch-dev libopenblas0-pthread python3-torch python3-onnxruntime g+
   libgloo-dev libicu76 libssl3t64 libpng16-16t64 libturbojpeg0 ca-certificates git procps mount)
 
 log() { printf '\033[2m[reference-root] %s\033[0m\n' "$*" >&2; }
-die() { printf 'reference-root: %s\n' "$*" >&2; exit "${2:-1}"; }
+die() { printf 'reference-root: %s\n' "$1" >&2; exit "${2:-1}"; }
 
 mirror() {
   if [ -n "${REPLAB_DEBIAN_MIRROR:-}" ]; then echo "$REPLAB_DEBIAN_MIRROR"; return; fi
@@ -50,14 +50,15 @@ build() {
   if [ -f "$cache/recipe" ] && [ "$(cat "$cache/recipe")" = "$want" ] && [ -x "$rootfs/usr/bin/python3" ]; then
     return 0
   fi
+  local m; m="$(mirror)"
+  # A clear word when the mirror is out of reach, before mmdebstrap's own pages of apt errors.
+  python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=20).read(1)' \
+      "$m/dists/$suite/Release" 2>/dev/null ||
+    die "the Debian mirror $m cannot be reached (tried $m/dists/$suite/Release); set REPLAB_DEBIAN_MIRROR to one that serves $suite" 1
   command -v mmdebstrap >/dev/null || {
     log "installing mmdebstrap"
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends mmdebstrap >/dev/null
   }
-  local m; m="$(mirror)"
-  # A clear word when the mirror is out of reach, before mmdebstrap's own pages of apt errors.
-  curl -fsS --max-time 20 -o /dev/null "$m/dists/$suite/Release" 2>/dev/null ||
-    die "the Debian mirror $m cannot be reached (tried $m/dists/$suite/Release); set REPLAB_DEBIAN_MIRROR to one that serves $suite" 1
   log "making a Debian $suite root in $cache from $m (about 1.8 GB, a minute or two)"
   mkdir -p "$cache"
   rm -rf "$cache/rootfs.partial"

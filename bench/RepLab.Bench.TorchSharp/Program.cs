@@ -6,6 +6,8 @@
 //   dotnet bench/RepLab.Bench.TorchSharp/bin/Release/net10.0/RepLab.Bench.TorchSharp.dll \
 //       --model dcgan|resnet18|simclr [--threads 2] [--batch 128] [--steps 20] [--warmup 3]
 //   ... --version     (the libtorch version)
+//   ... --norm [--threads 2] [--batch 512] [--reps 20]   the SimCLR step's batch norm + activation layers,
+//       forward and backward (bench/RepLab.Bench/Norm.cs's layers): norm=<shape>/<activation> torchsharp_ms=<median>
 //
 // Prints one line per model: model=<name> steps_per_s=<value> cpu_s_per_step=<value> first_loss=<value>
 // (process CPU seconds per step, all threads). first_loss matches ours and PyTorch's: the layers are built
@@ -20,10 +22,12 @@ using F = TorchSharp.torch.nn.functional;
 var opts = new Dictionary<string, string>();
 var models = new List<string>();
 var version = false;
+var norm = false;
 for (var i = 0; i < args.Length; i++)
 {
     var a = args[i];
     if (a == "--version") { version = true; continue; }
+    if (a == "--norm") { norm = true; continue; }
     if (!a.StartsWith("--") || i + 1 >= args.Length) { Console.Error.WriteLine($"bad argument '{a}'"); return 2; }
     var v = args[++i];
     if (a == "--model") models.Add(v);
@@ -38,7 +42,36 @@ if (Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is null) Libc.setenv("
 if (!LoadPatchedNative()) return 1;
 // Nothing above may touch TorchSharp's `torch` class: its static initializer loads the native library
 // (and the runtime may run it as soon as a method that uses `torch` is compiled), so it is used only below.
-return version ? PrintVersion() : RunModels();
+return version ? PrintVersion() : norm ? NormLayers() : RunModels();
+
+// Upstream libtorch's batch norm then the activation, as PyTorch eager runs them (engine_pytorch.py --norm).
+int NormLayers()
+{
+    torch.set_num_threads(Opt("threads", Environment.ProcessorCount));
+    long n = Opt("batch", 512);
+    var reps = Opt("reps", 20);
+    (long[] Shape, bool Leaky)[] layers = [([n, 32, 14, 14], true), ([n, 64, 7, 7], true), ([n, 128, 4, 4], true), ([n, 512], false)];
+    foreach (var (shape, leaky) in layers)
+    {
+        torch.random.manual_seed(0);
+        using nn.Module<Tensor, Tensor> bn = shape.Length == 4 ? nn.BatchNorm2d(shape[1]) : nn.BatchNorm1d(shape[1]);
+        using var x = torch.randn(shape).requires_grad_();
+        using var g = torch.randn(shape);
+        var times = new List<double>();
+        for (var i = 0; i < reps + 3; i++)
+        {
+            using var scope = torch.NewDisposeScope();
+            var sw = Stopwatch.StartNew();
+            var y = bn.forward(x);
+            (leaky ? F.leaky_relu(y, 0.2) : F.relu(y)).backward([g]);
+            if (i >= 3) times.Add(sw.Elapsed.TotalMilliseconds);
+            x.grad!.zero_();
+        }
+        times.Sort();
+        Console.WriteLine($"norm={string.Join("x", shape)}/{(leaky ? "LeakyReLU" : "ReLU")} torchsharp_ms={times[times.Count / 2]:F2}");
+    }
+    return 0;
+}
 
 static int PrintVersion()
 {

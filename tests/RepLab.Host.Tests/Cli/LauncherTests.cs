@@ -81,3 +81,48 @@ public sealed class LauncherTests : IDisposable
         Directory.Exists(Path.Combine(dir, "host", "RepLab.Host", "bin")).Should().BeFalse();
     }
 }
+
+/// <summary><c>./replab root</c> (tools/reference-root.sh): what it does before any download.</summary>
+public sealed class ReferenceRootScriptTests : IDisposable
+{
+    private readonly string cache = Directory.CreateTempSubdirectory("replab-reference-root-").FullName;
+
+    public void Dispose() => Directory.Delete(cache, recursive: true);
+
+    private (int Code, string Stderr) Root(string mirror, params string[] args)
+    {
+        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(Repo.Root, "replab"));
+        start.ArgumentList.Add("root");
+        foreach (var a in args) start.ArgumentList.Add(a);
+        start.Environment["REPLAB_REFERENCE_ROOT"] = cache;
+        start.Environment["REPLAB_DEBIAN_MIRROR"] = mirror;
+        using var p = Process.Start(start)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, stderr.Result);
+    }
+
+    [Fact]
+    public void An_unreachable_mirror_is_one_line_naming_it_and_leaves_no_root()
+    {
+        // A closed port on this machine: refused at once, nothing downloaded.
+        var (code, stderr) = Root("http://127.0.0.1:9/debian", "build");
+
+        code.Should().Be(1, stderr);
+        stderr.Trim().Split('\n').Should().ContainSingle(stderr);
+        stderr.Should().Contain("the Debian mirror http://127.0.0.1:9/debian cannot be reached").And.Contain("REPLAB_DEBIAN_MIRROR");
+        Directory.Exists(Path.Combine(cache, "rootfs")).Should().BeFalse("an interrupted build never looks like a root");
+    }
+
+    [Fact]
+    public void An_unknown_subcommand_prints_the_usage_exit_2()
+    {
+        var (code, stderr) = Root("http://127.0.0.1:9/debian", "nonsense");
+
+        code.Should().Be(2);
+        stderr.Should().Contain("tools/reference-root.sh build").And.Contain("tools/reference-root.sh test").And.NotContain("set -euo");
+        Directory.EnumerateFileSystemEntries(cache).Should().BeEmpty("nothing is made for a wrong word");
+    }
+}
