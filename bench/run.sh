@@ -247,7 +247,8 @@ result="$root/bench/results/engine-$stamp.txt" table="$root/bench/results/engine
   echo "$header"
   for item in "${items[@]}"; do
     o="$(median <"$tmp/ours-$item")"
-    line="${item%%:*}=${item#*:} ours_steps_per_s=$o" row="| ${item#*:}$([ "${item%%:*}" = model ] && echo ' (engine model)') | $o |" ratios=""
+    label="${item#*:}"; [ "${item%%:*}" = model ] && label+=" (engine model)"
+    line="${item%%:*}=${item#*:} ours_steps_per_s=$o" row="| $label | $o |" ratios=""
     for p in $peers; do
       if [ -f "$tmp/$p-$item" ]; then
         v="$(median <"$tmp/$p-$item")" q="$(awk -v o="$o" -v p="$v" 'BEGIN { printf "%.2f", o / p }')"
