@@ -1,9 +1,11 @@
 """The contrastive, self-distillation and pretext methods' steps (see method_steps.py): SimCLR, MoCo v2,
 BYOL, RotNet and jigsaw as bench/RepLab.Bench/SelfSupervisedSteps.cs builds them from the plugins and
 experiments/fashion-mnist/NAME.yaml: the same layers, created in the same order from seed 0 (so the
-first losses agree), the same losses, optimizers (LARS written below), schedules and batches."""
+first losses agree), the same losses, optimizers (LARS as the engine's goldens write it), schedules and batches."""
 import itertools
 import math
+import os
+import sys
 
 import torch
 import torch.nn as nn
@@ -11,37 +13,11 @@ import torch.nn.functional as F
 
 from engine_pytorch import conv_small, nt_xent
 
+# RepLab's LARS in PyTorch: the one the engine's optimizer goldens are made with.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "RepLab.Torch.Tests", "goldens"))
+from make_goldens import LARS  # noqa: E402
+
 TRAINING_IMAGES = 60000  # Fashion-MNIST; with trainer.drop-last an epoch is 60000 // batch steps
-
-
-class LARS(torch.optim.Optimizer):
-    """RepLab's LARS (engine optim.LARS, as SimCLR uses it): momentum SGD whose step for a weight is
-    scaled by the trust ratio eta * ||w|| / ||g + wd * w||; groups with exclude_1d leave parameters of
-    one dimension (biases, batch-norm scales) without weight decay or adaptation. The lr goes into the
-    momentum buffer: buf = m * buf + lr * g; w -= buf."""
-
-    def __init__(self, params, lr, momentum=0.9, weight_decay=0.0, eta=0.001, exclude_1d=True):
-        super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay, eta=eta, exclude_1d=exclude_1d))
-
-    @torch.no_grad()
-    def step(self):
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g, lr = p.grad, group["lr"]
-                if not (group["exclude_1d"] and p.dim() <= 1):
-                    if group["weight_decay"]:
-                        g = g.add(p, alpha=group["weight_decay"])
-                    w_norm, g_norm = p.norm().item(), g.norm().item()
-                    if w_norm > 0 and g_norm > 0:
-                        lr *= group["eta"] * w_norm / g_norm
-                state = self.state[p]
-                if "momentum_buffer" not in state:
-                    state["momentum_buffer"] = torch.zeros_like(p)
-                buf = state["momentum_buffer"]
-                buf.mul_(group["momentum"]).add_(g, alpha=lr)
-                p.sub_(buf)
 
 
 class Trainer:

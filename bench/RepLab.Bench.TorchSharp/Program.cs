@@ -13,6 +13,7 @@
 // (process CPU seconds per step, all threads). first_loss matches ours and PyTorch's: the layers are built
 // in the same order from the same seed, and libtorch 2.10's CPU generator draws as 1.13's does.
 using System.Diagnostics;
+using static RepLab.Bench.StepTimer;
 using System.Runtime.InteropServices;
 using RepLab.Bench.TorchSharp;
 using TorchSharp;
@@ -124,21 +125,6 @@ static bool LoadPatchedNative()
 // Gradients are cleared through the modules' zero_grad, whose set_to_none defaults to true, as the other
 // sides do (PyTorch's zero_grad(set_to_none=True), our engine's zero_grad); TorchSharp's optimizers'
 // zero_grad() zeroes them in place instead.
-
-// Runs warm-up steps, then times `steps` steps; returns steps/s, the process CPU seconds per
-// step (all threads) and the first step's loss.
-static (double rate, double cpu, double firstLoss) Time(int warmup, int steps, Func<double> step)
-{
-    var first = step();
-    for (var i = 1; i < warmup; i++) step();
-    var process = Process.GetCurrentProcess();
-    var cpu0 = process.TotalProcessorTime;
-    var sw = Stopwatch.StartNew();
-    for (var i = 0; i < steps; i++) step();
-    var wall = sw.Elapsed.TotalSeconds;
-    process.Refresh();
-    return (steps / wall, (process.TotalProcessorTime - cpu0).TotalSeconds / steps, first);
-}
 
 static (double, double, double) Dcgan(int batch, int warmup, int steps)
 {

@@ -7,6 +7,7 @@
 // Prints one line per model: model=<name> steps_per_s=<value> cpu_s_per_step=<value> first_loss=<value>
 // (first_loss: both sides start from the same seeded weights, so it matches PyTorch's).
 using System.Diagnostics;
+using static RepLab.Bench.StepTimer;
 using RepLab.Bench;
 using RepLab.Torch;
 
@@ -60,21 +61,6 @@ foreach (var model in models)
     Console.WriteLine($"model={model} steps_per_s={rate:F3} cpu_s_per_step={cpu:F3} first_loss={loss:F4}");
 }
 return 0;
-
-// Runs warm-up steps, then times `steps` steps; returns steps/s, the process CPU seconds per
-// step (all threads: steadier than wall time on a shared machine) and the first step's loss.
-static (double rate, double cpu, double firstLoss) Time(int warmup, int steps, Func<double> step)
-{
-    var first = step();
-    for (var i = 1; i < warmup; i++) step();
-    var process = Process.GetCurrentProcess();
-    var cpu0 = process.TotalProcessorTime;
-    var sw = Stopwatch.StartNew();
-    for (var i = 0; i < steps; i++) step();
-    var wall = sw.Elapsed.TotalSeconds;
-    process.Refresh();
-    return (steps / wall, (process.TotalProcessorTime - cpu0).TotalSeconds / steps, first);
-}
 
 static (double, double, double) Dcgan(int batch, int warmup, int steps)
 {
