@@ -1,10 +1,13 @@
 """The engine benchmark's PyTorch side: the same models, steps and timing protocol as
-bench/RepLab.Bench (DCGAN 28x28 and CIFAR ResNet-18 training steps on fixed synthetic inputs).
+bench/RepLab.Bench (DCGAN 28x28, CIFAR ResNet-18 and SimCLR training steps on fixed synthetic inputs,
+and every method's step from bench/method_steps.py). Runs on PyTorch 1.13 and 2.6 alike.
 
     /usr/bin/python3 bench/engine_pytorch.py --model dcgan|resnet18|simclr [--threads 2] [--batch 128] [--steps S] [--warmup 3]
+    /usr/bin/python3 bench/engine_pytorch.py --method NAME [--batch B] [--steps 10] ...   (NAME: a key of method_steps.STEPS)
     /usr/bin/python3 bench/engine_pytorch.py --norm [--threads 2] [--batch 512] [--reps 20]
+    ... --profile N   also run the timed steps under torch.profiler and print its top N operators to stderr
 
-Prints one line per model: model=<name> steps_per_s=<value> cpu_s_per_step=<value> first_loss=<value>
+Prints one line per model or method: model|method=<name> steps_per_s=<value> cpu_s_per_step=<value> first_loss=<value>
 (process CPU seconds per step, all threads; first_loss matches our engine's: same seeded weights).
 Idiomatic PyTorch 1.13: nn.Module models, torch.optim, zero_grad(set_to_none=True) (what our
 engine's zero_grad does, and PyTorch 2's default).
@@ -216,6 +219,8 @@ def main():
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
         from method_steps import STEPS
         for name in a.method:
+            if name not in STEPS:
+                p.error(f"unknown method '{name}' ({', '.join(STEPS)})")
             default_batch, make = STEPS[name]
             rate, cpu, loss = time_steps(a.warmup, a.steps or 10, make(a.batch_given or default_batch))
             print(f"method={name} steps_per_s={rate:.3f} cpu_s_per_step={cpu:.3f} first_loss={loss:.4f}", flush=True)

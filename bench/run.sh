@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
-# Benchmarks: ./replab bench engine|pipeline [options] (builds first), or bash bench/run.sh ... after a build.
+# Benchmarks: ./replab bench engine|norm|pipeline|tracking|sweep-tracking [options] (builds first and sets up
+# the engine benchmark's peers), or bash bench/run.sh ... after a Release build.
 #   pipeline [--runs R] [--threads N] [--pipeline simclr|byol] [--size S] [--batch B]:
 #            two augmented views, ours vs torchvision (see below)
 #   tracking [--steps S] [--events E]: the trackers' cost per quickstart training step
 #   sweep-tracking [--trials N] [--parallel P] [--steps S] [--blocks B]: a local sweep of N tiny trials (default 1000),
 #            once without a tracking server and once with an unreachable one (a closed port);
 #            seconds per trial of each and their ratio (see bench/sweep_tracking.sh)
-# after a Release build.
 #
 #   engine [--threads N] [--runs R] [--steps S] [--warmup W] [--batch B] [--models "dcgan resnet18 simclr"]
 #          [--methods "autoencoder ... inpainting"|none] [--peers "pytorch1.13 pytorch2.6 torchsharp"]
-#          [--no-adjoint] [--pytorch-malloc-tuned] [--ours-malloc-default]
+#          [--no-adjoint] [--pytorch-malloc-tuned] [--pytorch-threads-tuned] [--ours-malloc-default]
 #
 # Times training steps in our engine (bench/RepLab.Bench) and the same steps in each peer, the
 # sides alternating within each of R runs: three engine models (--models) and every method's step
@@ -75,7 +75,7 @@ if [ "$what" = "norm" ]; then
   ours="$(dotnet "$root/bench/RepLab.Bench/bin/Release/net10.0/RepLab.Bench.dll" norm "${common[@]}")"
   theirs="$(/usr/bin/python3 "$root/bench/engine_pytorch.py" --norm "${common[@]}")"
   # PyTorch 2.6 (the reference root) and TorchSharp's upstream libtorch 2.10, where they are set up.
-  if [ -x "$(bash "$root/tools/reference-root.sh" path)/usr/bin/python3" ]; then
+  if [ -x "$(bash "$root/tools/reference-root.sh" path)/usr/bin/python3" ] && [ "$(id -u)" -eq 0 ]; then
     theirs26="$(bash "$root/tools/reference-root.sh" run env OMP_WAIT_POLICY=passive python3 "$root/bench/engine_pytorch.py" --norm "${common[@]}" | sed 's/pytorch_ms=/pytorch2.6_ms=/')"
   fi
   ts="$(bash "$root/bench/torchsharp.sh" run --norm "${common[@]}" 2>/dev/null || true)"
@@ -166,7 +166,8 @@ for peer in $peers; do
   case "$peer" in
     pytorch1.13) "$python" -c 'import torch' 2>/dev/null || { echo "run.sh: $python has no torch: apt-get install python3-torch" >&2; exit 1; } ;;
     pytorch2.6) [ -x "$(bash "$root/tools/reference-root.sh" path)/usr/bin/python3" ] ||
-      { echo "run.sh: no reference root for PyTorch 2.6: ./replab root build makes it (or --peers without pytorch2.6)" >&2; exit 1; } ;;
+      { echo "run.sh: no reference root for PyTorch 2.6: ./replab root build makes it (or --peers without pytorch2.6)" >&2; exit 1; }
+      [ "$(id -u)" -eq 0 ] || { echo "run.sh: PyTorch 2.6 runs in the reference root, which needs root: run with sudo (or --peers without pytorch2.6)" >&2; exit 2; } ;;
     torchsharp) bash "$root/bench/torchsharp.sh" run --version >/dev/null ||
       { echo "run.sh: (or --peers without torchsharp)" >&2; exit 1; } ;;
     *) echo "run.sh: unknown peer '$peer' (pytorch1.13, pytorch2.6, torchsharp)" >&2; exit 2 ;;
@@ -206,6 +207,7 @@ run_side() { # side item run
     torchsharp) out="$(env "${pytorch_env[@]}" bash "$root/bench/torchsharp.sh" run "${args[@]}")" ;;
   esac
   local rate cpu
+  sed -nE "s/^$kind=$name .*first_loss=([-0-9.naif]+).*/\1/p" <<<"$out" >"$tmp/$side-$item-loss"
   rate="$(sed -nE "s/^$kind=$name steps_per_s=([0-9.]+).*/\1/p" <<<"$out")"
   cpu="$(sed -nE "s/^$kind=$name .*cpu_s_per_step=([0-9.]+).*/\1/p" <<<"$out")"
   [ -n "$rate" ] || { echo "run.sh: $side $item printed no rate:" >&2; echo "$out" >&2; exit 1; }
@@ -267,6 +269,16 @@ for item in "${items[@]}"; do
   line="# $item median CPU s/step:"
   for side in $(sides_for "$item"); do line+=" $side $(median <"$tmp/$side-$item-cpu")"; done
   echo "$line" >&2
+done
+# Every side starts from the same seeded weights and draws: a first loss that differs from ours means
+# the two steps are not the same computation, and their times should not be compared.
+for item in "${items[@]}"; do
+  for side in $(sides_for "$item"); do
+    [ "$side" = ours ] && continue
+    awk -v a="$(cat "$tmp/ours-$item-loss")" -v b="$(cat "$tmp/$side-$item-loss")" \
+      'BEGIN { d = a - b; if (d < 0) d = -d; m = (a < 0 ? -a : a); exit !(d > 1e-3 * (m > 1 ? m : 1)) }' &&
+      echo "# warning: $item: first loss $(cat "$tmp/ours-$item-loss") (ours) but $(cat "$tmp/$side-$item-loss") ($side)" >&2
+  done
 done
 cp "$tmp/result" "$result"
 cp "$tmp/table" "$table"

@@ -10,6 +10,8 @@
 #                                      the benchmark, no network, no build: one line per model,
 #                                      model=<name> steps_per_s=<v> cpu_s_per_step=<v> first_loss=<v>
 #   bash bench/torchsharp.sh run --version     the libtorch version
+#   bash bench/torchsharp.sh run --norm [--threads N] [--batch B] [--reps R]
+#                                      the SimCLR step's batch norm + activation layers (bench/run.sh norm)
 #
 # `run` is `dotnet $dll ...` (dll below) after checking that setup was done; it sets
 # OMP_WAIT_POLICY=passive when unset, as our engine does and as bench/run.sh exports for every side.
@@ -43,7 +45,7 @@ case "${1:-}" in
     exec dotnet "$dll" "$@"
     ;;
   *)
-    sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac

@@ -18,7 +18,8 @@
 # after the command, whatever way it ends. Needs root (mounts, chroot).
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cache="${REPLAB_REFERENCE_ROOT:-${XDG_CACHE_HOME:-$HOME/.cache}/replab/trixie-root}"
+cache="$(realpath -m -- "${REPLAB_REFERENCE_ROOT:-${XDG_CACHE_HOME:-$HOME/.cache}/replab/trixie-root}")"
+case "$cache" in /|"$repo"|"$repo"/*) echo "reference-root: REPLAB_REFERENCE_ROOT cannot be $cache" >&2; exit 2 ;; esac
 rootfs="$cache/rootfs"
 suite=trixie
 # libtorch-dev pulls libtorch2.6; without libopenblas0-pthread apt would pick the reference BLAS.
@@ -44,24 +45,28 @@ recipe() { printf '%s\n' "$suite" "${packages[@]}" | sha256sum | cut -c1-16; }
 
 need_root() { [ "$(id -u)" -eq 0 ] || die "needs root (it mounts and chroots); run it with sudo" 2; }
 
+# One user of the cache at a time (a build must not replace a root another command is inside).
+lock() { mkdir -p "$cache"; exec 9>"$cache/lock"; flock 9; }
+
 build() {
-  need_root
   local want; want="$(recipe)"
   if [ -f "$cache/recipe" ] && [ "$(cat "$cache/recipe")" = "$want" ] && [ -x "$rootfs/usr/bin/python3" ]; then
     return 0
   fi
-  local m; m="$(mirror)"
+  local m why; m="$(mirror)"
   # A clear word when the mirror is out of reach, before mmdebstrap's own pages of apt errors.
-  python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=20).read(1)' \
-      "$m/dists/$suite/Release" 2>/dev/null ||
-    die "the Debian mirror $m cannot be reached (tried $m/dists/$suite/Release); set REPLAB_DEBIAN_MIRROR to one that serves $suite" 1
+  why="$(python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=20).read(1)' \
+      "$m/dists/$suite/Release" 2>&1 | tail -n 1)" ||
+    die "the Debian mirror $m cannot be reached (tried $m/dists/$suite/Release: ${why:-no answer}); set REPLAB_DEBIAN_MIRROR to one that serves $suite" 1
+  need_root
   command -v mmdebstrap >/dev/null || {
     log "installing mmdebstrap"
+    apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends mmdebstrap >/dev/null
   }
-  log "making a Debian $suite root in $cache from $m (about 1.8 GB, a minute or two)"
-  mkdir -p "$cache"
-  rm -rf "$cache/rootfs.partial"
+  log "making a Debian $suite root in $cache from $m (about 1.9 GB, a minute or two)"
+  lock
+  rm -rf --one-file-system "$cache/rootfs.partial"
   local started=$SECONDS
   # Into a side folder, renamed when complete: an interrupted build never looks like a root.
   if ! mmdebstrap --quiet --variant=apt --include="$(IFS=,; echo "${packages[*]}")" \
@@ -69,7 +74,7 @@ build() {
     tail -n 20 "$cache/build.log" >&2
     die "mmdebstrap failed (the whole log: $cache/build.log)"
   fi
-  rm -rf "$rootfs"
+  rm -rf --one-file-system "$rootfs"
   mv "$cache/rootfs.partial" "$rootfs"
   echo "$want" >"$cache/recipe"
   log "root made in $((SECONDS - started)) s: $(du -sh "$rootfs" | cut -f1)"
@@ -89,6 +94,7 @@ enter() { # dir cmd...
   need_root
   [ -x "$rootfs/usr/bin/python3" ] || die "no root at $rootfs yet: tools/reference-root.sh build makes it" 2
   local dir="$1"; shift
+  [ "$dir" != / ] || die "run it from a folder other than / (that folder is bound into the root)" 2
   local dotnet_dir=""
   if command -v dotnet >/dev/null; then dotnet_dir="$(dirname "$(readlink -f "$(command -v dotnet)")")"; fi
   REF_ROOTFS="$rootfs" REF_DIR="$dir" REF_DOTNET="$dotnet_dir" REF_REPO="$repo" REF_CACHE="$cache" \
@@ -101,7 +107,7 @@ enter() { # dir cmd...
     mount --rbind /sys "$rootfs/sys"
     mount -t tmpfs tmpfs "$rootfs/tmp"
     mount -t tmpfs tmpfs "$rootfs/dev/shm"
-    cp /etc/resolv.conf "$rootfs/etc/resolv.conf" 2>/dev/null || true
+    cp --remove-destination /etc/resolv.conf "$rootfs/etc/resolv.conf" 2>/dev/null || true
     bind "$REF_REPO"
     [ "$REF_DIR" = "$REF_REPO" ] || bind "$REF_DIR"
     [ -z "$REF_DOTNET" ] || bind "$REF_DOTNET" ro
@@ -112,6 +118,7 @@ enter() { # dir cmd...
       PATH="${REF_DOTNET:+$REF_DOTNET:}/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
       ${REF_DOTNET:+DOTNET_ROOT="$REF_DOTNET"} DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 \
       DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1 NUGET_CERT_REVOCATION_MODE=offline CI="${CI:-}" \
+      PYTHONDONTWRITEBYTECODE=1 \
       REPLAB_IN_REFERENCE_ROOT="debian-13" \
       ${OMP_NUM_THREADS:+OMP_NUM_THREADS="$OMP_NUM_THREADS"} \
       bash -c "cd \"\$0\" && exec \"\$@\"" "$REF_DIR" "$@"
@@ -123,13 +130,15 @@ enter() { # dir cmd...
 # Debian 12 build. Files removed from the tree are removed from the copy; build outputs stay, so
 # a second run builds incrementally.
 sync_copy() {
-  local dest="$cache/src"
+  local dest="$1"
   mkdir -p "$dest"
   local list; list="$(mktemp)"
-  (cd "$repo" && git ls-files -co --exclude-standard -z) >"$list"
-  (cd "$dest" && find . -path ./.git -prune -o \( -name bin -o -name obj -o -name build -o -name TestResults \) -prune -o -type f -printf '%P\0' 2>/dev/null) |
+  # Tracked and untracked files that are there (a tracked file deleted from the tree is left out).
+  (cd "$repo" && git ls-files -co --exclude-standard -z | while IFS= read -r -d '' f; do
+    if [ -e "$f" ] || [ -L "$f" ]; then printf '%s\0' "$f"; fi; done) >"$list"
+  (cd "$dest" && find . -path ./.git -prune -o \( -name bin -o -name obj -o -name build -o -name TestResults \) -prune -o \( -type f -o -type l \) -printf '%P\0') |
     sort -z | comm -z -23 - <(sort -z "$list") | (cd "$dest" && xargs -0 -r rm -f)
-  (cd "$repo" && tar --null -T "$list" -cf - 2>/dev/null) | (cd "$dest" && tar -xf -)
+  (cd "$repo" && tar --null -T "$list" -cf -) | (cd "$dest" && tar -xf -)
   rm -f "$list"
   # A git repository at the same commit: runs record their source commit (mlflow.source.git.commit).
   rm -rf "$dest/.git" "$cache/git.partial"
@@ -138,14 +147,15 @@ sync_copy() {
   mv "$cache/git.partial/.git" "$dest/.git"
   git -C "$dest" read-tree HEAD
   rm -rf "$cache/git.partial"
-  echo "$dest"
 }
 
 # The Debian 12 stage keeps what needs this machine's services: the real Slurm cluster and the
 # real MLflow server are started there (tests/slurm, ../shared/mlflow-server).
 test_in_root() {
   build
-  local copy; copy="$(sync_copy)"
+  lock
+  local copy="$cache/src"
+  sync_copy "$copy"
   local filter="FullyQualifiedName!~.Executors.Slurm.&DisplayName!~executor/slurm&Category!=RealMlflow"
   # test --filter F: F within that selection.
   if [ "${1:-}" = --filter ] && [ $# -ge 2 ]; then filter="($filter)&($2)"; shift 2; fi

@@ -3,8 +3,10 @@
 // both follow the same protocol: seed, build, warm-up steps, then time `steps` steps.
 //
 //   dotnet RepLab.Bench.dll --model dcgan|resnet18|simclr [--threads 2] [--batch 128] [--steps 20] [--warmup 3] [--no-adjoint]
+//   dotnet RepLab.Bench.dll --method NAME ...     every method's step through its plugin (MethodSteps.cs)
+//   dotnet RepLab.Bench.dll norm|pipeline|tracking ...   (Norm.cs, Pipeline.cs, TrackingCost.cs)
 //
-// Prints one line per model: model=<name> steps_per_s=<value> cpu_s_per_step=<value> first_loss=<value>
+// Prints one line per model or method: model|method=<name> steps_per_s=<value> cpu_s_per_step=<value> first_loss=<value>
 // (first_loss: both sides start from the same seeded weights, so it matches PyTorch's).
 using System.Diagnostics;
 using static RepLab.Bench.StepTimer;

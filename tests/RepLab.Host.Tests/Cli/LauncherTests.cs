@@ -38,6 +38,23 @@ public sealed class LauncherTests : IDisposable
     private static (bool, DateTime) State(string file) => (File.Exists(file), File.Exists(file) ? File.GetLastWriteTimeUtc(file) : default);
 
     [Theory]
+    [InlineData("bench/run.sh", "nonsense")]
+    [InlineData("bench/torchsharp.sh", "nonsense")]
+    [InlineData("tools/reference-root.sh", "nonsense")]
+    public void The_other_scripts_print_their_usage_on_a_wrong_word_without_script_lines_exit_2(string script, string word)
+    {
+        var path = Path.Combine(Repo.Root, script);
+
+        var (code, stdout, stderr) = Launch(path, null, word);
+
+        code.Should().Be(2, stderr);
+        var usage = stdout + stderr;
+        usage.Should().Contain(Path.GetFileName(script), "the usage names the script's commands");
+        usage.Split('\n').Select(l => l.Trim()).Where(CodeLines(path).Contains)
+            .Should().BeEmpty("the usage is the comment block, not lines of the script");
+    }
+
+    [Theory]
     [InlineData("help")]
     [InlineData("--help")]
     [InlineData("-h")]
