@@ -45,7 +45,9 @@ recipe() { printf '%s\n' "$suite" "${packages[@]}" | sha256sum | cut -c1-16; }
 
 need_root() { [ "$(id -u)" -eq 0 ] || die "needs root (it mounts and chroots); run it with sudo" 2; }
 
-# One user of the cache at a time (a build must not replace a root another command is inside).
+# One user of the cache at a time (a build must not replace a root another command is inside). The
+# lock is this script's own: the commands it starts get no copy of it (9>&- below), so a process
+# they leave behind cannot hold it.
 lock() { mkdir -p "$cache"; exec 9>"$cache/lock"; flock 9; }
 
 build() {
@@ -70,7 +72,7 @@ build() {
   local started=$SECONDS
   # Into a side folder, renamed when complete: an interrupted build never looks like a root.
   if ! mmdebstrap --quiet --variant=apt --include="$(IFS=,; echo "${packages[*]}")" \
-      "$suite" "$cache/rootfs.partial" "$m" >"$cache/build.log" 2>&1; then
+      "$suite" "$cache/rootfs.partial" "$m" >"$cache/build.log" 2>&1 9>&-; then
     tail -n 20 "$cache/build.log" >&2
     die "mmdebstrap failed (the whole log: $cache/build.log)"
   fi
@@ -118,11 +120,11 @@ enter() { # dir cmd...
       PATH="${REF_DOTNET:+$REF_DOTNET:}/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
       ${REF_DOTNET:+DOTNET_ROOT="$REF_DOTNET"} DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 \
       DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1 NUGET_CERT_REVOCATION_MODE=offline CI="${CI:-}" \
-      PYTHONDONTWRITEBYTECODE=1 \
+      PYTHONDONTWRITEBYTECODE=1 MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0 UseSharedCompilation=false \
       REPLAB_IN_REFERENCE_ROOT="debian-13" \
       ${OMP_NUM_THREADS:+OMP_NUM_THREADS="$OMP_NUM_THREADS"} \
       bash -c "cd \"\$0\" && exec \"\$@\"" "$REF_DIR" "$@"
-  ' -- "$@"
+  ' -- "$@" 9>&-
 }
 
 # The working tree (tracked and untracked files git does not ignore) copied to the cache, so the
