@@ -6,19 +6,74 @@
 //
 // Prints: method=<name> steps_per_s=<value> cpu_s_per_step=<value> first_loss=<value>
 using RepLab.Abstractions;
+using RepLab.Host.Run;
 using RepLab.Torch;
 
 namespace RepLab.Bench;
 
-/// <summary>A method's benchmarked step: its default batch (the shipped experiment's) and a
-/// factory that seeds, builds the method for a batch size and returns one step (the step's loss).</summary>
-internal sealed record MethodStep(int Batch, Func<int, Func<double>> Make);
+/// <summary>
+/// A method's benchmarked step: the plugin <paramref name="Create"/> makes, on <paramref name="Encoder"/>, with
+/// the optimizer and schedule of its shipped experiment's plan (<paramref name="Epochs"/> epochs of
+/// Fashion-MNIST at the batch size; <see cref="Optimizer"/> applies the experiment's <c>optimizer:</c> over the
+/// method's declared defaults), stepped as the runner's training loop steps it: <see cref="IMethod.Step"/> in a
+/// dispose scope, the global step counted on after it. <paramref name="Batch"/>: the experiment's batch size.
+/// </summary>
+internal sealed record MethodStep(string Name, int Batch, int Epochs, IEncoder Encoder, Func<IMethod> Create)
+{
+    private static readonly ImageShape Shape = new(1, 28, 28);
+
+    /// <summary>Augmented views the step takes (0: it trains on the un-augmented batch).</summary>
+    public int Views { get; init; }
+
+    /// <summary>Whether the run gives the method labels (train-label-fraction 0.1: one image in ten keeps its class).</summary>
+    public bool Labelled { get; init; }
+
+    /// <summary>The epoch whose steps are timed (the global step the method sees at the start).</summary>
+    public int StartEpoch { get; init; }
+
+    /// <summary>The logged loss the step reports (null: the last one the method logs).</summary>
+    public string? LossKey { get; init; }
+
+    public Func<OptimizerDefaults, OptimizerDefaults>? Optimizer { get; init; }
+
+    /// <summary>Seeds, builds the method for <paramref name="batch"/>, draws the fixed batch (after the
+    /// weights, as PyTorch's side does: images in [0, 1], one per view, then the labels) and returns one
+    /// training step, which returns its loss.</summary>
+    public Func<double> Make(int batch)
+    {
+        torch.manual_seed(0);
+        var stepsPerEpoch = BenchContext.TrainingImages / batch;
+        var plan = new TrainingPlan(Epochs, stepsPerEpoch, (long)Epochs * stepsPerEpoch, batch);
+        var encoders = new EncoderFactory(Encoder, Shape, null, Device.CPU);
+        var method = Create();
+        var needs = Optimizer is null ? method.Needs : method.Needs with
+        {
+            OptimizerGroups = method.Needs.OptimizerGroups.ToDictionary(g => g.Key, g => Optimizer(g.Value)),
+        };
+        // As the run assembles it: the labels' classes only when the method is given labels.
+        method.Build(new MethodSetup(encoders.Build(), encoders, Shape, Labelled ? 10 : 0, Device.CPU, plan,
+            OptimizerFactory.Defaults(Name, needs, plan)));
+        var images = Enumerable.Range(0, Math.Max(Views, 1)).Select(_ => torch.rand([batch, 1, 28, 28])).ToList();
+        var indices = torch.arange(batch);
+        var labels = Labelled ? torch.randint(0, 10, [batch]).masked_fill(indices.remainder(10).ne(0), -1) : null;
+        var trainBatch = new TrainBatch(Views > 0 ? images : [], images[0], labels, indices,
+            Views > 0 ? images.Select(_ => (Tensor?)null).ToList() : []);
+        var context = new BenchContext(plan, StartEpoch * (long)stepsPerEpoch);
+        return () =>
+        {
+            using var scope = torch.NewDisposeScope();
+            method.Step(trainBatch, context);
+            context.GlobalStep++;
+            return LossKey is null ? context.LastLoss : context.Losses[LossKey];
+        };
+    }
+}
 
 internal static class MethodSteps
 {
     /// <summary>Every benchmarked method by name, in the README table's order.</summary>
     public static IReadOnlyDictionary<string, MethodStep> All { get; } =
-        GenerativeSteps.All.Concat(SelfSupervisedSteps.All).ToDictionary(p => p.Key, p => p.Value);
+        GenerativeSteps.All.Concat(SelfSupervisedSteps.All).ToDictionary(s => s.Name);
 }
 
 /// <summary>The run context a benchmarked step sees, without trackers: the plan and the step count

@@ -20,57 +20,27 @@ namespace RepLab.Bench;
 /// </remarks>
 internal static class SelfSupervisedSteps
 {
-    public static IReadOnlyList<KeyValuePair<string, MethodStep>> All { get; } =
+    public static IReadOnlyList<MethodStep> All { get; } =
     [
         // simclr.yaml: conv-small 512, head 512 -> 512 -> 128, T 0.5; LARS 0.3 x B/256, 1 warm-up epoch of 8.
-        Entry("simclr", batch: 256, epochs: 8, features: 512, views: 2,
+        Step("simclr", batch: 256, epochs: 8, features: 512, views: 2,
             () => new SimclrMethod(new SimclrOptions { HiddenDim = 512, OutputDim = 128, Temperature = 0.5, WarmupEpochs = 1 })),
         // moco-v2.yaml: queue 4096, m 0.99, T 0.2, head 512 -> 512 -> 128; its optimizer: sgd lr 0.06 (x B/256), weight decay 5e-4.
-        Entry("moco-v2", batch: 256, epochs: 8, features: 512, views: 2,
+        Step("moco-v2", batch: 256, epochs: 8, features: 512, views: 2,
             () => new MocoV2Method(new MocoV2Options { QueueSize = 4096, Momentum = 0.99, Temperature = 0.2, HiddenDim = 512, OutputDim = 128 }),
             defaults => defaults with { Lr = 0.06, WeightDecay = 5e-4 }),
         // byol.yaml: projector and predictor 512 -> 1024 -> 256, tau 0.99 -> 1; LARS 1.0 x B/256, weight decay 1e-5, 1 warm-up epoch of 5.
-        Entry("byol", batch: 256, epochs: 5, features: 512, views: 2,
+        Step("byol", batch: 256, epochs: 5, features: 512, views: 2,
             () => new ByolMethod(new ByolOptions { HiddenDim = 1024, OutputDim = 256, TauBase = 0.99, Lr = 1.0, WeightDecay = 1e-5, WarmupEpochs = 1 })),
         // rotation.yaml: the plugin's defaults (linear classifier, SGD 0.1, cosine), no views: the un-augmented batch.
-        Entry("rotation", batch: 128, epochs: 5, features: 512, views: 0, () => new RotationMethod(new RotationOptions())),
+        Step("rotation", batch: 128, epochs: 5, features: 512, views: 0, () => new RotationMethod(new RotationOptions())),
         // jigsaw.yaml: conv-small 256, 100 permutations (min Hamming 6), classifier 9x256 -> 512 -> 100, SGD 0.03.
-        Entry("jigsaw", batch: 64, epochs: 2, features: 256, views: 0,
+        Step("jigsaw", batch: 64, epochs: 2, features: 256, views: 0,
             () => new JigsawMethod(new JigsawOptions { Permutations = 100, MinHamming = 6, HiddenDim = 512, Lr = 0.03 })),
     ];
 
-    /// <summary>
-    /// A benchmarked method: seeds, builds <paramref name="make"/>'s method on conv-small with
-    /// <paramref name="features"/> features and its optimizer over the plan of <paramref name="epochs"/>
-    /// epochs at the batch size (<paramref name="optimizer"/> applies the experiment's <c>optimizer:</c>
-    /// over the method's defaults), then draws the fixed batch; the step returns the logged loss.
-    /// </summary>
-    private static KeyValuePair<string, MethodStep> Entry(string name, int batch, int epochs, int features, int views,
-        Func<IMethod> make, Func<OptimizerDefaults, OptimizerDefaults>? optimizer = null) =>
-        new(name, new MethodStep(batch, n =>
-        {
-            torch.manual_seed(0);
-            var shape = new ImageShape(1, 28, 28);
-            var plugin = new ConvSmallEncoder(new ConvSmallOptions { Features = features });
-            var plan = new TrainingPlan(epochs, BenchContext.TrainingImages / n, (long)epochs * (BenchContext.TrainingImages / n), n);
-            var method = make();
-            var needs = method.Needs with
-            {
-                OptimizerGroups = method.Needs.OptimizerGroups.ToDictionary(g => g.Key, g => optimizer?.Invoke(g.Value) ?? g.Value),
-            };
-            method.Build(new MethodSetup(plugin.Build(shape), new EncoderFactory(plugin, shape, null, Device.CPU), shape, 10, Device.CPU, plan,
-                OptimizerFactory.Defaults(name, needs, plan)));
-            // The views (or, without views, the un-augmented batch), drawn after the weights as PyTorch's side does.
-            var images = Enumerable.Range(0, Math.Max(views, 1)).Select(_ => torch.rand([n, 1, 28, 28])).ToList();
-            var trainBatch = new TrainBatch(views > 0 ? images : [], images[0], null, torch.arange(n),
-                views > 0 ? images.Select(_ => (Tensor?)null).ToList() : []);
-            var context = new BenchContext(plan);
-            return () =>
-            {
-                using var scope = torch.NewDisposeScope();
-                method.Step(trainBatch, context);
-                context.GlobalStep++;
-                return context.LastLoss;
-            };
-        }));
+    /// <summary>conv-small with <paramref name="features"/> features, as the experiment sets it.</summary>
+    private static MethodStep Step(string name, int batch, int epochs, int features, int views, Func<IMethod> create,
+        Func<OptimizerDefaults, OptimizerDefaults>? optimizer = null) =>
+        new(name, batch, epochs, new ConvSmallEncoder(new ConvSmallOptions { Features = features }), create) { Views = views, Optimizer = optimizer };
 }

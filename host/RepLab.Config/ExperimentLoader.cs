@@ -70,11 +70,9 @@ public static class ExperimentLoader
             var nearby = Directory.Exists(directory)
                 ? Directory.EnumerateFiles(directory).Select(Path.GetFileName).OfType<string>()
                 : [];
-            var suggestion = DidYouMean.Suggest(Path.GetFileName(fullPath), nearby);
             throw ConfigException.At(referencedBy.Value.Location, referencedBy.Key,
                 $"defaults file '{((ConfigScalar)referencedBy.Value).Value}' not found (looked for {display})" +
-                (suggestion is null ? "" : $" (did you mean '{suggestion}'?)") +
-                "; expected a path relative to the file that names it");
+                DidYouMean.Hint(Path.GetFileName(fullPath), nearby) + "; expected a path relative to the file that names it");
         }
         sources.Add(fullPath);
         var node = Read(fullPath, display, ref bytesLeft);

@@ -25,31 +25,25 @@ public sealed class SweepRunner(SweepPlan plan, ISweepHost host, SweepRequest re
     private readonly Dictionary<int, TrialUpdate> updates = [];
     private readonly Lock gate = new();
 
-    /// <summary>What to do with each trial now, and why.</summary>
-    public IReadOnlyList<(SweepTrial Trial, TrialStatus Status, string Action)> Decide(SweepState? state)
-    {
-        var result = new List<(SweepTrial, TrialStatus, string)>();
-        foreach (var t in plan.Trials)
+    /// <summary>What to do with each trial now, and why (<see cref="TrialDecision.Text"/>, for the dry run's table).</summary>
+    public IReadOnlyList<TrialDecision> Decide(SweepState? state) =>
+        plan.Trials.Select(t =>
         {
             var s = Current(t, state);
-            var action = s.Outcome switch
+            var (action, text) = s.Outcome switch
             {
-                TrialOutcome.Finished => "skip (finished)",
-                TrialOutcome.Failed when !request.RetryFailed => "skip (failed; --retry-failed runs it again)",
-                TrialOutcome.Failed => "run again (fresh)",
-                TrialOutcome.TimedOut when !request.RetryFailed => "skip (timed out; --retry-failed resumes it)",
+                TrialOutcome.Finished => (TrialAction.Skip, "skip (finished)"),
+                TrialOutcome.Failed when !request.RetryFailed => (TrialAction.Skip, "skip (failed; --retry-failed runs it again)"),
+                TrialOutcome.Failed => (TrialAction.RunAgain, "run again (fresh)"),
+                TrialOutcome.TimedOut when !request.RetryFailed => (TrialAction.Skip, "skip (timed out; --retry-failed resumes it)"),
                 // Handed to the executor all the same: a scheduler watches its own earlier submission; a new
                 // process finds the folder held (exit 75) and the sweep waits for the holder, then takes up what it left.
-                TrialOutcome.RunningElsewhere => Elsewhere,
-                TrialOutcome.Interrupted or TrialOutcome.Running or TrialOutcome.TimedOut => "resume",
-                _ => "run",
+                TrialOutcome.RunningElsewhere => (TrialAction.Resume, "resume (running elsewhere: waits for it)"),
+                TrialOutcome.Interrupted or TrialOutcome.Running or TrialOutcome.TimedOut => (TrialAction.Resume, "resume"),
+                _ => (TrialAction.Run, "run"),
             };
-            result.Add((t, s, action));
-        }
-        return result;
-    }
-
-    private const string Elsewhere = "resume (running elsewhere: waits for it)";
+            return new TrialDecision(t, s, action, text);
+        }).ToList();
 
     /// <summary>A trial's state from its run folder, with what the sweep recorded for trials that left none.</summary>
     internal static TrialStatus Current(SweepTrial t, SweepState? state)
@@ -76,12 +70,13 @@ public sealed class SweepRunner(SweepPlan plan, ISweepHost host, SweepRequest re
         var state = SweepState.Load(plan.Folder) ?? new SweepState();
         var decisions = Decide(state);
         var (executorName, executor) = host.Executor(plan.Definition.Executor, request.Executor);
-        foreach (var (t, s, _) in decisions) status[t.Index] = s;
-        var toRun = decisions.Where(d => d.Action.StartsWith("r", StringComparison.Ordinal)).ToList();
-        var elsewhere = Count(decisions, Elsewhere);
-        var waiting = new[] { (Count(decisions, "skip (timed out"), "timed out and left"), (elsewhere, "running elsewhere") }.Where(c => c.Item1 > 0);
-        Console.WriteLine($"replab: sweep {plan.Definition.Name}: {plan.Trials.Count} trials ({Count(decisions, "skip (finished")} finished, " +
-                          $"{Count(decisions, "skip (failed")} failed and left, {string.Concat(waiting.Select(c => $"{c.Item1} {c.Item2}, "))}{toRun.Count - elsewhere} to run) " +
+        foreach (var d in decisions) status[d.Trial.Index] = d.Status;
+        var toRun = decisions.Where(d => d.Action != TrialAction.Skip).ToList();
+        int Count(TrialOutcome outcome, bool run) => decisions.Count(d => d.Status.Outcome == outcome && (d.Action != TrialAction.Skip) == run);
+        var elsewhere = Count(TrialOutcome.RunningElsewhere, run: true);
+        var waiting = new[] { (Count(TrialOutcome.TimedOut, run: false), "timed out and left"), (elsewhere, "running elsewhere") }.Where(c => c.Item1 > 0);
+        Console.WriteLine($"replab: sweep {plan.Definition.Name}: {plan.Trials.Count} trials ({Count(TrialOutcome.Finished, run: false)} finished, " +
+                          $"{Count(TrialOutcome.Failed, run: false)} failed and left, {string.Concat(waiting.Select(c => $"{c.Item1} {c.Item2}, "))}{toRun.Count - elsewhere} to run) " +
                           $"with executor {executorName}; folder {plan.Folder}");
 
         using var cts = new CancellationTokenSource();
@@ -137,7 +132,7 @@ public sealed class SweepRunner(SweepPlan plan, ISweepHost host, SweepRequest re
         return tracker;
     }
 
-    private TrialLaunch Launch(SweepTrial t, string action, string parent) => new(t.Index, t.Id, Arguments(t, action, parent), LogOf(t));
+    private TrialLaunch Launch(SweepTrial t, TrialAction action, string parent) => new(t.Index, t.Id, Arguments(t, action, parent), LogOf(t));
 
     /// <summary>
     /// Hands <paramref name="launches"/> to the executor while the table shows every trial's state, refreshed each second;
@@ -190,7 +185,7 @@ public sealed class SweepRunner(SweepPlan plan, ISweepHost host, SweepRequest re
                     updates.Remove(t.Index);
                     status[t.Index] = now.Outcome.HasEnded() ? now : now with { Outcome = TrialOutcome.Pending };
                 }
-                if (status[t.Index].Outcome == TrialOutcome.Pending) resume.Add(Launch(t, "resume", parent));
+                if (status[t.Index].Outcome == TrialOutcome.Pending) resume.Add(Launch(t, TrialAction.Resume, parent));
             }
             display.Update();
             if (resume.Count > 0) break;
@@ -250,9 +245,6 @@ public sealed class SweepRunner(SweepPlan plan, ISweepHost host, SweepRequest re
         return cts.IsCancellationRequested ? 130 : allFinished ? 0 : 1;
     }
 
-    private static int Count(IEnumerable<(SweepTrial, TrialStatus, string Action)> decisions, string prefix) =>
-        decisions.Count(d => d.Action.StartsWith(prefix, StringComparison.Ordinal));
-
     /// <summary>The key metric when the sweep names none.</summary>
     public const string DefaultMetric = "eval/linear-probe/top1";
 
@@ -280,13 +272,13 @@ public sealed class SweepRunner(SweepPlan plan, ISweepHost host, SweepRequest re
         return tags;
     }
 
-    private IReadOnlyList<string> Arguments(SweepTrial t, string action, string parent)
+    private IReadOnlyList<string> Arguments(SweepTrial t, TrialAction action, string parent)
     {
         var args = new List<string> { "run", plan.File };
         args.AddRange(t.Overrides);
         args.AddRange(["--runs-dir", Path.GetFullPath(request.RunsRoot), "--parent-run", parent, "--run-name", t.RunName(plan.ExperimentName)]);
         if (plan.Definition.TrialTimeout is { } limit) args.AddRange(["--time-limit", Duration.Text(limit)]);
-        args.Add(action.StartsWith("run again", StringComparison.Ordinal) ? "--fresh" : "--resume");
+        args.Add(action == TrialAction.RunAgain ? "--fresh" : "--resume");
         return args;
     }
 
@@ -355,3 +347,22 @@ public sealed class SweepRunner(SweepPlan plan, ISweepHost host, SweepRequest re
     private static FileStream LockFolder(string folder) =>
         FolderLock.Exclusive(Path.Combine(folder, "sweep.lock"), () => $"{folder} is in use by another replab sweep: wait for it to finish or stop it");
 }
+
+/// <summary>What a sweep does with a trial.</summary>
+public enum TrialAction
+{
+    /// <summary>Leaves it (finished, or failed or timed out without --retry-failed).</summary>
+    Skip,
+
+    /// <summary>Runs it for the first time.</summary>
+    Run,
+
+    /// <summary>Runs a failed trial again from scratch (--fresh).</summary>
+    RunAgain,
+
+    /// <summary>Resumes it from its checkpoint (an interrupted or timed-out trial, or one another process holds, once it lets go).</summary>
+    Resume,
+}
+
+/// <summary>A trial, its state now, what the sweep does with it, and that in words.</summary>
+public sealed record TrialDecision(SweepTrial Trial, TrialStatus Status, TrialAction Action, string Text);

@@ -46,4 +46,14 @@ public abstract class CliHarness : IDisposable
         foreach (var (k, v) in environment) psi.Environment[k] = v;
         return System.Diagnostics.Process.Start(psi)!;
     }
+
+    /// <summary>Waits up to <paramref name="milliseconds"/> for a child to exit; one that does not is killed
+    /// with its children (so a failing test leaves nothing running) and the answer is false.</summary>
+    protected static bool ExitsWithin(System.Diagnostics.Process child, int milliseconds)
+    {
+        if (child.WaitForExit(milliseconds)) return true;
+        child.Kill(entireProcessTree: true);
+        child.WaitForExit();
+        return false;
+    }
 }

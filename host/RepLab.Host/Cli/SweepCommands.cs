@@ -35,13 +35,13 @@ internal static class SweepCommands
             var decisions = runner.Decide(SweepState.Load(plan.Folder));
             var console = Terminal.Now();
             var table = new Table().Border(TableBorder.Simple).AddColumns("#", "hash", "overrides", "state", "would");
-            foreach (var (t, s, action) in decisions)
+            foreach (var (t, s, _, action) in decisions)
                 table.AddRow(t.Index.ToString(System.Globalization.CultureInfo.InvariantCulture), t.Id, Markup.Escape(string.Join(" ", t.Point.Assignments)),
                     s.Outcome.Words(), Markup.Escape(action));
             console.Write(table);
             Console.WriteLine($"{plan.Definition.Name}: {plan.Trials.Count} trials, all valid" +
                               (plan.Definition.Excluded > 0 ? $" ({plan.Definition.Excluded} excluded by rules)" : "") +
-                              $"; {decisions.Count(d => d.Action.StartsWith('r'))} to run with executor {executorName}; sweep folder {plan.Folder}");
+                              $"; {decisions.Count(d => d.Action != TrialAction.Skip)} to run with executor {executorName}; sweep folder {plan.Folder}");
             return 0;
         }));
 

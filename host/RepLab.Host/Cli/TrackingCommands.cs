@@ -39,7 +39,7 @@ internal static class TrackingCommands
 
         var deadline = new Option<string?>("--deadline")
         {
-            Description = "Stop after this long: seconds (300) or a number with s, m or h (90s, 5m, 1h); what reached the server stays there, and the next sync goes on from it",
+            Description = $"Stop after this long: {Duration.Format}; what reached the server stays there, and the next sync goes on from it",
         };
         var sync = new Command("sync", "Upload local runs the tracking server does not have yet (idempotent)") { to, experiment, store, deadline };
         sync.SetAction(r => CliGuard.Run(r.GetValue(verbose), () => Sync(r.GetValue(to), r.GetValue(store), r.GetValue(experiment), r.GetValue(deadline))));
@@ -71,7 +71,7 @@ internal static class TrackingCommands
         var total = result.RunsSynced + result.RunsFailed + result.RunsLeft;
         if (result.RunsLeft > 0)
         {
-            Console.Error.WriteLine($"replab sync: deadline of {deadline!.Value.TotalSeconds:0.#} s reached: {result.RunsSynced} of {total} runs synced, {result.MetricPointsSent} metric points sent " +
+            Console.Error.WriteLine($"replab sync: deadline of {Duration.Text(deadline!.Value)} reached: {result.RunsSynced} of {total} runs synced, {result.MetricPointsSent} metric points sent " +
                                     $"to {target.Server.Display}; {result.RunsLeft} runs are not fully uploaded and stay in the local store {fileStore.Root}: run `replab sync` again");
             return 1;
         }

@@ -12,11 +12,8 @@ internal static class ExperimentValidators
     /// <summary>Top-level keys that are no section, with a did-you-mean.</summary>
     public static IEnumerable<ConfigError> UnknownSections(ResolvedConfig config) =>
         config.Root.Entries.Where(e => !ExperimentSpec.Sections.Contains(e.Key)).Select(entry =>
-        {
-            var hint = DidYouMean.Suggest(entry.Key, ExperimentSpec.Sections);
-            return new ConfigError(entry.KeyLocation, entry.Key,
-                $"unknown section '{entry.Key}'{(hint is null ? "" : $" (did you mean '{hint}'?)")}; expected one of: {string.Join(", ", ExperimentSpec.Sections)}");
-        });
+            new ConfigError(entry.KeyLocation, entry.Key,
+                $"unknown section '{entry.Key}'{DidYouMean.Hint(entry.Key, ExperimentSpec.Sections)}; expected one of: {string.Join(", ", ExperimentSpec.Sections)}"));
 
     /// <summary>
     /// The split names of <c>data:</c> against the dataset's, before any image is loaded; the test
@@ -30,11 +27,8 @@ internal static class ExperimentValidators
             .Concat(evaluates ? [(data.ProbeSplit, "data.probe-split")] : [])
             .Concat(config.Get("data.test-split") is not null ? [(data.TestSplit, "data.test-split")] : []);
         foreach (var (split, key) in named.Where(n => !splits.Contains(n.split)))
-        {
-            var hint = DidYouMean.Suggest(split, splits);
             yield return new ConfigError(config.Get(key)?.Location ?? config.Root.Location, key,
-                $"dataset '{dataset.Descriptor.Name}' has no split '{split}'{(hint is null ? "" : $" (did you mean '{hint}'?)")}; it has: {string.Join(", ", splits)}");
-        }
+                $"dataset '{dataset.Descriptor.Name}' has no split '{split}'{DidYouMean.Hint(split, splits)}; it has: {string.Join(", ", splits)}");
     }
 
     /// <summary>At least as many view pipelines as the method needs.</summary>

@@ -10,14 +10,14 @@ namespace RepLab.Host.Experiment;
 /// </summary>
 public sealed class OptimizerOverrides
 {
-    private readonly (ConfigNode Node, string KeyPath)? all;
+    private readonly ConfigNode? all;
     private readonly IReadOnlyDictionary<string, ConfigNode> groups;
 
     /// <param name="all">The <c>optimizer:</c> section, or null.</param>
     /// <param name="groups">Each <c>optimizers:</c> entry, by group.</param>
     public OptimizerOverrides(ConfigNode? all, IReadOnlyDictionary<string, ConfigNode> groups)
     {
-        this.all = all is null ? null : (all, "optimizer");
+        this.all = all;
         this.groups = groups;
     }
 
@@ -27,7 +27,7 @@ public sealed class OptimizerOverrides
     /// <summary>Group <paramref name="group"/>'s settings: its own entry, else <c>optimizer:</c>, over <paramref name="defaults"/>.</summary>
     public OptimizerDefaults For(string group, OptimizerDefaults defaults) =>
         groups.TryGetValue(group, out var own) ? OptionsBinder.BindOver(defaults, own, $"optimizers.{group}")
-        : all is var (node, path) ? OptionsBinder.BindOver(defaults, node, path)
+        : all is not null ? OptionsBinder.BindOver(defaults, all, "optimizer")
         : defaults;
 
     /// <summary>Checks <paramref name="node"/> (at <paramref name="keyPath"/>) as overrides of any group, before the method's defaults are known.</summary>

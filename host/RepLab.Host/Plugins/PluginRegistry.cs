@@ -10,6 +10,9 @@ namespace RepLab.Host.Plugins;
 /// </summary>
 public sealed class PluginRegistry : IDisposable
 {
+    /// <summary>The plugin interface each kind is registered under.</summary>
+    private static readonly IReadOnlyDictionary<PluginKind, Type> ServiceOf = PluginKinds.Interfaces.ToDictionary(kv => kv.Value, kv => kv.Key);
+
     private readonly IContainer container;
     private readonly Dictionary<(PluginKind, string), PluginDescriptor> byName = [];
 
@@ -19,7 +22,7 @@ public sealed class PluginRegistry : IDisposable
         var builder = new ContainerBuilder();
         foreach (var d in catalog.Plugins)
         {
-            var service = PluginKinds.Interfaces.Single(kv => kv.Value == d.Kind).Key;
+            var service = ServiceOf[d.Kind];
             builder.RegisterType(d.Type).Keyed(d.Name, service).InstancePerDependency().ExternallyOwned();
             byName[(d.Kind, d.Name)] = d;
         }
@@ -62,7 +65,7 @@ public sealed class PluginRegistry : IDisposable
         if (!d.OptionsType.IsInstanceOfType(options))
             throw new ArgumentException($"{d.Id} takes {d.OptionsType.Name}, not {options.GetType().Name}");
         Parameter[] parameters = d.OptionsType == typeof(NoOptions) ? [] : [new TypedParameter(d.OptionsType, options)];
-        var service = PluginKinds.Interfaces.Single(kv => kv.Value == d.Kind).Key;
+        var service = ServiceOf[d.Kind];
         return (IPlugin)container.ResolveKeyed(d.Name, service, parameters);
     }
 

@@ -46,9 +46,10 @@ internal sealed class RunSession : IDisposable
     /// <summary>Why <see cref="Stopping"/> fired: <see cref="RunStatus.Killed"/> (a signal) or <see cref="RunStatus.TimedOut"/>, with the reason to record.</summary>
     public (RunStatus Status, string Reason) StoppedBy { get { lock (gate) return stopping; } }
 
-    /// <summary>How long a stopped run gets to checkpoint and end by itself (REPLAB_STOP_GRACE seconds, which the local executor sets to its grace; default 20).</summary>
+    /// <summary>How long a stopped run gets to checkpoint and end by itself (REPLAB_STOP_GRACE, a duration such as 20 or 20s,
+    /// which the local executor sets to its grace; default 20 s).</summary>
     public static TimeSpan Grace =>
-        TimeSpan.FromSeconds(double.TryParse(Environment.GetEnvironmentVariable("REPLAB_STOP_GRACE"), NumberStyles.Float, CultureInfo.InvariantCulture, out var s) && s > 0 ? s : 20);
+        Duration.TryParse(Environment.GetEnvironmentVariable("REPLAB_STOP_GRACE"), out var grace) ? grace : TimeSpan.FromSeconds(20);
 
     /// <summary>The exit code of a run that ended with <paramref name="status"/>: 0 when it finished or stopped as planned, 124 at its time limit (as timeout(1)), 130 on a signal.</summary>
     public static int ExitCode(RunStatus status) => status switch

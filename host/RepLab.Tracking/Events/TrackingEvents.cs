@@ -31,9 +31,6 @@ public static class RunStatusNames
 {
     /// <summary>The MLflow status <paramref name="status"/> is stored and uploaded as (RepLab's own statuses are KILLED there).</summary>
     public static RunStatus Mlflow(this RunStatus status) => status is RunStatus.Stopped or RunStatus.TimedOut ? RunStatus.Killed : status;
-
-    /// <summary>In words, for tables and messages: "finished", "stopped", "timed out".</summary>
-    public static string Words(this RunStatus status) => status == RunStatus.TimedOut ? "timed out" : status.ToString().ToLowerInvariant();
 }
 
 /// <summary>Something a run reports; trackers receive these in order.</summary>

@@ -87,7 +87,7 @@ public sealed class MlflowFileStore
         var dir = Path.Combine(Root, id);
         Directory.CreateDirectory(dir);
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        AtomicWrite(Path.Combine(dir, "meta.yaml"), Yaml(
+        AtomicFile.Write(Path.Combine(dir, "meta.yaml"), Yaml(
             ("artifact_location", Q(new Uri(dir).AbsoluteUri)),
             ("creation_time", now.ToString(CultureInfo.InvariantCulture)),
             ("experiment_id", Q(id)),
@@ -222,7 +222,7 @@ public sealed class MlflowFileStore
     internal static void WriteRunMeta(LocalRunInfo r) =>
         // Every key MLflow's FileStore writes, in its (sorted) order; strings quoted so that ids
         // made only of digits stay strings for PyYAML.
-        AtomicWrite(Path.Combine(r.Directory, "meta.yaml"), Yaml(
+        AtomicFile.Write(Path.Combine(r.Directory, "meta.yaml"), Yaml(
             ("artifact_uri", Q(r.ArtifactUri)),
             ("end_time", r.EndTime?.ToString(CultureInfo.InvariantCulture) ?? "null"),
             ("entry_point_name", "''"),
@@ -246,12 +246,6 @@ public sealed class MlflowFileStore
         WriteRunMeta(updated);
         return updated;
     }
-
-    /// <summary>
-    /// Writes through a temporary file in the same folder and renames it over the target, so a
-    /// reader (or a process killed mid-write) sees the old file or the new one, never half.
-    /// </summary>
-    internal static void AtomicWrite(string path, string content) => AtomicFile.Write(path, content);
 
     private static string Yaml(params (string key, string value)[] fields) =>
         string.Concat(fields.Select(f => $"{f.key}: {f.value}\n"));
@@ -339,7 +333,7 @@ public sealed class LocalRun : IDisposable
     {
         using var me = Process.GetCurrentProcess();
         var start = me.StartTime.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
-        MlflowFileStore.AtomicWrite(Path.Combine(Directory, MlflowFileStore.SidecarFolder, "owner"),
+        AtomicFile.Write(Path.Combine(Directory, MlflowFileStore.SidecarFolder, "owner"),
             $"{Environment.ProcessId} {Environment.MachineName} {start}\n");
     }
 
@@ -381,7 +375,7 @@ public sealed class LocalRun : IDisposable
                 throw new InvalidOperationException($"param '{key}' is already logged with another value; MLflow params cannot change");
             }
             System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            MlflowFileStore.AtomicWrite(path, value);
+            AtomicFile.Write(path, value);
         }
     }
 
@@ -392,7 +386,7 @@ public sealed class LocalRun : IDisposable
         lock (gate)
         {
             System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            MlflowFileStore.AtomicWrite(path, MlflowNames.Cap(value, MlflowNames.MaxTagValueLength));
+            AtomicFile.Write(path, MlflowNames.Cap(value, MlflowNames.MaxTagValueLength));
         }
     }
 

@@ -95,7 +95,7 @@ public sealed class OfflineUploader : IDisposable
     public MlflowRestClient Client => client;
 
     /// <summary>Whether the server was found down lately (by this or another process of the store); a run's uploader then leaves it alone.</summary>
-    public ServerBreaker Breaker { get; }
+    private ServerBreaker Breaker { get; }
 
     /// <summary>The server run ids a local run was uploaded as (one per server), from its sidecar's upload states.</summary>
     public static IReadOnlyList<string> ServerRunIds(string runDir)
@@ -281,7 +281,7 @@ public sealed class OfflineUploader : IDisposable
             var changed = false;
             void Save()
             {
-                MlflowFileStore.AtomicWrite(statePath, JsonSerializer.Serialize(state, UploadStateJsonContext.Default.UploadState));
+                AtomicFile.Write(statePath, JsonSerializer.Serialize(state, UploadStateJsonContext.Default.UploadState));
                 changed = true;
             }
             var sent = 0;

@@ -19,7 +19,6 @@ public sealed class ServerBreaker
     public static readonly TimeSpan DefaultCooldown = TimeSpan.FromMinutes(2);
 
     private readonly string file;
-    private readonly TimeProvider time;
 
     /// <summary>Where the store cannot be written: the last trip, known to this process alone.</summary>
     private (DateTimeOffset Since, string Reason)? unshared;
@@ -27,28 +26,23 @@ public sealed class ServerBreaker
     /// <param name="storeRoot">The local store the processes share.</param>
     /// <param name="serverKey">The server's name in file names (a hash of its URI without credentials).</param>
     /// <param name="cooldown">How long a server found down is left alone (default <see cref="DefaultCooldown"/>).</param>
-    /// <param name="time">The clock (tests pass their own).</param>
-    public ServerBreaker(string storeRoot, string serverKey, TimeSpan? cooldown = null, TimeProvider? time = null)
+    public ServerBreaker(string storeRoot, string serverKey, TimeSpan? cooldown = null)
     {
         file = Path.Combine(storeRoot, $"replab-server-{serverKey}.down");
         Cooldown = cooldown ?? DefaultCooldown;
-        this.time = time ?? TimeProvider.System;
     }
 
     /// <summary>How long a server found down is left alone, by this process and by the others that read the file.</summary>
     public TimeSpan Cooldown { get; }
 
-    /// <summary>The file that tells other processes; absent while the server is not known to be down.</summary>
-    public string File => file;
-
     /// <summary>When the server was last found down, and why, if that was less than the cooldown ago (here or by another process).</summary>
     public (DateTimeOffset Since, string Reason)? Open() =>
-        (Read() ?? unshared) is { } state && time.GetUtcNow() - state.Since < Cooldown ? state : null;
+        (Read() ?? unshared) is { } state && DateTimeOffset.UtcNow - state.Since < Cooldown ? state : null;
 
     /// <summary>The server was found down now, for <paramref name="reason"/> (a few words, no credentials).</summary>
     public void Trip(string reason)
     {
-        var now = time.GetUtcNow();
+        var now = DateTimeOffset.UtcNow;
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(file)!);

@@ -71,7 +71,7 @@ public static class StoreDoctor
                 .Concat(cut ? [$"the last line '{Short(lines[^1])}' was cut short"] : []));
             yield return new StoreDamage(file, what + (bad.Count > 3 ? $" (and {bad.Count - 3} more)" : ""), true);
             if (repair)
-                MlflowFileStore.AtomicWrite(file, string.Concat(complete.Where(IsPoint).Select(l => l + "\n")));
+                AtomicFile.Write(file, string.Concat(complete.Where(IsPoint).Select(l => l + "\n")));
         }
     }
 
@@ -97,7 +97,7 @@ public static class StoreDoctor
             tags.GetValueOrDefault("mlflow.user", ""), Ms(times.Min()), Ms(times.Max()), RunStatus.Failed, "active",
             new Uri(Path.Combine(Path.GetFullPath(run), "artifacts")).AbsoluteUri, Path.GetFullPath(run));
         MlflowFileStore.WriteRunMeta(info);
-        MlflowFileStore.AtomicWrite(Path.Combine(run, "tags", TagNames.EndReason), "meta.yaml was damaged; rebuilt by replab runs --repair");
+        AtomicFile.Write(Path.Combine(run, "tags", TagNames.EndReason), "meta.yaml was damaged; rebuilt by replab runs --repair");
         return info;
     }
 }

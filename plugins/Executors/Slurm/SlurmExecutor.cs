@@ -137,7 +137,7 @@ public sealed partial class SlurmExecutor(SlurmExecutorOptions options) : ISweep
             }
             foreach (var (index, (job, task)) in watched)
             {
-                if (last.TryGetValue(index, out var was) && was is not (TrialState.Pending or TrialState.Running)) continue;
+                if (last.TryGetValue(index, out var was) && Ended(was)) continue;
                 TaskState? now = states.TryGetValue((job, task), out var s) ? s : ended.TryGetValue((job, task), out var e) ? e : null;
                 if (now is null && ended.ContainsKey((job, -1)))
                     now = new TaskState(TrialState.Cancelled, null, "cancelled while pending (the array was cancelled)");
@@ -153,10 +153,10 @@ public sealed partial class SlurmExecutor(SlurmExecutorOptions options) : ISweep
                 last[index] = now.State;
                 report(new TrialUpdate(index, now.State, now.ExitCode, now.Message));
             }
-            if (watched.Keys.All(i => last.TryGetValue(i, out var st) && st is not (TrialState.Pending or TrialState.Running))) return;
+            if (watched.Keys.All(i => last.TryGetValue(i, out var st) && Ended(st))) return;
             if (cancelledAt is { } at && DateTime.UtcNow - at > TimeSpan.FromMinutes(2))
             {
-                foreach (var i in watched.Keys.Where(i => !(last.TryGetValue(i, out var st) && st is not (TrialState.Pending or TrialState.Running))))
+                foreach (var i in watched.Keys.Where(i => !(last.TryGetValue(i, out var st) && Ended(st))))
                     report(new TrialUpdate(i, TrialState.Cancelled, null, "cancelled; Slurm did not confirm its end within 2 minutes"));
                 return;
             }
@@ -313,11 +313,13 @@ public sealed partial class SlurmExecutor(SlurmExecutorOptions options) : ISweep
         return completions;
     }
 
+    /// <summary>Whether Slurm is done with a task (neither waiting nor running).</summary>
+    private static bool Ended(TrialState state) => state is not (TrialState.Pending or TrialState.Running);
+
     private readonly Dictionary<(string, int), TaskState> completions = [];
     private long completionOffset;
     private bool completionLogUnreadable;
 
-    /// <summary>Parses job-completion lines for the tasks of <paramref name="jobs"/>.</summary>
     /// <summary>
     /// sbatch's <c>--time</c>: the executor's <c>time</c> option, else the sweep's trial-timeout plus a minute in whole
     /// minutes (the trial stops itself at its limit; Slurm's stops one that cannot), else none (the partition's).
@@ -325,6 +327,7 @@ public sealed partial class SlurmExecutor(SlurmExecutorOptions options) : ISweep
     public static string? TimeOption(string time, TimeSpan? trialTimeout) =>
         time.Length > 0 ? $"--time={time}" : trialTimeout is { } limit ? $"--time={(int)Math.Ceiling(limit.TotalMinutes) + 1}" : null;
 
+    /// <summary>Parses job-completion lines for the tasks of <paramref name="jobs"/>.</summary>
     public static Dictionary<(string, int), TaskState> ParseCompletions(IEnumerable<string> lines, IReadOnlyList<string> jobs)
     {
         var result = new Dictionary<(string, int), TaskState>();

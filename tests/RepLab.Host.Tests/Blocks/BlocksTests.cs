@@ -14,6 +14,7 @@ public class BlocksTests
         using var scope = torch.NewDisposeScope();
         torch.manual_seed(0);
         using var net = new nn.Sequential(new nn.Conv2d(16, 64, 4), new nn.BatchNorm2d(64), new nn.ConvTranspose2d(64, 32, 4));
+        using (torch.no_grad()) net.state_dict()["1.bias"].fill_(0.5);   // a new batch norm's shift is 0 already
         DcganInit.Apply(net);
         var state = net.state_dict();
         foreach (var key in new[] { "0.weight", "2.weight" })

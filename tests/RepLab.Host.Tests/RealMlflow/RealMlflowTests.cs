@@ -208,13 +208,13 @@ public sealed class RealMlflowTests : IDisposable
         link.Hang();
         var hung = CliRunner.Run("sync", "--store", Store, "--deadline", "3s");
         hung.code.Should().Be(1);
-        hung.stderr.Should().Contain("deadline of 3 s reached").And.NotContain("internal error");
+        hung.stderr.Should().Contain("deadline of 3s reached").And.NotContain("internal error");
 
         // The real server behind the link, whose answer to the metrics batch is lost: the batch lands, the sync cannot know.
         link.Relay(server.Uri, marker: "\"metrics\":[{");
         var cut = CliRunner.Run("sync", "--store", Store, "--deadline", "5s");
         cut.code.Should().Be(1, cut.stderr);
-        cut.stderr.Should().Contain("deadline of 5 s reached: 0 of 1 runs synced");
+        cut.stderr.Should().Contain("deadline of 5s reached: 0 of 1 runs synced");
         var run = server.Runs(experiment).Should().ContainSingle().Subject;
         var runId = run["info"]!["run_id"]!.GetValue<string>();
         server.History(runId, "loss/recon-mse").Should().HaveCount(logged["loss/recon-mse"].Count, "the batch landed though its answer was lost");

@@ -35,8 +35,10 @@ public class NonFiniteMetricTests() : CliHarness("replab-nonfinite-")
 
         (code, stdout, _) = Cli("runs", "--store", Path.Combine(Dir, "mlruns"));
         code.Should().Be(0);
+        stdout.Should().Contain("FINISHED").And.NotContain("damaged", "a NaN metric is data in the store, not damage");
         (code, stdout, stderr) = Cli("run", Experiment("{ plugin: non-finite, value: nan }, { plugin: non-finite, value: -inf }, { plugin: knn, k: 3 }"), "--runs-dir", Runs);
-        code.Should().Be(0, "the finished run is found again, its NaN score read back: " + stderr);
+        code.Should().Be(0, stderr);
+        stdout.Should().Contain("has already finished").And.Contain("eval/non-finite-nan NaN", "the finished run is found again, its NaN score read back");
     }
 
     [Fact]

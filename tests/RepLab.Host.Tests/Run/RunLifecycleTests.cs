@@ -234,7 +234,7 @@ public class RunLifecycleTests() : CliHarness("replab-run-")
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline && (metrics() is not { } m || File.ReadAllLines(m).Count(l => l.Contains("loss/")) < 3)) Thread.Sleep(100);
         Process.Start("kill", ["-INT", child.Id.ToString()])!.WaitForExit();
-        child.WaitForExit(30_000).Should().BeTrue("the run stops after the current step");
+        ExitsWithin(child, 30_000).Should().BeTrue("the run stops after the current step");
         child.ExitCode.Should().Be(130);
         (await output).Should().Contain("continue with --resume");
         var (tensors, meta) = Safetensors.Load(Path.Combine(RunFolder(runs), "checkpoints", "last.safetensors"));
@@ -265,7 +265,7 @@ public class RunLifecycleTests() : CliHarness("replab-run-")
         while (DateTime.UtcNow < deadline && (Metrics() is not { } m || !File.ReadAllText(m).Contains("\"key\":\"epoch\""))) Thread.Sleep(100);
         Thread.Sleep(1500);
         Process.Start("kill", ["-INT", child.Id.ToString()])!.WaitForExit();
-        child.WaitForExit(30_000).Should().BeTrue("evaluation honours the signal");
+        ExitsWithin(child, 30_000).Should().BeTrue("evaluation honours the signal");
         child.ExitCode.Should().Be(130, await errors);
         (await errors).Should().Contain("stopped by signal");
         await output;
@@ -392,7 +392,7 @@ public class RunLifecycleTests() : CliHarness("replab-run-")
             Thread.Sleep(500);
             var signalled = Stopwatch.StartNew();
             Process.Start("kill", ["-INT", child.Id.ToString()])!.WaitForExit();
-            child.WaitForExit(15_000).Should().BeTrue("the upload honours the signal instead of waiting out its 30 s flush limit");
+            ExitsWithin(child, 15_000).Should().BeTrue("the upload honours the signal instead of waiting out its 30 s flush limit");
             signalled.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(10));
             child.ExitCode.Should().Be(130, await errors);
             (await errors).Should().Contain("stopped by signal").And.Contain("replab sync");

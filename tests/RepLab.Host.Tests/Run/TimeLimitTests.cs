@@ -41,7 +41,7 @@ public class TimeLimitTests() : CliHarness("replab-time-limit-")
     {
         using var child = Start("run", Experiment("{ plugin: hanging }"), "--runs-dir", Runs, "--time-limit", "2s");
         var errors = child.StandardError.ReadToEndAsync();
-        child.WaitForExit(30_000).Should().BeTrue("the session ends a run that does not stop by itself");
+        ExitsWithin(child, 30_000).Should().BeTrue("the session ends a run that does not stop by itself");
         child.ExitCode.Should().Be(124, errors.Result);
         errors.Result.Should().Contain("did not stop within 1s");
         LastRecord.Should().Contain("\"status\":\"TimedOut\"");
@@ -56,7 +56,7 @@ public class TimeLimitTests() : CliHarness("replab-time-limit-")
         while (DateTime.UtcNow < deadline && !Directory.GetFiles(Dir, "metrics.jsonl", SearchOption.AllDirectories).Any(f => File.ReadAllText(f).Contains("\"kind\":\"start\"")))
             Thread.Sleep(100);
         Process.Start("kill", ["-TERM", child.Id.ToString()])!.WaitForExit();
-        child.WaitForExit(30_000).Should().BeTrue("SIGTERM is honoured while loading");
+        ExitsWithin(child, 30_000).Should().BeTrue("SIGTERM is honoured while loading");
         child.ExitCode.Should().Be(130, errors.Result);
         LastRecord.Should().Contain("\"status\":\"Killed\"");
     }

@@ -63,14 +63,21 @@ public class SweepFaultTests() : CliHarness("replab-sweep-fault-")
         var held = new RunRecords(plan.Trials[1].RunFolder);
         Directory.CreateDirectory(held.Folder);
         var holder = FolderLock.Exclusive(held.LockFile, () => "held by the test");
-        var sweep = Task.Run(() => Cli("sweep", exp, "--runs-dir", Runs));
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (DateTime.UtcNow < deadline && TrialStatus.Read(plan.Trials[0].RunFolder).Outcome != TrialOutcome.Finished) Thread.Sleep(100);
-        TrialStatus.Read(plan.Trials[0].RunFolder).Outcome.Should().Be(TrialOutcome.Finished, "the free trial ran");
-        TrialStatus.Read(held.Folder).Outcome.Should().Be(TrialOutcome.RunningElsewhere);
-        Thread.Sleep(1500);
-        sweep.IsCompleted.Should().BeFalse("the sweep waits for the trial another run holds");
-        holder.Dispose();
+        Task<(int, string, string)> sweep;
+        try
+        {
+            sweep = Task.Run(() => Cli("sweep", exp, "--runs-dir", Runs));
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (DateTime.UtcNow < deadline && TrialStatus.Read(plan.Trials[0].RunFolder).Outcome != TrialOutcome.Finished) Thread.Sleep(100);
+            TrialStatus.Read(plan.Trials[0].RunFolder).Outcome.Should().Be(TrialOutcome.Finished, "the free trial ran");
+            TrialStatus.Read(held.Folder).Outcome.Should().Be(TrialOutcome.RunningElsewhere);
+            Thread.Sleep(1500);
+            sweep.IsCompleted.Should().BeFalse("the sweep waits for the trial another run holds");
+        }
+        finally
+        {
+            holder.Dispose();   // a failed assertion must not leave the sweep waiting forever
+        }
 
         var (code, stdout, stderr) = sweep.Result;
         code.Should().Be(0, stdout + stderr);

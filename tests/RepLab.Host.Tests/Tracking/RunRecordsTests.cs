@@ -33,7 +33,7 @@ public sealed class RunRecordsTests : IDisposable
         var killed = records.Read();
         (killed.Any, killed.Ended, killed.Step, killed.TotalSteps, killed.EndReason, killed.FirstStepTime).Should().Be((true, RunStatus.Killed, 7L, 40L, "stopped", 2_000L));
         records.WriteEvaluation(new Dictionary<string, double> { ["eval/knn/top1"] = 0.75 });
-        killed.Metrics.Should().BeEmpty("only a finished run reports its evaluation");
+        records.Read().Metrics.Should().BeEmpty("only a finished run reports its evaluation");
         using (var writer = records.OpenWriter(append: true))
         {
             writer.Emit(Started(resumed: true));
