@@ -3,20 +3,13 @@ using RepLab.Torch;
 
 namespace RepLab.Plugins.Augmentations;
 
-/// <summary>Per-sample random parameters, drawn on the CPU from the pipeline's generator.</summary>
+/// <summary>
+/// What the augmentations share about per-sample parameters: torchvision's candidate crops, the batch checks and
+/// the interval options. The draws themselves come from the SDK's <see cref="RepLab.Abstractions.SampleDraws"/>,
+/// which follows the run's batch slice in data-parallel training.
+/// </summary>
 internal static class PerSample
 {
-    /// <summary>
-    /// <paramref name="count"/> uniform draws in [0, 1) for each of <paramref name="samples"/> samples, row-major
-    /// ([sample, draw]). Drawn as one CPU tensor so a batch always consumes the same stretch of the stream,
-    /// whatever the options and the batch's device: the same seed gives the same views on CPU and GPU.
-    /// </summary>
-    public static double[] Uniforms(Generator generator, long samples, int count)
-    {
-        using var u = torch.rand([samples, count], ScalarType.Float64, Device.CPU, generator);
-        return u.data<double>();
-    }
-
     /// <summary>Candidate draws per sample of the crop and erasing augmentations, as torchvision's.</summary>
     public const int Attempts = 10;
 

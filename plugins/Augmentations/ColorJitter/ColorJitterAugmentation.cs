@@ -70,7 +70,7 @@ public sealed class ColorJitterAugmentation(ColorJitterOptions options) : IAugme
         PerSample.RequireImageBatch(batch, "color-jitter");
         PerSample.RequireGrayOrRgb(batch, "color-jitter");
         var n = (int)batch.size(0);
-        var u = PerSample.Uniforms(generator, n, Draws);
+        var u = SampleDraws.Uniforms(generator, n, Draws);
         var ops = new vision.ColorOp[4 * n];
         var values = new double[4 * n];
         Span<double> factor = stackalloc double[4];

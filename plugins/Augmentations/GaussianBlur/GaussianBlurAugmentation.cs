@@ -48,7 +48,7 @@ public sealed class GaussianBlurAugmentation(GaussianBlurOptions options) : IAug
         PerSample.RequireImageBatch(batch, "gaussian-blur");
         var (n, c, height, width) = (batch.size(0), batch.size(1), batch.size(2), batch.size(3));
         const int draws = 2;
-        var u = PerSample.Uniforms(generator, n, draws);
+        var u = SampleDraws.Uniforms(generator, n, draws);
         var radius = KernelRadius(Math.Min(height, width), options.KernelFraction);
         var blurred = Enumerable.Range(0, (int)n).Select(i => u[i * draws + 1] < options.P).ToArray();
         // A 1-pixel kernel is the identity whatever the sigma (a 10-pixel image at fraction 0.1).

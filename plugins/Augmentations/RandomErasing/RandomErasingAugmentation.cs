@@ -59,7 +59,7 @@ public sealed class RandomErasingAugmentation(RandomErasingOptions options) : IA
         var (n, height, width) = (batch.size(0), batch.size(2), batch.size(3));
         // Per sample: 10 candidates of 2 uniforms, the position's 2, the p draw: the same 23 whatever fits.
         const int draws = 2 * PerSample.Attempts + 3;
-        var u = PerSample.Uniforms(generator, n, draws);
+        var u = SampleDraws.Uniforms(generator, n, draws);
         // Per sample: first and one-past-last row and column; an empty range erases nothing.
         var rows = new long[n * 2];
         var cols = new long[n * 2];

@@ -26,7 +26,7 @@ public sealed class RandomFlipAugmentation(RandomFlipOptions options) : IAugment
     {
         PerSample.RequireImageBatch(batch, "random-flip");
         var n = batch.size(0);
-        var flip = PerSample.Uniforms(generator, n, 1).Select(u => u < options.P).ToArray();
+        var flip = SampleDraws.Uniforms(generator, n, 1).Select(u => u < options.P).ToArray();
         return options.Vertical ? vision.vflip(batch, flip) : vision.hflip(batch, flip);
     }
 }

@@ -29,7 +29,7 @@ public sealed class RandomGrayscaleAugmentation(RandomGrayscaleOptions options) 
         PerSample.RequireGrayOrRgb(batch, "random-grayscale");
         var n = batch.size(0);
         // Drawn before the channel check below so one-channel batches consume the stream like RGB ones.
-        var gray = PerSample.Uniforms(generator, n, 1).Select(u => u < options.P).ToArray();
+        var gray = SampleDraws.Uniforms(generator, n, 1).Select(u => u < options.P).ToArray();
         if (batch.size(1) == 1) return batch.clone();
         return vision.grayscale(batch, gray);
     }

@@ -100,7 +100,7 @@ public sealed class RandomResizedCropAugmentation(RandomResizedCropOptions optio
     /// <summary>Per-sample crop boxes (x0, y0, width, height) in pixels, 4 values a sample.</summary>
     private double[] Boxes(Generator generator, long n, long height, long width)
     {
-        var u = PerSample.Uniforms(generator, n, Draws);
+        var u = SampleDraws.Uniforms(generator, n, Draws);
         var boxes = new double[n * 4];
         for (var i = 0; i < n; i++)
         {

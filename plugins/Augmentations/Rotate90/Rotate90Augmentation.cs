@@ -47,7 +47,7 @@ public sealed class Rotate90Augmentation(Rotate90Options options) : ILabellingAu
             throw new ArgumentException($"rotate90 needs square images (a quarter turn swaps height and width), got {batch.size(2)}x{batch.size(3)}");
         var n = batch.size(0);
         const int draws = 2;
-        var u = PerSample.Uniforms(generator, n, draws);
+        var u = SampleDraws.Uniforms(generator, n, draws);
         var k = new long[n];
         for (var i = 0; i < n; i++)
             k[i] = u[i * draws + 1] < options.P ? Math.Min((long)(u[i * draws] * 4), 3) : 0;

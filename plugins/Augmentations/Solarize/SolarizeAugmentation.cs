@@ -28,7 +28,7 @@ public sealed class SolarizeAugmentation(SolarizeOptions options) : IAugmentatio
     {
         PerSample.RequireImageBatch(batch, "solarize");
         var n = batch.size(0);
-        var solarized = PerSample.Uniforms(generator, n, 1).Select(u => u < options.P).ToArray();
+        var solarized = SampleDraws.Uniforms(generator, n, 1).Select(u => u < options.P).ToArray();
         return vision.solarize(batch, options.Threshold, solarized);
     }
 }

@@ -145,10 +145,10 @@ public sealed class DcganMethod(DcganOptions options) : MethodBase, ISampleGrids
         (generator!.forward(labels is null ? z : torch.cat([z, F.one_hot(labels, classes).to(z.dtype).unsqueeze(-1).unsqueeze(-1)], 1)) + 1) * 0.5;
 
     /// <summary>Noise for <paramref name="n"/> images, from the global generator.</summary>
-    public Tensor SampleNoise(long n) => torch.randn([n, options.Noise, 1, 1], device: Setup.Device);
+    public Tensor SampleNoise(long n) => SampleDraws.Randn([n, options.Noise, 1, 1], Setup.Device);
 
     /// <summary>Classes for <paramref name="n"/> generated images (null without the auxiliary classifier).</summary>
-    public Tensor? SampleClasses(long n) => classes == 0 ? null : torch.randint(0, classes, [n], device: Setup.Device);
+    public Tensor? SampleClasses(long n) => classes == 0 ? null : SampleDraws.RandInt(0, classes, [n], Setup.Device);
 
     /// <summary>
     /// The auxiliary class loss on real images: cross-entropy over the labelled ones only (label -1

@@ -61,12 +61,12 @@ public sealed class DenoisingAutoencoderMethod(DenoisingAutoencoderOptions optio
     {
         using var ng = torch.no_grad();
         if (options.Noise == Corruption.Gaussian)
-            return (x + torch.randn(x.shape, device: x.device) * options.Std).clamp(0, 1);
+            return (x + SampleDraws.Randn(x.shape, x.device) * options.Std).clamp(0, 1);
         var n = x.size(0);
         var d = x.numel() / n;
         var k = (long)Math.Round(options.MaskFraction * d);
         if (k == 0) return x.clone();
-        using var scores = torch.rand([n, d], device: x.device);
+        using var scores = SampleDraws.Rand([n, d], x.device);
         // The k largest scores of each row mark a uniformly random subset of exactly k pixels.
         var (values, chosen) = scores.topk(k, dim: 1);
         using (values)

@@ -90,8 +90,8 @@ public sealed class InpaintingMethod(InpaintingOptions options) : MethodBase, IS
         }
         else
         {
-            top = torch.randint(0, h - side + 1, [n, 1, 1, 1], device: x.device);
-            left = torch.randint(0, w - side + 1, [n, 1, 1, 1], device: x.device);
+            top = SampleDraws.RandInt(0, h - side + 1, [n, 1, 1, 1], x.device);
+            left = SampleDraws.RandInt(0, w - side + 1, [n, 1, 1, 1], x.device);
         }
         var inside = rows.ge(top).logical_and(rows.lt(top + side)).logical_and(cols.ge(left)).logical_and(cols.lt(left + side));
         return inside.to(x.dtype).MoveToOuterScope();

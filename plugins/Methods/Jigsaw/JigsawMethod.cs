@@ -152,7 +152,7 @@ public sealed class JigsawMethod(JigsawOptions options) : MethodBase
     /// <summary>
     /// The 9 tiles of every image of <paramref name="x"/> [N, C, H, W], in grid order (row by row), each
     /// resized to H x W: [9, N, C, H, W]. A tile is <c>tile-fraction</c> of its cell, placed at offsets
-    /// drawn from the global generator.
+    /// drawn per sample from the global generator (through <see cref="SampleDraws"/>).
     /// </summary>
     public Tensor Cut(Tensor x)
     {
@@ -160,7 +160,7 @@ public sealed class JigsawMethod(JigsawOptions options) : MethodBase
         double cellH = (double)h / Grid, cellW = (double)w / Grid;
         double tileH = cellH * options.TileFraction, tileW = cellW * options.TileFraction;
         double[] offsets;
-        using (var u = torch.rand([Tiles, n, 2], ScalarType.Float64)) offsets = u.data<double>();
+        using (var u = SampleDraws.Rand([Tiles, n, 2], Device.CPU, ScalarType.Float64, sampleDim: 1)) offsets = u.data<double>();
         var tiles = new List<Tensor>();
         using var scope = torch.NewDisposeScope();
         for (var t = 0; t < Tiles; t++)
@@ -191,11 +191,14 @@ public sealed class JigsawMethod(JigsawOptions options) : MethodBase
         return classifier!.forward(puzzle);
     }
 
+    /// <summary>The permutation (an index into the set) of each of <paramref name="n"/> puzzles, uniform, from the global generator.</summary>
+    public Tensor ChoosePermutations(long n, Device device) => SampleDraws.RandInt(0, options.Permutations, [n], device);
+
     public override void Step(TrainBatch batch, IRunContext context)
     {
         var x = batch.Views.Count > 0 ? batch.Views[0] : batch.Original;
         var tiles = Cut(x);
-        var chosen = torch.randint(0, options.Permutations, [x.size(0)], device: x.device);
+        var chosen = ChoosePermutations(x.size(0), x.device);
         PretextTask.Train(Optimizers["all"], Classify(tiles, chosen), chosen, context, "jigsaw");
     }
 }

@@ -82,13 +82,19 @@ public sealed class VaeMethod(VaeOptions options) : MethodBase, ISampleGrids
     /// <summary>The KL weight at <paramref name="step"/>: beta, reached linearly over the warm-up.</summary>
     public double KlWeight(long step) => options.KlWarmupSteps == 0 ? options.Beta : options.Beta * Math.Min(1.0, (double)step / options.KlWarmupSteps);
 
+    /// <summary>
+    /// A draw z = mu + exp(logvar / 2) eps of each image's posterior, eps standard normal per sample from the
+    /// global generator (through <see cref="SampleDraws"/>, so an image's eps follows its place in the global batch).
+    /// </summary>
+    public static Tensor Reparameterize(Tensor mu, Tensor logvar) => mu + SampleDraws.Randn(mu.shape, mu.device) * (logvar * 0.5).exp();
+
     public override void Step(TrainBatch batch, IRunContext context)
     {
         var x = batch.Original;
         var h = Encoder.forward(x);
         var mu = mean!.Head(h);
         var logvar = logVariance!.forward(h);
-        var z = mu + torch.randn(mu.shape, device: mu.device) * (logvar * 0.5).exp();
+        var z = Reparameterize(mu, logvar);
         var recon = NegativeLogLikelihood(decoder!.forward(z), x, options.Likelihood, options.Sigma).mean();
         var kl = Kl(mu, logvar).mean();
         var weight = KlWeight(context.GlobalStep);
