@@ -44,5 +44,36 @@ internal sealed class GeneratorHandle : SafeHandle
     }
 }
 
+/// <summary>Owns one native c10d store (rl_store); the process groups made on it keep their own reference.</summary>
+internal sealed class StoreHandle : SafeHandle
+{
+    internal StoreHandle(IntPtr handle) : base(IntPtr.Zero, true) => SetHandle(handle);
+
+    public override bool IsInvalid => handle == IntPtr.Zero;
+
+    protected override bool ReleaseHandle()
+    {
+        Native.rl_store_free(handle);
+        return true;
+    }
+}
+
+/// <summary>
+/// Owns one reference to a native process group (rl_group). Releasing it closes the group's
+/// communicator at once; autograd nodes of all_gather and all_reduce hold their own reference.
+/// </summary>
+internal sealed class GroupHandle : SafeHandle
+{
+    internal GroupHandle(IntPtr handle) : base(IntPtr.Zero, true) => SetHandle(handle);
+
+    public override bool IsInvalid => handle == IntPtr.Zero;
+
+    protected override bool ReleaseHandle()
+    {
+        Native.rl_group_free(handle);
+        return true;
+    }
+}
+
 /// <summary>An error raised inside libtorch, carrying libtorch's own message.</summary>
 public sealed class TorchException(string message) : Exception(message);

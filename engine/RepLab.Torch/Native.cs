@@ -274,4 +274,23 @@ internal static unsafe partial class Native
     [DllImport(Lib)] internal static extern int rl_grad(TensorHandle t, out IntPtr o);
     [DllImport(Lib)] internal static extern int rl_set_grad(TensorHandle t, TensorHandle grad);
     [DllImport(Lib)] internal static extern int rl_autograd_grad(IntPtr* outputs, int nOut, IntPtr* gradOutputs, IntPtr* inputs, int nIn, int retain, int create, int allowUnused, IntPtr* grads);
+
+    // ---- distributed (c10d) ----
+    [DllImport(Lib)] internal static extern int rl_store_tcp([MarshalAs(UnmanagedType.LPUTF8Str)] string host, int port, int worldSize, int isServer, long timeoutMs, out IntPtr o);
+    [DllImport(Lib)] internal static extern int rl_store_file([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int worldSize, long timeoutMs, out IntPtr o);
+    [DllImport(Lib)] internal static extern void rl_store_free(IntPtr s);
+    [DllImport(Lib)] internal static extern int rl_store_port(StoreHandle s, out int o);
+    [DllImport(Lib)] internal static extern int rl_store_set(StoreHandle s, [MarshalAs(UnmanagedType.LPUTF8Str)] string key, byte* data, long n);
+    [DllImport(Lib)] internal static extern int rl_store_get(StoreHandle s, [MarshalAs(UnmanagedType.LPUTF8Str)] string key, out byte* data, out long n);
+    [DllImport(Lib)] internal static extern int rl_store_add(StoreHandle s, [MarshalAs(UnmanagedType.LPUTF8Str)] string key, long delta, out long o);
+    [DllImport(Lib)] internal static extern int rl_store_check(StoreHandle s, [MarshalAs(UnmanagedType.LPUTF8Str)] string key, out int o);
+    [DllImport(Lib)] internal static extern int rl_group_new(int backend, StoreHandle s, int rank, int worldSize, long timeoutMs, out IntPtr o);
+    [DllImport(Lib)] internal static extern void rl_group_free(IntPtr g);
+    [DllImport(Lib)] internal static extern int rl_group_allreduce(GroupHandle g, IntPtr* ts, int n, int op);
+    [DllImport(Lib)] internal static extern int rl_group_broadcast(GroupHandle g, TensorHandle t, int root);
+    [DllImport(Lib)] internal static extern int rl_group_allgather(GroupHandle g, TensorHandle t, IntPtr* outs);
+    [DllImport(Lib)] internal static extern int rl_group_barrier(GroupHandle g);
+    [DllImport(Lib)] internal static extern int rl_all_gather(TensorHandle x, GroupHandle g, out IntPtr o);
+    [DllImport(Lib)] internal static extern int rl_all_reduce(TensorHandle x, GroupHandle g, out IntPtr o);
+    [DllImport(Lib)] internal static extern int rl_sync_batch_norm(TensorHandle x, TensorHandle w, TensorHandle b, TensorHandle rm, TensorHandle rv, double momentum, double eps, int act, double slope, GroupHandle g, out IntPtr o);
 }

@@ -83,6 +83,14 @@ public static partial class nn
             }
         }
 
+        /// <summary>
+        /// With a group, training-mode statistics span every rank's batch (PyTorch's SyncBatchNorm):
+        /// <see cref="torch.distributed.sync_batch_norm"/>, one all-reduce per forward and one per backward, which
+        /// every rank of the group must run. Evaluation, and no group, take the ordinary path.
+        /// See <see cref="convert_sync_batchnorm{T}"/> to set it on a whole model.
+        /// </summary>
+        public torch.distributed.ProcessGroup? sync_group { get; set; }
+
         public override Tensor forward(Tensor input) => forward(input, NormActivation.None);
 
         /// <summary>
@@ -97,9 +105,22 @@ public static partial class nn
             var useBatchStats = training || running_mean is null;
             // An integer scalar: add_(1L) would bind to add_(double) and libtorch refuses a float scalar into this int64 buffer.
             if (training && num_batches_tracked is not null) num_batches_tracked.add_(1L);
+            if (training && sync_group is { } group)
+                return torch.distributed.sync_batch_norm(input, running_mean, running_var, weight, bias, momentum, eps, activation, group);
             return F.batch_norm(input, useBatchStats && !training ? null : running_mean, useBatchStats && !training ? null : running_var,
                 weight, bias, useBatchStats, momentum, eps, activation);
         }
+    }
+
+    /// <summary>
+    /// Sets <see cref="BatchNorm.sync_group"/> on every batch norm in <paramref name="module"/>'s tree (null turns
+    /// synchronisation off again); returns the module. PyTorch's <c>SyncBatchNorm.convert_sync_batchnorm</c>, in place.
+    /// </summary>
+    public static T convert_sync_batchnorm<T>(this T module, torch.distributed.ProcessGroup? group) where T : Module
+    {
+        foreach (var (_, m) in module.named_modules())
+            if (m is BatchNorm bn) bn.sync_group = group;
+        return module;
     }
 
     public sealed class BatchNorm1d(long num_features, double eps = 1e-5, double momentum = 0.1, bool affine = true,

@@ -22,6 +22,8 @@ extern "C" {
 
 typedef struct rl_tensor_s* rl_tensor;
 typedef struct rl_generator_s* rl_generator;
+typedef struct rl_store_s* rl_store;
+typedef struct rl_group_s* rl_group;
 
 /* ---- runtime: errors, version, threads, seeds, devices ---- */
 RL_API const char* rl_last_error(void);
@@ -240,6 +242,37 @@ RL_API int rl_set_grad(rl_tensor t, rl_tensor grad); /* grad NULL clears it */
 RL_API int rl_autograd_grad(const rl_tensor* outputs, int n_out, const rl_tensor* grad_outputs,
                             const rl_tensor* inputs, int n_in, int retain_graph, int create_graph,
                             int allow_unused, rl_tensor* grads);
+
+/* ---- distributed (c10d): stores, process groups, collectives ---- */
+/* Stores: a TCPStore (is_server: this process hosts the server; port 0 picks a free one,
+ * rl_store_port tells which) or a FileStore. Get waits up to the store's timeout; its bytes are
+ * valid until the next rl_store_get on this thread. */
+RL_API int rl_store_tcp(const char* host, int port, int world_size, int is_server, int64_t timeout_ms, rl_store* out);
+RL_API int rl_store_file(const char* path, int world_size, int64_t timeout_ms, rl_store* out);
+RL_API void rl_store_free(rl_store s);
+RL_API int rl_store_port(rl_store s, int* out);
+RL_API int rl_store_set(rl_store s, const char* key, const uint8_t* data, int64_t n);
+RL_API int rl_store_get(rl_store s, const char* key, const uint8_t** data, int64_t* n);
+RL_API int rl_store_add(rl_store s, const char* key, int64_t delta, int64_t* out);
+RL_API int rl_store_check(rl_store s, const char* key, int* out);
+/* Process groups (backend 0 Gloo, 1 NCCL: an error where libtorch has no NCCL). Every collective
+ * waits up to timeout_ms; a failure names the collective and the rank. rl_group_free closes the
+ * group at once (its connections end; a graph still holding it fails clearly) and drops the
+ * caller's reference. Reduce op codes: 0 sum 1 product 2 min 3 max. */
+RL_API int rl_group_new(int backend, rl_store s, int rank, int world_size, int64_t timeout_ms, rl_group* out);
+RL_API void rl_group_free(rl_group g);
+RL_API int rl_group_allreduce(rl_group g, const rl_tensor* ts, int n, int op); /* in place */
+RL_API int rl_group_broadcast(rl_group g, rl_tensor t, int root);            /* in place */
+RL_API int rl_group_allgather(rl_group g, rl_tensor t, rl_tensor* outs);     /* outs: world_size entries */
+RL_API int rl_group_barrier(rl_group g);
+/* Differentiable: cat of every rank's x along dim 0 (backward: the gradient summed over ranks,
+ * this rank's rows); the sum of x over ranks (backward: the gradient summed over ranks). */
+RL_API int rl_all_gather(rl_tensor x, rl_group g, rl_tensor* out);
+RL_API int rl_all_reduce(rl_tensor x, rl_group g, rl_tensor* out);
+/* Training-mode batch norm with statistics over every rank's batch (one all-reduce of
+ * [sum, sum of squares, count] per channel), then the activation as in rl_batch_norm. */
+RL_API int rl_sync_batch_norm(rl_tensor x, rl_tensor w, rl_tensor b, rl_tensor running_mean, rl_tensor running_var,
+                              double momentum, double eps, int act, double slope, rl_group g, rl_tensor* out);
 
 #ifdef __cplusplus
 }
