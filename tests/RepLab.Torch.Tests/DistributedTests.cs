@@ -229,7 +229,7 @@ public class DistributedTests
         got[1].Item2.Should().Equal(60, 60, 60);
     }
 
-    private sealed record BnResult(float[] Y, float[] Gx, float[] Gw, float[] Gb, float[] RunningMean, float[] RunningVar, long Batches);
+    private sealed record BnResult(float[] Y, float[] Gx, float[] Gw, float[] Gb, float[] RunningMean, float[] RunningVar, long Batches, float[] Eval);
 
     private static BnResult RunBatchNorm(float[] x, long[] shape, long start, long rows, float[] gy, float[] w, float[] b, ProcessGroup? group)
     {
@@ -247,8 +247,11 @@ public class DistributedTests
         (y * Rows(gy, shape, start, rows)).sum().backward();
         Tensor gw = bn.weight!.grad!, gb = bn.bias!.grad!;
         group?.AllReduce([gw, gb]); // what data parallelism does with parameter gradients (summed: the loss is a sum)
+        // Evaluation ignores the group: the running statistics, per sample.
+        model.eval();
+        var eval = model.forward(input.detach());
         return new(y.data<float>(), input.grad!.data<float>(), gw.data<float>(), gb.data<float>(),
-            bn.running_mean!.data<float>(), bn.running_var!.data<float>(), bn.num_batches_tracked!.item<long>());
+            bn.running_mean!.data<float>(), bn.running_var!.data<float>(), bn.num_batches_tracked!.item<long>(), eval.data<float>());
     }
 
     [Fact]
@@ -270,6 +273,7 @@ public class DistributedTests
         // float32 per-rank moments, the golden's the fused float32 kernel's.
         ShouldMatch([.. got[0].Y, .. got[1].Y], want.Y, 1e-5, "y");
         ShouldMatch([.. got[0].Gx, .. got[1].Gx], want.Gx, 1e-5, "x.grad");
+        ShouldMatch([.. got[0].Eval, .. got[1].Eval], want.Eval, 1e-5, "eval output");
         foreach (var r in got)
         {
             ShouldMatch(r.Gw, want.Gw, 1e-5, "weight.grad");
