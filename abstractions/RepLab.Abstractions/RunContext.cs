@@ -41,4 +41,7 @@ public interface IRunContext
 
     /// <summary>Signalled when the run should stop (SIGINT/SIGTERM): finish the current step.</summary>
     CancellationToken Stopping { get; }
+
+    /// <summary>The processes of a data-parallel run (<c>trainer.distributed</c>); one process by default.</summary>
+    IWorld World => SingleProcess.World;
 }

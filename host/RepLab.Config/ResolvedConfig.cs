@@ -63,10 +63,12 @@ public sealed class ResolvedConfig
 
     /// <summary>
     /// Sections and keys that do not change a trial's results, left out of <see cref="Hash"/>: the whole
-    /// <c>tracking:</c> and <c>sweep:</c> sections and <c>trainer.threads</c>; <c>trainer.device</c> counts
-    /// without its index (<c>cuda:1</c> hashes as <c>cuda</c>).
+    /// <c>tracking:</c> and <c>sweep:</c> sections, <c>trainer.threads</c>, and the distributed settings that
+    /// only say how ranks meet (<c>timeout</c>, <c>port</c>); <c>trainer.device</c> counts without its index
+    /// (<c>cuda:1</c> hashes as <c>cuda</c>). <c>trainer.distributed.processes</c>, <c>sync-batch-norm</c> and
+    /// <c>backend</c> stay: they change per-rank batch norm or the order floating-point sums are taken in.
     /// </summary>
-    public static readonly IReadOnlyList<string> NotHashed = ["tracking", "sweep", "trainer.threads"];
+    public static readonly IReadOnlyList<string> NotHashed = ["tracking", "sweep", "trainer.threads", "trainer.distributed.timeout", "trainer.distributed.port"];
 
     /// <summary>The tree <see cref="Hash"/> reads: <see cref="Root"/> without <see cref="NotHashed"/>, the device index dropped.</summary>
     public ConfigMap HashedTree()

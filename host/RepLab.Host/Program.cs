@@ -9,8 +9,13 @@ namespace RepLab.Host;
 /// </summary>
 public static class Program
 {
+    /// <summary>The command line of the <see cref="Main"/> call under way on this thread (a run's local ranks are started with it).</summary>
+    [ThreadStatic]
+    internal static string[]? Arguments;
+
     public static int Main(string[] args)
     {
+        Arguments = args;
         var verbose = new Option<bool>("--verbose") { Description = "Show stack traces of errors" };
         var root = new RootCommand("RepLab: unsupervised representation learning experiments") { verbose };
         foreach (var command in ExperimentCommands.Create(verbose).Concat(SweepCommands.Create(verbose)).Concat(TrackingCommands.Create(verbose)))

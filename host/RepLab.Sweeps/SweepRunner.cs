@@ -140,7 +140,7 @@ public sealed class SweepRunner(SweepPlan plan, ISweepHost host, SweepRequest re
     /// </summary>
     private void Execute(ISweepExecutor executor, IReadOnlyList<TrialLaunch> launches, string parent, DateTimeOffset startedAt, CancellationToken stopping)
     {
-        var (program, programArguments) = Cli();
+        var (program, programArguments) = CliProgram.Command();
         var launch = new SweepLaunch(plan.Definition.Name, plan.Folder, program, programArguments, Environment.CurrentDirectory, launches,
             request.Parallel, Environment.ProcessorCount, plan.Definition.TrialTimeout);
         using var display = new SweepTable(plan, Metric()).Start(Snapshot);
@@ -280,13 +280,6 @@ public sealed class SweepRunner(SweepPlan plan, ISweepHost host, SweepRequest re
         if (plan.Definition.TrialTimeout is { } limit) args.AddRange(["--time-limit", Duration.Text(limit)]);
         args.Add(action == TrialAction.RunAgain ? "--fresh" : "--resume");
         return args;
-    }
-
-    /// <summary>How to start the CLI itself: REPLAB_CLI (an assembly or program) or this process's own assembly, never through a build.</summary>
-    internal static (string Program, IReadOnlyList<string> Arguments) Cli()
-    {
-        var cli = Environment.GetEnvironmentVariable("REPLAB_CLI") is { Length: > 0 } configured ? configured : Path.Combine(AppContext.BaseDirectory, "replab.dll");
-        return cli.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) ? ("dotnet", [Path.GetFullPath(cli)]) : (cli, []);
     }
 
     private void OnUpdate(TrialUpdate u, SweepTable.Display display)

@@ -61,6 +61,24 @@ public static partial class optim
         /// </summary>
         public lr_scheduler.LRScheduler? per_step_schedule { get; set; }
 
+        private readonly List<Action<Optimizer>> preStepHooks = [];
+
+        /// <summary>
+        /// Calls <paramref name="hook"/> at the start of every <see cref="step"/>, before any parameter
+        /// changes (PyTorch's <c>register_step_pre_hook</c>): data-parallel training averages the gradients
+        /// across processes there. Disposing the returned handle removes the hook.
+        /// </summary>
+        public IDisposable register_step_pre_hook(Action<Optimizer> hook)
+        {
+            preStepHooks.Add(hook);
+            return new HookHandle(() => preStepHooks.Remove(hook));
+        }
+
+        private sealed class HookHandle(Action remove) : IDisposable
+        {
+            public void Dispose() => remove();
+        }
+
         /// <summary>Clears every gradient (set to none, PyTorch 2's default).</summary>
         public void zero_grad()
         {
@@ -74,6 +92,7 @@ public static partial class optim
             using var scope = torch.NewDisposeScope();
             using var ng = torch.no_grad();
             per_step_schedule?.set_epoch(step_count);
+            foreach (var hook in preStepHooks) hook(this);
             foreach (var group in param_groups)
                 foreach (var p in group.Params)
                 {

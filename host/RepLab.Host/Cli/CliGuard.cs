@@ -44,7 +44,7 @@ internal static class CliGuard
             if (verbose) Console.Error.WriteLine(e);
             return 2;
         }
-        catch (NonFiniteLossException e)
+        catch (Exception e) when (e is NonFiniteLossException or RepLab.Host.Run.Distributed.RankFailedException)
         {
             Console.Error.WriteLine($"replab: {e.Message}");
             return 1;

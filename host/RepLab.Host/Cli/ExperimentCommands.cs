@@ -72,7 +72,7 @@ internal static class ExperimentCommands
             using var registry = Registry(resolved);
             var spec = ExperimentSpec.Bind(resolved, registry);
             var request = new RunRequest(r.GetValue(resume), r.GetValue(runsDir)!, r.GetValue(stopAfter), r.GetValue(fresh), r.GetValue(parentRun), r.GetValue(runName),
-                r.GetValue(timeLimit) is { } limit ? Duration.Option(limit, "--time-limit") : null);
+                r.GetValue(timeLimit) is { } limit ? Duration.Option(limit, "--time-limit") : null, Program.Arguments);
             return new Runner(spec, []).Run(request).ExitCode;
         }));
         return run;

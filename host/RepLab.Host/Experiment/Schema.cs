@@ -5,7 +5,7 @@ using RepLab.Config;
 namespace RepLab.Host.Experiment;
 
 /// <summary>The <c>trainer:</c> section: how long, how big, where, and how often to checkpoint and evaluate.</summary>
-public sealed record TrainerOptions
+public sealed record TrainerOptions : IValidatableObject
 {
     /// <summary>Passes over the training split (default 10).</summary>
     [Range(0, 100_000)]
@@ -45,6 +45,76 @@ public sealed record TrainerOptions
     /// <summary>Stop after this many steps in total (0: no limit); for tests and smoke runs (default 0).</summary>
     [Range(0, long.MaxValue)]
     public long MaxSteps { get; init; }
+
+    /// <summary>One run across several processes (data-parallel training); by default one process.</summary>
+    public DistributedOptions Distributed { get; init; } = new();
+
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (BatchSize % Distributed.Processes != 0)
+            yield return new ValidationResult(
+                $"batch-size {BatchSize} is the global batch and must split evenly over distributed.processes {Distributed.Processes} (each rank trains on batch-size / processes)",
+                [nameof(BatchSize)]);
+        if (Distributed.Processes > 1 && !DropLast)
+            yield return new ValidationResult("drop-last must be true with distributed.processes above 1 (ranks split whole batches only)", [nameof(DropLast)]);
+    }
+}
+
+/// <summary>
+/// The <c>trainer.distributed:</c> section: data-parallel training over c10d. <c>trainer.batch-size</c>
+/// stays the global batch: each of the N processes (ranks) trains on batch-size / N images of it, and
+/// gradients are averaged across ranks, so N processes follow the run one process would make.
+/// </summary>
+public sealed record DistributedOptions : IValidatableObject
+{
+    /// <summary>
+    /// Processes (ranks) on this machine; <c>replab run</c> starts them and reports them as one run, each
+    /// with its share of <c>trainer.threads</c>. Under <c>srun</c> the ranks are Slurm's tasks and this
+    /// must equal their number (default 1).
+    /// </summary>
+    [Range(1, 1024)]
+    public int Processes { get; init; } = 1;
+
+    /// <summary>
+    /// Batch norm with statistics over the global batch (all ranks) instead of each rank's slice; with it,
+    /// N processes compute what one process would (default false).
+    /// </summary>
+    public bool SyncBatchNorm { get; init; }
+
+    /// <summary>
+    /// Seconds a collective may wait for the other ranks: a rank that died or hangs stops the others
+    /// after at most this long, naming it (default 300).
+    /// </summary>
+    [Range(1, 86_400)]
+    public int Timeout { get; init; } = 300;
+
+    /// <summary>gloo (CPU tensors), nccl (CUDA tensors, a CUDA libtorch) or auto: nccl on a CUDA device, else gloo (default auto).</summary>
+    public DistributedBackend Backend { get; init; } = DistributedBackend.Auto;
+
+    /// <summary>TCP port of the rendezvous store on rank 0's host; 0 picks a free one (local) or one derived from the Slurm job id (default 0).</summary>
+    [Range(0, 65_535)]
+    public int Port { get; init; }
+
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Processes == 1 && SyncBatchNorm)
+            yield return new ValidationResult("sync-batch-norm needs processes of 2 or more (one process already normalises over the whole batch)", [nameof(SyncBatchNorm)]);
+    }
+}
+
+/// <summary>The c10d backend of <c>trainer.distributed</c>.</summary>
+public enum DistributedBackend
+{
+    /// <summary>NCCL on a CUDA device, else Gloo.</summary>
+    Auto,
+
+    /// <summary>Gloo: CPU tensors, any libtorch with c10d.</summary>
+    Gloo,
+
+    /// <summary>NCCL: CUDA tensors; needs a CUDA build of libtorch.</summary>
+    Nccl,
 }
 
 /// <summary>

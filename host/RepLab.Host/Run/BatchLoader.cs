@@ -4,9 +4,12 @@ using RepLab.Torch;
 namespace RepLab.Host.Run;
 
 /// <summary>One prepared training batch on the device, owned by the consumer: disposing frees its tensors.</summary>
-internal sealed class LoadedBatch(TrainBatch batch) : IDisposable
+internal sealed class LoadedBatch(TrainBatch batch, BatchSlice slice) : IDisposable
 {
     public TrainBatch Batch { get; } = batch;
+
+    /// <summary>Which rows of the global batch this is (all of it with one process).</summary>
+    public BatchSlice Slice { get; } = slice;
 
     public long Count => Batch.Count;
 
@@ -27,9 +30,17 @@ internal sealed class LoadedBatch(TrainBatch batch) : IDisposable
 /// the epoch or step number alone, so the batches are the same whatever the timing, and a resumed
 /// run can start in the middle of an epoch.
 /// </summary>
+/// <remarks>
+/// In a data-parallel run every rank draws the same order and takes its shard of each global batch:
+/// rank r of N gets rows [r b, (r + 1) b) with b = <paramref name="batchSize"/> / N, and its views are
+/// drawn for the global batch (<see cref="BatchSlice"/>), so the N shards together are the batch one
+/// process would make.
+/// </remarks>
 /// <param name="labels">The labels methods may see (int64 [N], -1 where unknown or held out), or null.</param>
+/// <param name="batchSize">Images per step over all ranks (the global batch).</param>
+/// <param name="shard">This process's rank and the number of ranks.</param>
 internal sealed class BatchLoader(ImageSet train, Tensor? labels, long count, int batchSize, int stepsPerEpoch,
-    IReadOnlyList<IReadOnlyList<IAugmentation>> pipelines, Device device, ulong seed)
+    IReadOnlyList<IReadOnlyList<IAugmentation>> pipelines, Device device, ulong seed, (int Rank, int Ranks) shard)
 {
     private long waitTicks;
 
@@ -75,10 +86,14 @@ internal sealed class BatchLoader(ImageSet train, Tensor? labels, long count, in
         using var scope = torch.NewDisposeScope();
         using var ng = torch.no_grad();
         var n = Math.Min(batchSize, count - (long)s * batchSize);
-        var index = order.slice(0, (long)s * batchSize, (long)s * batchSize + n);
+        // Ranks split only whole batches (drop-last is required with several ranks).
+        var share = n / shard.Ranks;
+        var first = (long)s * batchSize + shard.Rank * share;
+        var index = order.slice(0, first, first + share);
         var x = train.Images.index_select(0, index).to(device, ScalarType.Float32) / 255.0;
         var views = new List<Tensor>();
         var viewLabels = new List<Tensor?>();
+        using var slice = BatchSlice.Enter(new BatchSlice(shard.Rank * share, share, n));
         for (var v = 0; v < pipelines.Count; v++)
         {
             var (y, made) = ApplyPipeline(pipelines[v], x, SeedStreams.View(seed, step, v));
@@ -87,7 +102,7 @@ internal sealed class BatchLoader(ImageSet train, Tensor? labels, long count, in
         }
         var batchLabels = labels?.index_select(0, index).to(device).DetachFromDisposeScope();
         var indices = index.to(device).DetachFromDisposeScope();
-        return new LoadedBatch(new TrainBatch(views, x.DetachFromDisposeScope(), batchLabels, indices, viewLabels));
+        return new LoadedBatch(new TrainBatch(views, x.DetachFromDisposeScope(), batchLabels, indices, viewLabels), new BatchSlice(shard.Rank * share, share, n));
     }
 
     /// <summary>

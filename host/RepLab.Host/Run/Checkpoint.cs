@@ -25,8 +25,9 @@ internal static class Checkpoint
     /// </summary>
     internal const string Format = "replab-checkpoint-2";
 
+    /// <param name="rankGenerators">In a data-parallel run, every rank's CPU generator state in rank order (<c>rng.torch.rank.R</c>); null with one process.</param>
     public static void Save(string path, IReadOnlyDictionary<string, Module> modules, IReadOnlyDictionary<string, optim.Optimizer> optimizers,
-        TrainingPosition position)
+        TrainingPosition position, IReadOnlyList<Tensor>? rankGenerators = null)
     {
         using var scope = torch.NewDisposeScope();
         var tensors = new Dictionary<string, Tensor>();
@@ -47,6 +48,7 @@ internal static class Checkpoint
             foreach (var (k, v) in om) meta[$"optim.{group}.{k}"] = v;
         }
         tensors["rng.torch"] = torch.get_rng_state();
+        for (var r = 0; r < (rankGenerators?.Count ?? 0); r++) tensors[$"rng.torch.rank.{r}"] = rankGenerators![r];
         for (var i = 0; i < torch.cuda.device_count(); i++) tensors[$"rng.cuda.{i}"] = torch.cuda.get_rng_state(i);
         foreach (var (k, t) in tensors) meta[$"crc32.{k}"] = Checksum(t);
         Safetensors.Save(path, tensors, meta);
@@ -65,8 +67,9 @@ internal static class Checkpoint
     /// against <paramref name="plan"/>. A damaged or foreign checkpoint is refused with the file's name before anything is restored.
     /// </summary>
     /// <exception cref="InvalidDataException">The checkpoint is damaged, of another experiment, or claims a position outside the plan.</exception>
+    /// <param name="rank">This process's rank: it takes its own generator state (<c>rng.torch.rank.R</c>) when the checkpoint has one.</param>
     public static TrainingPosition Load(string path, IReadOnlyDictionary<string, Module> modules, IReadOnlyDictionary<string, optim.Optimizer> optimizers,
-        TrainingPlan? plan = null)
+        TrainingPlan? plan = null, int rank = 0)
     {
         const string Advice = "delete it (or run without --resume) to start over";
         Dictionary<string, Tensor> tensors;
@@ -104,7 +107,7 @@ internal static class Checkpoint
                     tensors.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value),
                     meta.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value));
             }
-            torch.set_rng_state(tensors["rng.torch"]);
+            torch.set_rng_state(tensors.TryGetValue($"rng.torch.rank.{rank}", out var mine) ? mine : tensors["rng.torch"]);
             for (var i = 0; i < torch.cuda.device_count(); i++)
                 if (tensors.TryGetValue($"rng.cuda.{i}", out var cuda)) torch.cuda.set_rng_state(cuda, i);
             if (meta.GetValueOrDefault("format") != Format && meta.Keys.Any(k => k.StartsWith("schedule.", StringComparison.Ordinal)))

@@ -21,7 +21,7 @@ internal static class Preview
         foreach (var warning in RunAssembly.ViewWarnings(spec, train.Shape.Channels)) Console.Error.WriteLine($"replab: warning: {warning}");
         // Training's first batch itself: epoch 0's order over the (limited) set, step 0's generators.
         var n = TrainingPlans.Images(spec.Trainer, train.Count);
-        var loader = new BatchLoader(train, null, n, (int)Math.Min(spec.Trainer.BatchSize, n), 1, RunAssembly.Pipelines(spec), Device.CPU, spec.Seed);
+        var loader = new BatchLoader(train, null, n, (int)Math.Min(spec.Trainer.BatchSize, n), 1, RunAssembly.Pipelines(spec), Device.CPU, spec.Seed, (0, 1));
         var (_, _, first) = loader.Epoch(0, 0, 0, 1).Single();
         using var loaded = first;
         var batch = loaded.Batch;

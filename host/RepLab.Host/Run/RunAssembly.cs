@@ -1,5 +1,6 @@
 using RepLab.Abstractions;
 using RepLab.Host.Experiment;
+using RepLab.Host.Run.Distributed;
 using RepLab.Torch;
 using RepLab.Tracking;
 
@@ -15,9 +16,11 @@ internal sealed class RunAssembly : IDisposable
     private readonly ExperimentSpec spec;
     private readonly RunSession session;
     private readonly Device device;
+    private readonly DataParallel? parallel;
     private readonly Stack<IDisposable> owned = new();
 
-    private RunAssembly(ExperimentSpec spec, RunSession session, Device device) => (this.spec, this.session, this.device) = (spec, session, device);
+    private RunAssembly(ExperimentSpec spec, RunSession session, Device device, DataParallel? parallel) =>
+        (this.spec, this.session, this.device, this.parallel) = (spec, session, device, parallel);
 
     public ImageSet TrainingSet { get; private set; } = null!;
     public Evaluation Evaluation { get; private set; } = null!;
@@ -28,10 +31,10 @@ internal sealed class RunAssembly : IDisposable
     /// <summary>The training loop; null without a method.</summary>
     public TrainingLoop? Loop { get; private set; }
 
-    /// <summary>Assembles <paramref name="spec"/>'s run in <paramref name="session"/>; a signal stops it between the steps.</summary>
-    public static RunAssembly Build(ExperimentSpec spec, RunSession session, Device device)
+    /// <summary>Assembles <paramref name="spec"/>'s run in <paramref name="session"/>, as one rank of <paramref name="parallel"/> when given; a signal stops it between the steps.</summary>
+    public static RunAssembly Build(ExperimentSpec spec, RunSession session, Device device, DataParallel? parallel = null)
     {
-        var run = new RunAssembly(spec, session, device);
+        var run = new RunAssembly(spec, session, device, parallel);
         try
         {
             run.LoadData();
@@ -72,7 +75,7 @@ internal sealed class RunAssembly : IDisposable
         var encoder = Own(encoders.Build());
         var plan = spec.Method is null ? new TrainingPlan(0, 0, 0, spec.Trainer.BatchSize) : TrainingPlans.Of(spec.Trainer, TrainingSet.Count);
         session.Tag(TagNames.TotalSteps, plan.TotalSteps);
-        var context = new RunContext(device, spec.Seed, plan, session.Tracker, session.Records.Artifacts, session.Stopping);
+        var context = new RunContext(device, spec.Seed, plan, session.Tracker, session.Records.Artifacts, session.Stopping, parallel);
         Evaluation = new Evaluation(spec.Evaluation, sets, context);
         Representation = encoder;
         if (spec.Method is not null) BuildMethod(encoders, encoder, context, callbacks);
@@ -92,8 +95,23 @@ internal sealed class RunAssembly : IDisposable
         var callbackSetup = new CallbackSetup(Representation, TrainingSet.Shape, classes, device, plan);
         foreach (var c in callbacks.OfType<IStatefulCallback>()) c.Build(callbackSetup);
         foreach (var warning in ViewWarnings(spec, TrainingSet.Shape.Channels)) Console.Error.WriteLine($"replab: warning: {warning}");
-        var loader = new BatchLoader(TrainingSet, labels, TrainingPlans.Images(spec.Trainer, TrainingSet.Count), spec.Trainer.BatchSize, plan.StepsPerEpoch, Pipelines(spec), device, spec.Seed);
+        var loader = new BatchLoader(TrainingSet, labels, TrainingPlans.Images(spec.Trainer, TrainingSet.Count), spec.Trainer.BatchSize, plan.StepsPerEpoch, Pipelines(spec), device, spec.Seed,
+            (parallel?.Rank ?? 0, parallel?.Size ?? 1));
         Loop = new TrainingLoop(spec, method, context, loader, TrainingSet, callbacks, Evaluation, session.Records.Checkpoint);
+        if (parallel is not null) Parallelise(parallel, Loop);
+    }
+
+    /// <summary>
+    /// Makes the loop's models data-parallel: rank 0's weights on every rank, synchronised batch norm when
+    /// asked, and every optimizer's gradients averaged across ranks before it steps.
+    /// </summary>
+    private void Parallelise(DataParallel parallel, TrainingLoop loop)
+    {
+        var modules = loop.Modules.Values.ToList();
+        if (spec.Trainer.Distributed.SyncBatchNorm) parallel.SynchroniseBatchNorm(modules);
+        parallel.BroadcastState(modules);
+        foreach (var o in loop.Optimizers.Values) o.register_step_pre_hook(parallel.AverageGradients);
+        session.Tag(TagNames.Ranks, parallel.Size);
     }
 
     /// <summary>The input normalisation of <c>data.normalize</c>, announced and tagged, or null.</summary>

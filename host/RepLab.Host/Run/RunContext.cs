@@ -14,8 +14,22 @@ public sealed class NonFiniteLossException(string key, long step, double value)
 }
 
 /// <summary>The context the host hands to plugins: device, seed, step counters, and logging to every tracker.</summary>
-internal sealed class RunContext(Device device, ulong seed, TrainingPlan plan, ITracker tracker, string artifacts, CancellationToken stopping) : IRunContext
+/// <remarks>
+/// In a data-parallel run (<paramref name="parallel"/>) every logged loss is the mean over ranks (each
+/// rank's slice counts; a non-finite loss on one rank stops them all at once), and only rank 0 records
+/// metrics and artifacts.
+/// </remarks>
+internal sealed class RunContext(Device device, ulong seed, TrainingPlan plan, ITracker tracker, string artifacts, CancellationToken stopping,
+    Distributed.DataParallel? parallel = null) : IRunContext
 {
+    public IWorld World => (IWorld?)parallel ?? SingleProcess.World;
+
+    /// <summary>Whether this process records the run (always, but for ranks other than 0 of a data-parallel run).</summary>
+    public bool Records => parallel is null || parallel.Setup.IsLeader;
+
+    /// <summary>The data-parallel runtime, or null with one process.</summary>
+    public Distributed.DataParallel? Parallel => parallel;
+
     /// <summary>The latest value of every key logged during the current step (for the progress line).</summary>
     public Dictionary<string, double> StepLosses { get; } = [];
 
@@ -58,7 +72,7 @@ internal sealed class RunContext(Device device, ulong seed, TrainingPlan plan, I
 
     public void LogLoss(string key, Tensor value)
     {
-        var v = value.item();
+        var v = parallel is null ? value.item() : parallel.Mean(value);
         if (!double.IsFinite(v)) throw new NonFiniteLossException(key, GlobalStep, v);
         StepLosses[key] = v;
         Log(key, v);
@@ -66,6 +80,7 @@ internal sealed class RunContext(Device device, ulong seed, TrainingPlan plan, I
 
     public void SaveArtifact(string relativePath, ReadOnlySpan<byte> content)
     {
+        if (!Records) return;
         var path = Path.GetFullPath(Path.Combine(artifacts, relativePath));
         if (!path.StartsWith(Path.GetFullPath(artifacts), StringComparison.Ordinal))
             throw new ArgumentException($"artifact path '{relativePath}' leaves the run's artifact folder");

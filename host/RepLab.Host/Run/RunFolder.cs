@@ -12,9 +12,9 @@ namespace RepLab.Host.Run;
 /// </summary>
 internal sealed class RunFolder : IDisposable
 {
-    private readonly FileStream lockStream;
+    private readonly FileStream? lockStream;
 
-    private RunFolder(RunRecords records, FileStream lockStream) => (Records, this.lockStream) = (records, lockStream);
+    private RunFolder(RunRecords records, FileStream? lockStream) => (Records, this.lockStream) = (records, lockStream);
 
     /// <summary>The folder's records and layout.</summary>
     public RunRecords Records { get; }
@@ -58,6 +58,12 @@ internal sealed class RunFolder : IDisposable
     }
 
     /// <summary>
+    /// The folder as a rank other than 0 of a data-parallel run sees it: rank 0 holds it and writes it; this
+    /// rank only reads the checkpoint when <paramref name="resumed"/>. No lock, nothing written.
+    /// </summary>
+    public static RunFolder Follow(RunRecords records, bool resumed) => new(records, null) { Resumed = resumed };
+
+    /// <summary>
     /// Deletes what a killed atomic write leaves behind in a run folder (safe only under the run's
     /// lock): the <c>.NAME.PID.GUID.tmp</c> temporaries of <see cref="AtomicFile"/> and of checkpoints.
     /// The completed files they would have replaced are untouched. Returns how many were removed.
@@ -83,6 +89,7 @@ internal sealed class RunFolder : IDisposable
 
     public void Dispose()
     {
+        if (lockStream is null) return;
         try { File.Delete(Records.LockOwnerFile); }
         catch (IOException) { /* the lock below is what matters */ }
         lockStream.Dispose();

@@ -81,12 +81,31 @@ internal sealed class RunSession : IDisposable
         }
     }
 
-    private void OpenTrackers(IReadOnlyList<ITracker> extraTrackers, TimeSpan? timeLimit)
+    /// <summary>
+    /// The session of a rank other than 0 in a data-parallel run: the same signals and time limit, no lock
+    /// and no tracker (rank 0 records the run); <paramref name="resumed"/> is rank 0's word.
+    /// </summary>
+    public static RunSession Follow(ExperimentSpec spec, RunRecords records, bool resumed, TimeSpan? timeLimit)
+    {
+        var session = new RunSession(spec, RunFolder.Follow(records, resumed)) { leader = false };
+        session.CatchStops(timeLimit);
+        return session;
+    }
+
+    /// <summary>Whether this session writes the run's records (false for ranks other than 0).</summary>
+    private bool leader = true;
+
+    private void CatchStops(TimeSpan? timeLimit)
     {
         foreach (var signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM })
             owned.Add(PosixSignalRegistration.Create(signal, c => { c.Cancel = true; Stop(RunStatus.Killed, $"stopped by signal ({c.Signal})"); }));
         if (timeLimit is { } limit)
             owned.Add(new Timer(_ => Stop(RunStatus.TimedOut, $"time limit of {Duration.Text(limit)} reached"), null, limit, Timeout.InfiniteTimeSpan));
+    }
+
+    private void OpenTrackers(IReadOnlyList<ITracker> extraTrackers, TimeSpan? timeLimit)
+    {
+        CatchStops(timeLimit);
         var writer = Records.OpenWriter(append: Resumed);
         owned.Add(writer);
         var mlflow = TrackerFactory.Create(trackingUri);
@@ -146,6 +165,7 @@ internal sealed class RunSession : IDisposable
     /// <summary>A failed run: the whole trace to the folder's error log (the console gets one line, Cli/CliGuard), the end to the trackers.</summary>
     public void Fail(Exception e)
     {
+        if (!leader) return;
         try
         {
             File.WriteAllText(Records.ErrorLog, $"{DateTimeOffset.UtcNow:u} {spec.Name} failed\n{e}\n");

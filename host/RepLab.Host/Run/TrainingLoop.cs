@@ -46,11 +46,33 @@ internal sealed class TrainingLoop(
         return (modules, optimizers);
     }
 
-    private void Save(TrainingPosition p) => Checkpoint.Save(checkpointPath, state.Modules, state.Optimizers, p);
+    /// <summary>
+    /// The checkpoint, written by rank 0 alone; in a data-parallel run every rank first takes rank 0's
+    /// buffers (per-rank batch-norm statistics), so the checkpoint is every rank's state.
+    /// </summary>
+    /// <summary>Every module the checkpoint holds, by its checkpoint name.</summary>
+    public IReadOnlyDictionary<string, Module> Modules => state.Modules;
+
+    /// <summary>Every optimizer the checkpoint holds, by its checkpoint name.</summary>
+    public IReadOnlyDictionary<string, optim.Optimizer> Optimizers => state.Optimizers;
+
+    private void Save(TrainingPosition p)
+    {
+        context.Parallel?.BroadcastBuffers(state.Modules.Values);
+        var generators = context.Parallel?.GatherGeneratorStates();
+        try
+        {
+            if (context.Records) Checkpoint.Save(checkpointPath, state.Modules, state.Optimizers, p, generators);
+        }
+        finally
+        {
+            foreach (var g in generators ?? []) g.Dispose();
+        }
+    }
 
     public TrainingPosition Resume()
     {
-        var position = Checkpoint.Load(checkpointPath, state.Modules, state.Optimizers, Plan);
+        var position = Checkpoint.Load(checkpointPath, state.Modules, state.Optimizers, Plan, context.Parallel?.Rank ?? 0);
         Console.WriteLine($"replab: resumed from {checkpointPath} at epoch {position.Epoch + 1}, step {position.GlobalStep}");
         context.Emit(new RunResumed(DateTimeOffset.UtcNow, position.GlobalStep));
         return position;
@@ -73,17 +95,17 @@ internal sealed class TrainingLoop(
                 {
                     using (loaded)
                     {
-                        if (context.Stopping.IsCancellationRequested || step >= stoppedAt)
+                        if (Stop(step, context.Stopping.IsCancellationRequested || step >= stoppedAt))
                         {
                             Save(new TrainingPosition(epoch, s, step));
                             progress.Message($"replab: stopped at step {step}; checkpoint {checkpointPath}; continue with --resume");
-                            return context.Stopping.IsCancellationRequested ? RunStatus.Killed : RunStatus.Stopped;
+                            return step >= stoppedAt && !context.Stopping.IsCancellationRequested ? RunStatus.Stopped : RunStatus.Killed;
                         }
                         using var scope = torch.NewDisposeScope();
                         context.BeginStep(step, step % trainer.LogEvery == 0);
                         try
                         {
-                            method.Step(loaded.Batch, context);
+                            using (BatchSlice.Enter(loaded.Slice)) method.Step(loaded.Batch, context);
                             imagesSeen += loaded.Count;
                             if (context.IsRecordingStep) LogPerformance(Rate(), clock.Elapsed.TotalSeconds);
                             foreach (var c in callbacks) Call(c.OnStepEnd, loaded.Batch);
@@ -101,13 +123,21 @@ internal sealed class TrainingLoop(
                 SaveGrids(epoch);
                 if ((epoch + 1) % trainer.CheckpointEvery == 0 || done) Save(new TrainingPosition(epoch + 1, 0, step));
                 context.Log("epoch", epoch + 1);
-                if (trainer.EvalEvery > 0 && (epoch + 1) % trainer.EvalEvery == 0 && !done && evaluation.Any) evaluation.Run(method.Representation);
+                // Every rank evaluates (on rank 0's buffers, just broadcast by the checkpoint or here), so none waits on another past the collective timeout.
+                if (trainer.EvalEvery > 0 && (epoch + 1) % trainer.EvalEvery == 0 && !done && evaluation.Any)
+                {
+                    context.Parallel?.BroadcastBuffers(state.Modules.Values);
+                    evaluation.Run(method.Representation);
+                }
                 foreach (var c in callbacks) Call(c.OnEpochEnd, null);
             }
             progress.Message($"replab: trained {step - position.GlobalStep} steps in {clock.Elapsed.TotalSeconds:F1} s, {Rate():F0} images/s; " +
                 $"waiting for data {loader.WaitSeconds:F1} s ({100 * loader.WaitSeconds / Math.Max(clock.Elapsed.TotalSeconds, 1e-9):F1}%)");
             return RunStatus.Finished;
         });
+
+    /// <summary>Whether to stop before <paramref name="step"/>: this process's reason, or in a data-parallel run any rank's, so all ranks stop at the same step.</summary>
+    private bool Stop(long step, bool here) => context.Parallel is { } parallel ? parallel.AgreeToStop(step, here) : here;
 
     private void LogPerformance(double rate, double elapsedSeconds)
     {
@@ -126,7 +156,7 @@ internal sealed class TrainingLoop(
     /// <summary>The method's PNG grids for this epoch, in eval mode without gradient; every module's mode is put back as it was.</summary>
     private void SaveGrids(int epoch)
     {
-        if (method is not ISampleGrids sampler) return;
+        if (method is not ISampleGrids sampler || !context.Records) return;
         using var scope = torch.NewDisposeScope();
         using var ng = torch.no_grad();
         using var modes = ModuleModes.Eval(method.Modules.Values);

@@ -169,6 +169,9 @@ public static class TagNames
     /// <summary>The run's planned steps (progress of a running trial).</summary>
     public const string TotalSteps = "replab.total_steps";
 
+    /// <summary>How many processes trained the run (<c>trainer.distributed</c>); absent for one.</summary>
+    public const string Ranks = "replab.distributed.ranks";
+
     /// <summary>MLflow's tag naming a child run's parent (a sweep); locally it holds the parent's local run id.</summary>
     public const string ParentRunId = "mlflow.parentRunId";
 

@@ -14,11 +14,27 @@ public sealed record ConvSmallOptions : PluginOptions
     /// <summary>Negative slope of the LeakyReLU activations (default 0.2, as in DCGAN).</summary>
     [Range(0.0, 1.0)]
     public double Slope { get; init; } = 0.2;
+
+    /// <summary>
+    /// The normalisation after each conv: batch (batch norm) or none (no normalisation; the state keys of
+    /// the other layers stay the same) (default batch).
+    /// </summary>
+    public ConvSmallNorm Norm { get; init; } = ConvSmallNorm.Batch;
+}
+
+/// <summary>The <c>norm</c> of <c>conv-small</c>.</summary>
+public enum ConvSmallNorm
+{
+    /// <summary>Batch norm after each conv.</summary>
+    Batch,
+
+    /// <summary>No normalisation.</summary>
+    None,
 }
 
 /// <summary>
 /// A small CNN for 28x28 and 32x32 images: conv 4x4/2 to 32, conv 4x4/2 to 64, conv 3x3/2 to
-/// 128 (each with BatchNorm and LeakyReLU), flatten 128x4x4, linear to <c>features</c>.
+/// 128 (each with BatchNorm, or none with <c>norm: none</c>, and LeakyReLU), flatten 128x4x4, linear to <c>features</c>.
 /// </summary>
 [Plugin("conv-small", Summary = "three strided convs + linear; for 28x28 and 32x32 images")]
 public sealed class ConvSmallEncoder(ConvSmallOptions options) : IEncoder
@@ -44,10 +60,11 @@ public sealed class ConvSmallNetwork : EncoderModule
         var h = Down(Down(Down(input.Height, 4, 1), 4, 1), 3, 1);
         var w = Down(Down(Down(input.Width, 4, 1), 4, 1), 3, 1);
         Features = options.Features;
+        Module Norm(long channels) => options.Norm == ConvSmallNorm.Batch ? new nn.BatchNorm2d(channels) : new nn.Identity();
         body = register_module("body", new nn.Sequential(
-            new nn.Conv2d(input.Channels, 32, 4, stride: 2, padding: 1), new nn.BatchNorm2d(32), new nn.LeakyReLU(options.Slope),
-            new nn.Conv2d(32, 64, 4, stride: 2, padding: 1), new nn.BatchNorm2d(64), new nn.LeakyReLU(options.Slope),
-            new nn.Conv2d(64, 128, 3, stride: 2, padding: 1), new nn.BatchNorm2d(128), new nn.LeakyReLU(options.Slope),
+            new nn.Conv2d(input.Channels, 32, 4, stride: 2, padding: 1), Norm(32), new nn.LeakyReLU(options.Slope),
+            new nn.Conv2d(32, 64, 4, stride: 2, padding: 1), Norm(64), new nn.LeakyReLU(options.Slope),
+            new nn.Conv2d(64, 128, 3, stride: 2, padding: 1), Norm(128), new nn.LeakyReLU(options.Slope),
             new nn.Flatten(), new nn.Linear(128 * h * w, options.Features)));
         // Views onto the body's layers (not registered as children: the state keys stay body.N).
         nn.Sequential Layers(int from, int count) => new(Enumerable.Range(from, count).Select(i => body[i]).ToArray());

@@ -20,6 +20,18 @@ public sealed record SlurmExecutorOptions : PluginOptions
     /// <summary>Memory per trial (<c>--mem</c>, e.g. 4G); empty: the partition's default (default empty).</summary>
     public string Mem { get; init; } = "";
 
+    /// <summary>
+    /// Nodes per trial (<c>--nodes</c>). With <see cref="TasksPerNode"/>, a trial of more than one task runs
+    /// under <c>srun</c>, one rank per task: its experiment's <c>trainer.distributed.processes</c> must be
+    /// nodes x tasks-per-node (default 1).
+    /// </summary>
+    [Range(1, 4096)]
+    public int Nodes { get; init; } = 1;
+
+    /// <summary>Tasks (ranks) per node (<c>--ntasks-per-node</c>), each with <see cref="CpusPerTask"/> CPUs (default 1).</summary>
+    [Range(1, 1024)]
+    public int TasksPerNode { get; init; } = 1;
+
     /// <summary>GPUs per trial (<c>--gpus</c>); 0 asks for none (default 0).</summary>
     [Range(0, 64)]
     public int Gpus { get; init; }
@@ -179,7 +191,7 @@ public sealed partial class SlurmExecutor(SlurmExecutorOptions options) : ISweep
         {
             Directory.CreateDirectory(Path.GetDirectoryName(t.LogFile)!);
             var command = string.Join(" ", new[] { launch.Program }.Concat(launch.ProgramArguments).Concat(t.Arguments).Select(Posix.Quote));
-            script.Append(CultureInfo.InvariantCulture, $"  {task}) exec {command} >>{Posix.Quote(t.LogFile)} 2>&1 ;;\n");
+            script.Append(CultureInfo.InvariantCulture, $"  {task}) exec {Ranks()}{command} >>{Posix.Quote(t.LogFile)} 2>&1 ;;\n");
         }
         script.Append("  *) echo \"replab: no trial for array task $SLURM_ARRAY_TASK_ID\" >&2; exit 2 ;;\nesac\n");
         var path = Path.Combine(folder, $"array-{number}.sh");
@@ -193,6 +205,7 @@ public sealed partial class SlurmExecutor(SlurmExecutorOptions options) : ISweep
         if (options.Partition.Length > 0) args.Add($"--partition={options.Partition}");
         if (options.Mem.Length > 0) args.Add($"--mem={options.Mem}");
         if (options.Gpus > 0) args.Add($"--gpus={options.Gpus}");
+        if (options.Nodes * options.TasksPerNode > 1) args.AddRange([$"--nodes={options.Nodes}", $"--ntasks-per-node={options.TasksPerNode}"]);
         if (TimeOption(options.Time, launch.TrialTimeout) is { } time) args.Add(time);
         args.AddRange(options.Extra);
         args.Add(path);
@@ -201,6 +214,15 @@ public sealed partial class SlurmExecutor(SlurmExecutorOptions options) : ISweep
         if (code != 0) throw new ArgumentException($"sbatch refused the sweep's job array (exit {code}): {error.Trim()}; check sweep.executor's options");
         return output.Trim().Split(';')[0];
     }
+
+    /// <summary>
+    /// The prefix that starts a trial of several ranks as one srun step (each task a rank; one task ending
+    /// badly ends the step), or nothing for a trial of one task. srun is given the CPUs per task itself:
+    /// since Slurm 22.05 a step does not take them from the batch job.
+    /// </summary>
+    private string Ranks() => options.Nodes * options.TasksPerNode > 1
+        ? $"srun --kill-on-bad-exit=1 --nodes={options.Nodes} --ntasks-per-node={options.TasksPerNode} --cpus-per-task={options.CpusPerTask} "
+        : "";
 
     /// <summary>What squeue knows of <paramref name="jobs"/>' tasks, keyed by (array job id, task index).</summary>
     private static Dictionary<(string, int), TaskState> Query(IReadOnlyList<string> jobs)

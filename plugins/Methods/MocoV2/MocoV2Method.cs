@@ -81,8 +81,11 @@ public sealed class KeyQueue : Module
 /// 2020, on He et al., CVPR 2020): a query encoder with an MLP head is trained with InfoNCE against
 /// the key of the other view, computed by a momentum copy of encoder and head, and against a queue
 /// of earlier keys. The queue and its pointer are checkpointed. The key network runs in training
-/// mode without gradient; on one device there is no shuffled batch norm (each view is normalised
-/// over its own batch). The representation is the query encoder's output.
+/// mode without gradient. In one process there is no shuffled batch norm (each view is normalised
+/// over its own batch); with several (<c>trainer.distributed</c>) the key network sees a seeded
+/// shuffle of the global batch split across ranks (the paper's ShuffleBN, so batch norm cannot leak
+/// which key belongs to which query), and the queue takes every rank's keys. The representation is
+/// the query encoder's output.
 /// </summary>
 [Plugin("moco-v2", Summary = "momentum contrast: a momentum key encoder and a queue of negatives", Citation = "Chen et al., arXiv:2003.04297, 2020")]
 public sealed class MocoV2Method(MocoV2Options options) : MethodBase
@@ -110,22 +113,44 @@ public sealed class MocoV2Method(MocoV2Options options) : MethodBase
 
     private Tensor Key(Tensor x) => F.normalize(MlpHead.TargetForward(keyEncoder!, keyHead!, x), dim: 1);
 
+    /// <summary>
+    /// The keys of this rank's <paramref name="x"/>. With several ranks: the global batch is gathered,
+    /// shuffled by a permutation seeded by the run seed, step and view (the same on every rank), each rank
+    /// encodes its share of the shuffled batch, and the keys are gathered and put back in order.
+    /// </summary>
+    private Tensor Key(Tensor x, IRunContext context, int view)
+    {
+        var world = context.World;
+        if (world.Size == 1) return Key(x);
+        using var ng = torch.no_grad();
+        var all = world.AllGather(x);
+        var (b, rank) = (x.size(0), world.Rank);
+        using var g = new Generator(unchecked(context.Seed * 0x9E3779B97F4A7C15UL + (ulong)context.GlobalStep * 2 + (ulong)view));
+        var order = torch.randperm(all.size(0), generator: g);
+        var inverse = new long[order.size(0)];
+        var shuffled = order.data<long>();
+        for (var j = 0; j < shuffled.Length; j++) inverse[shuffled[j]] = j;
+        var keys = world.AllGather(Key(all.index_select(0, order.slice(0, rank * b, (rank + 1) * b).to(x.device))));
+        return keys.index_select(0, torch.tensor(inverse, inverse.Length).slice(0, rank * b, (rank + 1) * b).to(x.device));
+    }
+
     public override void Step(TrainBatch batch, IRunContext context)
     {
         // The key network follows the query network before its keys are computed, as the official code does.
         EncoderCopies.UpdateEma(keyEncoder!, Encoder, options.Momentum);
         EncoderCopies.UpdateEma(keyHead!, head!, options.Momentum);
-        var k2 = Key(batch.Views[1]);
+        var k2 = Key(batch.Views[1], context, 1);
         var loss = ContrastiveLosses.InfoNce(Query(batch.Views[0]), k2, queue!.Keys, options.Temperature);
         Tensor? k1 = null;
         if (options.Symmetric)
         {
-            k1 = Key(batch.Views[0]);
+            k1 = Key(batch.Views[0], context, 0);
             loss = (loss + ContrastiveLosses.InfoNce(Query(batch.Views[1]), k1, queue.Keys, options.Temperature)) / 2;
         }
         Minimize(Optimizers["all"], loss);
-        if (k1 is not null) queue.Enqueue(k1);
-        queue.Enqueue(k2);
+        // Every rank's keys, in the global batch's order: the queues of all ranks stay the same.
+        if (k1 is not null) queue.Enqueue(context.World.AllGather(k1));
+        queue.Enqueue(context.World.AllGather(k2));
         context.LogLoss("loss/info-nce", loss);
     }
 }

@@ -41,7 +41,9 @@ public sealed record SimclrOptions : PluginOptions
 /// Visual Representations", ICML 2020): two augmented views of each image go through the encoder
 /// and an MLP projection head; NT-Xent pulls the two projections of an image together and pushes
 /// the other 2N - 2 apart. Both views pass the encoder as one batch of 2N, so batch norm sees all of
-/// them, as with the paper's global batch norm. The representation is the encoder's output (before
+/// them, as with the paper's global batch norm. With several processes the projections of every rank
+/// are gathered, so the negatives are the global batch's (with <c>sync-batch-norm</c>, exactly one
+/// process's loss). The representation is the encoder's output (before
 /// the head). Optimizer: LARS with warm-up and cosine decay, lr scaled linearly with the batch.
 /// </summary>
 [Plugin("simclr", Summary = "contrastive learning with NT-Xent over two views and a projection head", Citation = "Chen et al., ICML 2020")]
@@ -68,7 +70,8 @@ public sealed class SimclrMethod(SimclrOptions options) : MethodBase
     public override void Step(TrainBatch batch, IRunContext context)
     {
         var (z1, z2) = Project(batch.Views[0], batch.Views[1]);
-        var loss = ContrastiveLosses.NtXent(z1, z2, options.Temperature);
+        // Negatives from every rank: the loss is over the global batch, as one process would compute it.
+        var loss = ContrastiveLosses.NtXent(context.World.AllGather(z1), context.World.AllGather(z2), options.Temperature);
         Minimize(Optimizers["all"], loss);
         context.LogLoss("loss/nt-xent", loss);
     }

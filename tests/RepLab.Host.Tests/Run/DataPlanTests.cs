@@ -199,7 +199,7 @@ public sealed class DataPlanTests : IDisposable
             """);
         using var train = DataPlan.Pretraining(Synthetic(spec), spec.Data);
         var pipelines = RunAssembly.Pipelines(spec);
-        var loader = new BatchLoader(train, train.Labels, train.Count, 16, 1, pipelines, Device.CPU, spec.Seed);
+        var loader = new BatchLoader(train, train.Labels, train.Count, 16, 1, pipelines, Device.CPU, spec.Seed, (0, 1));
         var (_, _, loaded) = loader.Epoch(0, 0, 0, 1).Single();
         using (loaded)
         {

@@ -1,0 +1,198 @@
+using System.Globalization;
+using System.Text;
+using RepLab.Abstractions;
+using RepLab.Host.Experiment;
+using RepLab.Torch;
+using Dist = RepLab.Torch.torch.distributed;
+
+namespace RepLab.Host.Run.Distributed;
+
+/// <summary>
+/// One rank's part in a data-parallel run over c10d: the rendezvous store (a TCPStore served by rank 0),
+/// the process group (Gloo, or NCCL for CUDA tensors) and what training needs of them: the model
+/// broadcast from rank 0, gradients averaged across ranks before each optimizer step (in buckets),
+/// buffers made equal before a checkpoint, one stop decision for all ranks, and each rank's step in
+/// the store, so that a collective that times out can name the rank that stopped answering. It is the
+/// <see cref="IWorld"/> methods see.
+/// </summary>
+internal sealed class DataParallel : IWorld, IDisposable
+{
+    /// <summary>Gradients are summed in buckets of at most this many bytes (PyTorch's DDP uses 25 MiB).</summary>
+    internal const long BucketBytes = 25L << 20;
+
+    private readonly Dist.Store store;
+    private readonly Dist.ProcessGroup group;
+    private DataParallel(RankSetup setup, Dist.Store store, Dist.ProcessGroup group) => (Setup, this.store, this.group) = (setup, store, group);
+
+    public RankSetup Setup { get; }
+
+    public int Rank => Setup.Rank;
+
+    public int Size => Setup.WorldSize;
+
+    /// <summary>Meets the other ranks at <paramref name="setup"/>'s address (rank 0 serves the store) and forms the process group.</summary>
+    public static DataParallel Join(RankSetup setup, DistributedOptions options, Device device)
+    {
+        var timeout = TimeSpan.FromSeconds(options.Timeout);
+        var store = Dist.Store.Tcp(setup.Host, setup.Port, setup.WorldSize, setup.IsLeader, timeout);
+        try
+        {
+            var nccl = options.Backend == DistributedBackend.Nccl || (options.Backend == DistributedBackend.Auto && device.Type == DeviceType.CUDA);
+            var group = nccl ? Dist.ProcessGroup.Nccl(store, setup.Rank, setup.WorldSize, timeout) : Dist.ProcessGroup.Gloo(store, setup.Rank, setup.WorldSize, timeout);
+            Console.WriteLine($"replab: rank {setup.Rank} of {setup.WorldSize} joined ({(nccl ? "nccl" : "gloo")}, {setup.Origin}, store {setup.Host}:{setup.Port})");
+            return new DataParallel(setup, store, group);
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+    }
+
+    public Tensor AllGather(Tensor x) => Collective("all-gather", () => Dist.all_gather(x, group));
+
+    public Tensor AllReduce(Tensor x) => Collective("all-reduce", () => Dist.all_reduce(x, group));
+
+    public void Broadcast(Tensor x, int root = 0)
+    {
+        using var ng = torch.no_grad();
+        Collective("broadcast", () => group.Broadcast(x, root));
+    }
+
+    /// <summary>Every batch norm in <paramref name="modules"/> takes its training statistics over all ranks' batches (<c>sync-batch-norm</c>).</summary>
+    public void SynchroniseBatchNorm(IEnumerable<Module> modules)
+    {
+        foreach (var m in modules) m.convert_sync_batchnorm(group);
+    }
+
+    /// <summary>Rank 0's parameters and buffers to every rank (at the start, after a resume).</summary>
+    public void BroadcastState(IEnumerable<Module> modules)
+    {
+        foreach (var m in modules)
+            foreach (var (_, t) in m.state_dict()) Broadcast(t);
+    }
+
+    /// <summary>Rank 0's buffers (batch-norm running statistics) to every rank: before a checkpoint, which holds rank 0's, and before evaluating.</summary>
+    public void BroadcastBuffers(IEnumerable<Module> modules)
+    {
+        foreach (var m in modules)
+            foreach (var (_, t) in m.named_buffers()) Broadcast(t);
+    }
+
+    /// <summary>
+    /// Averages the gradients of <paramref name="optimizer"/>'s parameters across ranks, in place: each
+    /// bucket of up to <see cref="BucketBytes"/> is flattened into one tensor, summed by one all-reduce
+    /// and divided by the world size. Every rank has the same parameters with gradients, in the same order.
+    /// </summary>
+    public void AverageGradients(optim.Optimizer optimizer)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var ng = torch.no_grad();
+        var grads = optimizer.param_groups.SelectMany(g => g.Params).Select(p => p.grad).OfType<Tensor>().ToList();
+        foreach (var bucket in Buckets(grads))
+        {
+            var flat = torch.cat(bucket.Select(g => g.reshape(-1)).ToList());
+            Collective("gradient all-reduce", () => group.AllReduce(flat));
+            flat.div_(Size);
+            long offset = 0;
+            foreach (var g in bucket)
+            {
+                g.copy_(flat.narrow(0, offset, g.numel()).view_as(g));
+                offset += g.numel();
+            }
+        }
+    }
+
+    /// <summary>Consecutive gradients of one dtype and device, up to <see cref="BucketBytes"/> each.</summary>
+    internal static IEnumerable<List<Tensor>> Buckets(IEnumerable<Tensor> grads)
+    {
+        var bucket = new List<Tensor>();
+        long bytes = 0;
+        foreach (var g in grads)
+        {
+            var size = g.numel() * g.dtype.ElementSize();
+            if (bucket.Count > 0 && (bytes + size > BucketBytes || g.dtype != bucket[0].dtype || g.device != bucket[0].device))
+            {
+                yield return bucket;
+                (bucket, bytes) = ([], 0);
+            }
+            bucket.Add(g);
+            bytes += size;
+        }
+        if (bucket.Count > 0) yield return bucket;
+    }
+
+    /// <summary>Whether any rank wants to stop before <paramref name="step"/> (a signal, the time limit): all ranks stop at the same step.</summary>
+    public bool AgreeToStop(long step, bool here)
+    {
+        store.Set($"step/{Rank}", Encoding.ASCII.GetBytes(step.ToString(CultureInfo.InvariantCulture)));
+        using var flag = torch.tensor(new float[] { here ? 1 : 0 }, 1);
+        Collective("stop agreement", () => group.AllReduce(flag));
+        return flag.item<float>() > 0;
+    }
+
+    /// <summary>The mean of a scalar over ranks (a logged loss: every rank's slice counts).</summary>
+    public double Mean(Tensor value)
+    {
+        using var ng = torch.no_grad();
+        using var sum = value.detach().to(ScalarType.Float64).reshape(1).clone();
+        Collective("loss all-reduce", () => group.AllReduce(sum));
+        return sum.item<double>() / Size;
+    }
+
+    /// <summary>Every rank's CPU generator state, in rank order (rank 0 keeps them in the checkpoint; each rank resumes from its own).</summary>
+    public Tensor[] GatherGeneratorStates()
+    {
+        using var state = torch.get_rng_state();
+        return Collective("generator-state all-gather", () => group.AllGather(state));
+    }
+
+    /// <summary>Waits until every rank reaches this point.</summary>
+    public void Barrier() => Collective("barrier", group.Barrier);
+
+    /// <summary>Rank 0 tells the others how the run starts (<c>new</c>, <c>resume</c> or <c>finished</c>); the others wait for it.</summary>
+    public string Agree(string key, string? leaderValue)
+    {
+        if (Setup.IsLeader) store.Set(key, Encoding.UTF8.GetBytes(leaderValue!));
+        return Encoding.UTF8.GetString(store.Get(key));
+    }
+
+    private void Collective(string what, Action action) => Collective(what, () => { action(); return 0; });
+
+    private T Collective<T>(string what, Func<T> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (TorchException e)
+        {
+            throw new RankFailedException($"rank {Rank} of {Size}: the {what} failed{Laggards()}: {e.Message.Split('\n')[0]}", e);
+        }
+    }
+
+    /// <summary>The ranks whose last recorded step is behind the furthest one (a rank that hangs or died), as a clause; empty when none can be told.</summary>
+    private string Laggards()
+    {
+        try
+        {
+            var steps = Enumerable.Range(0, Size).Select(r => store.Check($"step/{r}") ? long.Parse(Encoding.ASCII.GetString(store.Get($"step/{r}")), CultureInfo.InvariantCulture) : -1).ToList();
+            var front = steps.Max();
+            var behind = steps.Select((s, r) => (s, r)).Where(x => x.s < front).Select(x => $"rank {x.r} (last at step {x.s})").ToList();
+            return behind.Count == 0 ? "" : $" waiting for {string.Join(", ", behind)} while rank {steps.IndexOf(front)} reached step {front}";
+        }
+        catch (Exception e) when (e is TorchException or FormatException)
+        {
+            return " (the rendezvous store is gone too: rank 0 ended)";
+        }
+    }
+
+    public void Dispose()
+    {
+        group.Dispose();
+        store.Dispose();
+    }
+}
+
+/// <summary>A collective failed or timed out: another rank died or hangs. The run fails; its last checkpoint stands.</summary>
+internal sealed class RankFailedException(string message, Exception inner) : Exception(message, inner);
