@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmarks: ./replab bench engine|norm|pipeline|tracking|sweep-tracking [options] (builds first and sets up
+# Benchmarks: ./replab bench engine|norm|pipeline|tracking|sweep-tracking|distributed [options] (builds first and sets up
 # the engine benchmark's peers), or bash bench/run.sh ... after a Release build.
 #   pipeline [--runs R] [--threads N] [--pipeline simclr|byol] [--size S] [--batch B]:
 #            two augmented views, ours vs torchvision (see below)
@@ -7,6 +7,8 @@
 #   sweep-tracking [--trials N] [--parallel P] [--steps S] [--blocks B]: a local sweep of N tiny trials (default 1000),
 #            once without a tracking server and once with an unreachable one (a closed port);
 #            seconds per trial of each and their ratio (see bench/sweep_tracking.sh)
+#   distributed [--runs R] [--steps S] [--sizes "1 10 100"] [--reps N]: Gloo all-reduce GB/s between two processes,
+#            ours vs PyTorch 1.13, and SimCLR steps/s of two 1-thread processes vs one 2-thread one (see bench/distributed.sh)
 #
 #   engine [--threads N] [--runs R] [--steps S] [--warmup W] [--batch B] [--models "dcgan resnet18 simclr"]
 #          [--methods "autoencoder ... inpainting"|none] [--peers "pytorch1.13 pytorch2.6 torchsharp"]
@@ -44,7 +46,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-usage() { sed -n '2,42p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,44p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 what="${1:-}"
 if [ "$what" = "tracking" ]; then
@@ -55,6 +57,10 @@ fi
 if [ "$what" = "sweep-tracking" ]; then
   shift
   exec bash "$root/bench/sweep_tracking.sh" "$@"
+fi
+if [ "$what" = "distributed" ]; then
+  shift
+  exec bash "$root/bench/distributed.sh" "$@"
 fi
 if [ "$what" = "norm" ]; then
   # Batch norm + activation layers of the SimCLR step (conv-small's blocks, the head's hidden layer),

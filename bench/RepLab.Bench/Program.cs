@@ -4,7 +4,7 @@
 //
 //   dotnet RepLab.Bench.dll --model dcgan|resnet18|simclr [--threads 2] [--batch 128] [--steps 20] [--warmup 3] [--no-adjoint]
 //   dotnet RepLab.Bench.dll --method NAME ...     every method's step through its plugin (MethodSteps.cs)
-//   dotnet RepLab.Bench.dll norm|pipeline|tracking ...   (Norm.cs, Pipeline.cs, TrackingCost.cs)
+//   dotnet RepLab.Bench.dll norm|pipeline|tracking|allreduce ...   (Norm.cs, Pipeline.cs, TrackingCost.cs, AllReduce.cs)
 //
 // Prints one line per model or method: model|method=<name> steps_per_s=<value> cpu_s_per_step=<value> first_loss=<value>
 // (first_loss: both sides start from the same seeded weights, so it matches PyTorch's).
@@ -16,6 +16,7 @@ using RepLab.Torch;
 if (args.Length > 0 && args[0] == "pipeline") return Pipeline.Run(args[1..]);
 if (args.Length > 0 && args[0] == "tracking") return TrackingCost.Run(args[1..]);
 if (args.Length > 0 && args[0] == "norm") return Norm.Run(args[1..]);
+if (args.Length > 0 && args[0] == "allreduce") return AllReduce.Run(args[1..]);
 
 var opts = new Dictionary<string, string>();
 var models = new List<string>();

@@ -107,7 +107,7 @@ internal sealed class TrainingLoop(
                         {
                             using (BatchSlice.Enter(loaded.Slice)) method.Step(loaded.Batch, context);
                             imagesSeen += loaded.Count;
-                            if (context.IsRecordingStep) LogPerformance(Rate(), clock.Elapsed.TotalSeconds);
+                            if (context.IsRecordingStep) LogPerformance(Rate(), clock.Elapsed.TotalSeconds, step);
                             foreach (var c in callbacks) Call(c.OnStepEnd, loaded.Batch);
                         }
                         finally
@@ -139,8 +139,10 @@ internal sealed class TrainingLoop(
     /// <summary>Whether to stop before <paramref name="step"/>: this process's reason, or in a data-parallel run any rank's, so all ranks stop at the same step.</summary>
     private bool Stop(long step, bool here) => context.Parallel is { } parallel ? parallel.AgreeToStop(step, here) : here;
 
-    private void LogPerformance(double rate, double elapsedSeconds)
+    private void LogPerformance(double rate, double elapsedSeconds, long step)
     {
+        // Between two recording steps the volume covers log-every steps (fewer at the start).
+        if (context.Parallel is { } parallel) context.Log("perf/collective-mb-per-step", parallel.TakeVolume() / 1e6 / Math.Max(1, Math.Min(spec.Trainer.LogEvery, step + 1)));
         context.Log("perf/images-per-second", rate);
         context.Log("perf/data-wait-fraction", loader.WaitSeconds / Math.Max(elapsedSeconds, 1e-9));
         foreach (var (group, opt) in method.Optimizers) context.Log($"lr/{group}", opt.param_groups[0].lr);

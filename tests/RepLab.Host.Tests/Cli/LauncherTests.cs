@@ -46,6 +46,7 @@ public sealed class LauncherTests : IDisposable
     [Theory]
     [InlineData("bench/run.sh", "nonsense")]
     [InlineData("bench/torchsharp.sh", "nonsense")]
+    [InlineData("bench/distributed.sh", "nonsense")]
     public void The_other_scripts_print_their_usage_on_a_wrong_word_without_script_lines_exit_2(string script, string word)
     {
         var path = Path.Combine(Repo.Root, script);

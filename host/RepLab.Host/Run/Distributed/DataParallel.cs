@@ -49,9 +49,21 @@ internal sealed class DataParallel : IWorld, IDisposable
         }
     }
 
-    public Tensor AllGather(Tensor x) => Collective("all-gather", () => Dist.all_gather(x, group));
+    public Tensor AllGather(Tensor x) => Collective("all-gather", () => Dist.all_gather(x, group), Bytes(x) * Size);
 
-    public Tensor AllReduce(Tensor x) => Collective("all-reduce", () => Dist.all_reduce(x, group));
+    public Tensor AllReduce(Tensor x) => Collective("all-reduce", () => Dist.all_reduce(x, group), Bytes(x));
+
+    /// <summary>
+    /// Bytes this rank has put through collectives since the last <see cref="TakeVolume"/>: each
+    /// all-reduce's buffer, each all-gather's result (a method's gathers count once, their backward
+    /// all-reduce not); synchronised batch norm's statistics (2C + 1 doubles per layer, twice) are not counted.
+    /// </summary>
+    private long volume;
+
+    /// <summary>The bytes counted since the last call (the training loop logs them per step as <c>perf/collective-mb</c>).</summary>
+    public long TakeVolume() => Interlocked.Exchange(ref volume, 0);
+
+    private static long Bytes(Tensor t) => t.numel() * t.dtype.ElementSize();
 
     public void Broadcast(Tensor x, int root = 0)
     {
@@ -92,7 +104,7 @@ internal sealed class DataParallel : IWorld, IDisposable
         foreach (var bucket in Buckets(grads))
         {
             var flat = torch.cat(bucket.Select(g => g.reshape(-1)).ToList());
-            Collective("gradient all-reduce", () => group.AllReduce(flat));
+            Collective("gradient all-reduce", () => group.AllReduce(flat), Bytes(flat));
             flat.div_(Size);
             long offset = 0;
             foreach (var g in bucket)
@@ -157,10 +169,11 @@ internal sealed class DataParallel : IWorld, IDisposable
         return Encoding.UTF8.GetString(store.Get(key));
     }
 
-    private void Collective(string what, Action action) => Collective(what, () => { action(); return 0; });
+    private void Collective(string what, Action action, long bytes = 0) => Collective(what, () => { action(); return 0; }, bytes);
 
-    private T Collective<T>(string what, Func<T> action)
+    private T Collective<T>(string what, Func<T> action, long bytes = 0)
     {
+        Interlocked.Add(ref volume, bytes);
         try
         {
             return action();
