@@ -105,7 +105,7 @@ internal sealed class TrainingLoop(
                         context.BeginStep(step, step % trainer.LogEvery == 0);
                         try
                         {
-                            using (BatchSlice.Enter(loaded.Slice)) method.Step(loaded.Batch, context);
+                            using (BatchSlice.Enter(loaded.Slice)) Step(loaded.Batch);
                             imagesSeen += loaded.Count;
                             if (context.IsRecordingStep) LogPerformance(Rate(), clock.Elapsed.TotalSeconds, step);
                             foreach (var c in callbacks) Call(c.OnStepEnd, loaded.Batch);
@@ -135,6 +135,19 @@ internal sealed class TrainingLoop(
                 $"waiting for data {loader.WaitSeconds:F1} s ({100 * loader.WaitSeconds / Math.Max(clock.Elapsed.TotalSeconds, 1e-9):F1}%)");
             return RunStatus.Finished;
         });
+
+    /// <summary>The method's step; in a data-parallel run a collective that fails inside it names the rank behind.</summary>
+    private void Step(TrainBatch batch)
+    {
+        try
+        {
+            method.Step(batch, context);
+        }
+        catch (TorchException e) when (context.Parallel?.Explain(e) is { } failure)
+        {
+            throw failure;
+        }
+    }
 
     /// <summary>Whether to stop before <paramref name="step"/>: this process's reason, or in a data-parallel run any rank's, so all ranks stop at the same step.</summary>
     private bool Stop(long step, bool here) => context.Parallel is { } parallel ? parallel.AgreeToStop(step, here) : here;

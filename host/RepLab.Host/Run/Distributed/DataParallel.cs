@@ -22,7 +22,34 @@ internal sealed class DataParallel : IWorld, IDisposable
 
     private readonly Dist.Store store;
     private readonly Dist.ProcessGroup group;
-    private DataParallel(RankSetup setup, Dist.Store store, Dist.ProcessGroup group) => (Setup, this.store, this.group) = (setup, store, group);
+    /// <summary>How often each rank writes <c>alive/RANK</c> to the store (from its own connection and thread).</summary>
+    internal static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(1);
+
+    private readonly Dist.Store beat;
+    private readonly Timer beating;
+    private bool stopped;
+
+    private DataParallel(RankSetup setup, Dist.Store store, Dist.ProcessGroup group, TimeSpan timeout)
+    {
+        (Setup, this.store, this.group) = (setup, store, group);
+        beat = Dist.Store.Tcp(setup.Host, setup.Port, setup.WorldSize, false, timeout);
+        beating = new Timer(_ => Beat(), null, TimeSpan.Zero, Heartbeat);
+    }
+
+    /// <summary>This rank's sign of life: a rank that hangs (stopped, deadlocked) or died stops writing it.</summary>
+    private void Beat()
+    {
+        lock (beat)
+        try
+        {
+            if (stopped) return;
+            beat.Set($"alive/{Rank}", Encoding.ASCII.GetBytes(DateTime.UtcNow.Ticks.ToString(CultureInfo.InvariantCulture)));
+        }
+        catch (TorchException)
+        {
+            // The store is gone (rank 0 ended): the next collective says so.
+        }
+    }
 
     public RankSetup Setup { get; }
 
@@ -40,7 +67,7 @@ internal sealed class DataParallel : IWorld, IDisposable
             var nccl = options.Backend == DistributedBackend.Nccl || (options.Backend == DistributedBackend.Auto && device.Type == DeviceType.CUDA);
             var group = nccl ? Dist.ProcessGroup.Nccl(store, setup.Rank, setup.WorldSize, timeout) : Dist.ProcessGroup.Gloo(store, setup.Rank, setup.WorldSize, timeout);
             Console.WriteLine($"replab: rank {setup.Rank} of {setup.WorldSize} joined ({(nccl ? "nccl" : "gloo")}, {setup.Origin}, store {setup.Host}:{setup.Port})");
-            return new DataParallel(setup, store, group);
+            return new DataParallel(setup, store, group, timeout);
         }
         catch
         {
@@ -180,28 +207,51 @@ internal sealed class DataParallel : IWorld, IDisposable
         }
         catch (TorchException e)
         {
-            throw new RankFailedException($"rank {Rank} of {Size}: the {what} failed{Laggards()}: {e.Message.Split('\n')[0]}", e);
+            throw new RankFailedException($"rank {Rank} of {Size}: the {what} failed: {e.Message.Split('\n')[0]}{Laggards()}", e);
         }
     }
 
-    /// <summary>The ranks whose last recorded step is behind the furthest one (a rank that hangs or died), as a clause; empty when none can be told.</summary>
+    /// <summary>
+    /// A collective the engine ran inside a method's step (synchronised batch norm, a gather's backward)
+    /// that failed, as a <see cref="RankFailedException"/> naming the ranks that stopped answering; null for any other error.
+    /// </summary>
+    public RankFailedException? Explain(TorchException e) =>
+        e.Message.Contains($"failed on rank {Rank} of {Size}", StringComparison.Ordinal)
+            ? new RankFailedException($"rank {Rank} of {Size}: {e.Message.Split('\n')[0]}{Laggards()}", e)
+            : null;
+
+    /// <summary>
+    /// The ranks that stopped answering, as a clause: those whose last sign of life is more than three
+    /// heartbeats old (a rank that hangs or died), with each rank's last step; empty when none can be told.
+    /// </summary>
     private string Laggards()
     {
         try
         {
-            var steps = Enumerable.Range(0, Size).Select(r => store.Check($"step/{r}") ? long.Parse(Encoding.ASCII.GetString(store.Get($"step/{r}")), CultureInfo.InvariantCulture) : -1).ToList();
-            var front = steps.Max();
-            var behind = steps.Select((s, r) => (s, r)).Where(x => x.s < front).Select(x => $"rank {x.r} (last at step {x.s})").ToList();
-            return behind.Count == 0 ? "" : $" waiting for {string.Join(", ", behind)} while rank {steps.IndexOf(front)} reached step {front}";
+            var now = DateTime.UtcNow;
+            var silent = Enumerable.Range(0, Size).Where(r => r != Rank)
+                .Select(r => (Rank: r, Since: store.Check($"alive/{r}") ? now - new DateTime(long.Parse(Encoding.ASCII.GetString(store.Get($"alive/{r}")), CultureInfo.InvariantCulture), DateTimeKind.Utc) : (TimeSpan?)null))
+                .Where(x => x.Since is null || x.Since > 3 * Heartbeat)
+                .Select(x => $"rank {x.Rank} ({(x.Since is { } since ? $"no sign of life for {since.TotalSeconds:F0} s" : "never seen")}, last at step {LastStep(x.Rank)})")
+                .ToList();
+            return silent.Count == 0 ? "" : $"; {string.Join(", ", silent)} stopped answering";
         }
         catch (Exception e) when (e is TorchException or FormatException)
         {
-            return " (the rendezvous store is gone too: rank 0 ended)";
+            return "; the rendezvous store is gone too: rank 0 ended";
         }
     }
 
+    private string LastStep(int rank) => store.Check($"step/{rank}") ? Encoding.ASCII.GetString(store.Get($"step/{rank}")) : "none";
+
     public void Dispose()
     {
+        beating.Dispose();
+        lock (beat)
+        {
+            stopped = true;
+            beat.Dispose();
+        }
         group.Dispose();
         store.Dispose();
     }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using FluentAssertions;
 using RepLab.Torch;
@@ -23,10 +24,10 @@ public sealed partial class DistributedRunTests() : CliHarness("replab-ddp")
 
     private const string Views = "views:\n  - &v [ { plugin: random-resized-crop, scale: [0.5, 1.0] }, { plugin: random-flip } ]\n  - *v";
 
-    private string Write(string name, string method, string encoder, int processes, bool sync, int trainSize = 64, int epochs = 1, string extraTrainer = "")
+    private string Write(string name, string method, string encoder, int processes, bool sync, int trainSize = 64, int epochs = 1, string extraTrainer = "", int timeout = 20)
     {
         var path = Path.Combine(Dir, $"{name}-{processes}.yaml");
-        var distributed = processes == 1 ? "" : $", distributed: {{ processes: {processes}, sync-batch-norm: {(sync ? "true" : "false")}, timeout: 20 }}";
+        var distributed = processes == 1 ? "" : $", distributed: {{ processes: {processes}, sync-batch-norm: {(sync ? "true" : "false")}, timeout: {timeout} }}";
         File.WriteAllLines(path,
         [
             $"name: {name}", "seed: 5", $"dataset: {{ plugin: synthetic, train-size: {trainSize}, test-size: 16 }}", $"encoder: {encoder}", $"method: {method}", Views,
@@ -151,6 +152,40 @@ public sealed partial class DistributedRunTests() : CliHarness("replab-ddp")
     [GeneratedRegex(@"rank 1: pid (\d+)")]
     private static partial Regex RankPid();
 
+    /// <summary>Starts a two-rank run of <paramref name="experiment"/> and returns the CLI, its stderr and rank 1's pid once the first checkpoint exists.</summary>
+    private (Process Cli, Task<string> Error, int Pid) StartAndWaitForCheckpoint(string experiment, string runs, Dictionary<string, string> environment)
+    {
+        var cli = StartCli(environment, "run", experiment, "--runs-dir", runs);
+        var error = cli.StandardError.ReadToEndAsync();
+        int? pid = null;
+        string? line;
+        while (pid is null && (line = cli.StandardOutput.ReadLine()) is not null)
+            if (RankPid().Match(line) is { Success: true } m) pid = int.Parse(m.Groups[1].Value);
+        pid.Should().NotBeNull("the launcher names each rank's process");
+        _ = cli.StandardOutput.ReadToEndAsync();
+        var clock = Stopwatch.StartNew();
+        while (!(Directory.Exists(runs) && Directory.GetFiles(runs, "last.safetensors", SearchOption.AllDirectories).Length > 0) && clock.Elapsed < TimeSpan.FromMinutes(2)) Thread.Sleep(20);
+        return (cli, error, pid!.Value);
+    }
+
+    [DllImport("libc", EntryPoint = "kill")]
+    private static extern int Signal(int pid, int signal);
+
+    [Fact]
+    public void A_hung_rank_stops_the_run_at_the_collective_timeout_and_is_named()
+    {
+        var experiment = Write("hung", "{ plugin: simclr, hidden-dim: 32, output-dim: 16 }", "{ plugin: conv-small, features: 16 }", 2, sync: true, trainSize: 256, epochs: 20, timeout: 4);
+        var (cli, error, pid) = StartAndWaitForCheckpoint(experiment, Path.Combine(Dir, "hung"), new Dictionary<string, string> { ["REPLAB_STOP_GRACE"] = "2" });
+        using (cli)
+        {
+            Signal(pid, 19).Should().Be(0, "SIGSTOP freezes rank 1");
+            ExitsWithin(cli, 60_000).Should().BeTrue("rank 0 gives up at the collective timeout and the launcher kills the frozen rank");
+            cli.ExitCode.Should().NotBe(0);
+            error.Result.Should().MatchRegex(@"rank 1 \(no sign of life for \d+ s, last at step \d+\)").And.Contain("stopped answering")
+                .And.Contain($"rank 1 (pid {pid}) did not stop");
+        }
+    }
+
     [Fact]
     public void A_killed_rank_ends_the_run_naming_it_and_resume_ends_bitwise_equal_to_an_uninterrupted_run()
     {
@@ -159,22 +194,15 @@ public sealed partial class DistributedRunTests() : CliHarness("replab-ddp")
         whole.Code.Should().Be(0, whole.Err);
 
         var runs = Path.Combine(Dir, "cut");
-        using var cli = StartCli(new Dictionary<string, string>(), "run", experiment, "--runs-dir", runs);
-        var error = cli.StandardError.ReadToEndAsync();
-        int? pid = null;
-        string? line;
-        while (pid is null && (line = cli.StandardOutput.ReadLine()) is not null)
-            if (RankPid().Match(line) is { Success: true } m) pid = int.Parse(m.Groups[1].Value);
-        pid.Should().NotBeNull("the launcher names each rank's process");
-        var output = cli.StandardOutput.ReadToEndAsync();
-        var clock = Stopwatch.StartNew();
-        while (!(Directory.Exists(runs) && Directory.GetFiles(runs, "last.safetensors", SearchOption.AllDirectories).Length > 0) && clock.Elapsed < TimeSpan.FromMinutes(2)) Thread.Sleep(20);
-        Process.GetProcessById(pid!.Value).Kill();
-        ExitsWithin(cli, 120_000).Should().BeTrue("the other rank stops within the collective timeout");
-        cli.ExitCode.Should().NotBe(0);
-        error.Result.Should().Contain("rank 1 of 2").And.Contain("SIGKILL");
+        var (cli, error, pid) = StartAndWaitForCheckpoint(experiment, runs, []);
+        using (cli)
+        {
+            Process.GetProcessById(pid).Kill();
+            ExitsWithin(cli, 120_000).Should().BeTrue("the other rank stops within the collective timeout");
+            cli.ExitCode.Should().NotBe(0);
+            error.Result.Should().Contain("rank 1 of 2").And.Contain("SIGKILL");
+        }
         Directory.GetFiles(runs, "metrics.jsonl", SearchOption.AllDirectories).Should().ContainSingle();
-        _ = output.Result;
 
         var resumed = Run(experiment, runs, "--resume");
         resumed.Code.Should().Be(0, resumed.Err);
