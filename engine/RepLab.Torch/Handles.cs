@@ -29,50 +29,46 @@ internal sealed class TensorHandle : SafeHandle
     }
 }
 
-internal sealed class GeneratorHandle : SafeHandle
+/// <summary>Owns one native object that one shim function frees; null-pointer handles are invalid and freed never.</summary>
+internal abstract class OwnedHandle(bool owns) : SafeHandle(IntPtr.Zero, owns)
 {
-    internal static readonly GeneratorHandle Null = new(IntPtr.Zero, owns: false);
-
-    internal GeneratorHandle(IntPtr handle, bool owns = true) : base(IntPtr.Zero, owns) => SetHandle(handle);
-
     public override bool IsInvalid => handle == IntPtr.Zero;
+
+    protected abstract void Free(IntPtr native);
 
     protected override bool ReleaseHandle()
     {
-        Native.rl_generator_free(handle);
+        Free(handle);
         return true;
     }
 }
 
-/// <summary>Owns one native c10d store (rl_store); the process groups made on it keep their own reference.</summary>
-internal sealed class StoreHandle : SafeHandle
+internal sealed class GeneratorHandle : OwnedHandle
 {
-    internal StoreHandle(IntPtr handle) : base(IntPtr.Zero, true) => SetHandle(handle);
+    internal static readonly GeneratorHandle Null = new(IntPtr.Zero, owns: false);
 
-    public override bool IsInvalid => handle == IntPtr.Zero;
+    internal GeneratorHandle(IntPtr handle, bool owns = true) : base(owns) => SetHandle(handle);
 
-    protected override bool ReleaseHandle()
-    {
-        Native.rl_store_free(handle);
-        return true;
-    }
+    protected override void Free(IntPtr native) => Native.rl_generator_free(native);
+}
+
+/// <summary>Owns one native c10d store (rl_store); the process groups made on it keep their own reference.</summary>
+internal sealed class StoreHandle : OwnedHandle
+{
+    internal StoreHandle(IntPtr handle) : base(true) => SetHandle(handle);
+
+    protected override void Free(IntPtr native) => Native.rl_store_free(native);
 }
 
 /// <summary>
 /// Owns one reference to a native process group (rl_group). Releasing it closes the group's
 /// communicator at once; autograd nodes of all_gather and all_reduce hold their own reference.
 /// </summary>
-internal sealed class GroupHandle : SafeHandle
+internal sealed class GroupHandle : OwnedHandle
 {
-    internal GroupHandle(IntPtr handle) : base(IntPtr.Zero, true) => SetHandle(handle);
+    internal GroupHandle(IntPtr handle) : base(true) => SetHandle(handle);
 
-    public override bool IsInvalid => handle == IntPtr.Zero;
-
-    protected override bool ReleaseHandle()
-    {
-        Native.rl_group_free(handle);
-        return true;
-    }
+    protected override void Free(IntPtr native) => Native.rl_group_free(native);
 }
 
 /// <summary>An error raised inside libtorch, carrying libtorch's own message.</summary>

@@ -72,8 +72,10 @@ internal sealed class RankLauncher(ExperimentSpec spec, RunRequest request)
         var deadline = DateTime.MaxValue;
         while (ranks.Any(p => !p.HasExited))
         {
-            // The rank that ended badly first: the others fail after it, in their collectives.
-            if (failed is null && ranks.Select((p, r) => (p, r)).Where(x => x.p.HasExited && x.p.ExitCode != 0).OrderBy(x => x.p.ExitTime).FirstOrDefault() is { p: not null } bad)
+            // The rank that ended badly first: the others fail after it, in their collectives. A rank killed by a signal
+            // comes first (the others' errors follow from it, and two ends seen in one poll carry their reaping times, not their deaths').
+            if (failed is null && ranks.Select((p, r) => (p, r)).Where(x => x.p.HasExited && x.p.ExitCode != 0)
+                    .OrderBy(x => x.p.ExitCode > 128 ? 0 : 1).ThenBy(x => x.p.ExitTime).FirstOrDefault() is { p: not null } bad)
             {
                 failed = (bad.r, bad.p.ExitCode);
                 deadline = DateTime.UtcNow + stopWithin;
