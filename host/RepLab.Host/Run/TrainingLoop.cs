@@ -46,16 +46,17 @@ internal sealed class TrainingLoop(
         return (modules, optimizers);
     }
 
-    /// <summary>
-    /// The checkpoint, written by rank 0 alone; in a data-parallel run every rank first takes rank 0's
-    /// buffers (per-rank batch-norm statistics), so the checkpoint is every rank's state.
-    /// </summary>
     /// <summary>Every module the checkpoint holds, by its checkpoint name.</summary>
     public IReadOnlyDictionary<string, Module> Modules => state.Modules;
 
     /// <summary>Every optimizer the checkpoint holds, by its checkpoint name.</summary>
     public IReadOnlyDictionary<string, optim.Optimizer> Optimizers => state.Optimizers;
 
+    /// <summary>
+    /// The checkpoint, written by rank 0 alone; in a data-parallel run every rank first takes rank 0's
+    /// buffers (per-rank batch-norm statistics) and hands in its generator state, so the checkpoint is
+    /// every rank's state.
+    /// </summary>
     private void Save(TrainingPosition p)
     {
         context.Parallel?.BroadcastBuffers(state.Modules.Values);
