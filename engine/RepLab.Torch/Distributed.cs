@@ -176,15 +176,46 @@ public static partial class torch
 
         /// <summary>
         /// Training-mode batch norm (then <paramref name="activation"/>) with mean and variance over every rank's
-        /// batch: one differentiable all-reduce of the per-channel sums, in float64. Running statistics, when given,
-        /// are updated as PyTorch does, the variance unbiased with the global count. Every rank must call it.
+        /// batch. Each rank's per-channel mean and biased variance (two-pass) become [n mean, n (var + mean^2), n]
+        /// in float64, one differentiable <see cref="all_reduce"/> sums them, and the global mean and variance
+        /// follow without cancellation trouble; autograd carries the backward through the same all-reduce.
+        /// Running statistics, when given, are updated as PyTorch does, the variance unbiased with the global
+        /// count. Every rank must call it.
         /// </summary>
         public static Tensor sync_batch_norm(Tensor input, Tensor? running_mean, Tensor? running_var, Tensor? weight, Tensor? bias,
-            double momentum, double eps, NormActivation activation, ProcessGroup group) =>
-            Tensor.Wrap(rl_sync_batch_norm(input.H, Opt(weight), Opt(bias), Opt(running_mean), Opt(running_var), momentum, eps,
-                (int)activation.Kind, activation.NegativeSlope, group.H, out var o), o);
-
-        private static TensorHandle Opt(Tensor? t) => t?.H ?? TensorHandle.Null;
+            double momentum, double eps, NormActivation activation, ProcessGroup group)
+        {
+            if (input.dim() < 2) throw new ArgumentException($"sync batch norm: expected an input with a channel dimension, got {input.dim()}-D");
+            using var scope = torch.NewDisposeScope();
+            var channels = input.size(1);
+            long[] dims = [0, .. Enumerable.Range(2, (int)input.dim() - 2).Select(d => (long)d)];
+            var n = (double)(input.numel() / Math.Max(channels, 1));
+            var (mean, var) = n > 0
+                ? (input.mean(dims).to(ScalarType.Float64), input.var(dims, correction: 0).to(ScalarType.Float64))
+                : (torch.zeros([channels], ScalarType.Float64, input.device), torch.zeros([channels], ScalarType.Float64, input.device));
+            var total = all_reduce(torch.cat([mean * n, (var + mean * mean) * n, torch.full([1], n, ScalarType.Float64, input.device)]), group);
+            var count = total.narrow(0, 2 * channels, 1).item<double>();
+            if (count <= 1) throw new ArgumentException($"Expected more than 1 value per channel when training, got {count} over all ranks");
+            var globalMean = total.narrow(0, 0, channels) / count;
+            var globalVar = (total.narrow(0, channels, channels) / count - globalMean * globalMean).clamp_min(0);
+            if (running_mean is not null && running_var is not null)
+                using (torch.no_grad())
+                {
+                    running_mean.mul_(1 - momentum).add_(globalMean.detach().to(running_mean.dtype) * momentum);
+                    running_var.mul_(1 - momentum).add_((globalVar.detach() * (count / (count - 1))).to(running_var.dtype) * momentum);
+                }
+            var scale = (globalVar + eps).rsqrt();
+            if (weight is not null) scale = scale * weight;
+            long[] shape = [1, channels, .. Enumerable.Repeat(1L, (int)input.dim() - 2)];
+            var y = (input - globalMean.to(input.dtype).view(shape)) * scale.to(input.dtype).view(shape);
+            if (bias is not null) y = y + bias.view(shape);
+            return (activation.Kind switch
+            {
+                NormActivationKind.ReLU => F.relu(y),
+                NormActivationKind.LeakyReLU => F.leaky_relu(y, activation.NegativeSlope),
+                _ => y,
+            }).DetachFromDisposeScope();
+        }
 
         internal static long Milliseconds(TimeSpan timeout, string what)
         {

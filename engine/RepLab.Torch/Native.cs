@@ -292,5 +292,4 @@ internal static unsafe partial class Native
     [DllImport(Lib)] internal static extern int rl_group_barrier(GroupHandle g);
     [DllImport(Lib)] internal static extern int rl_all_gather(TensorHandle x, GroupHandle g, out IntPtr o);
     [DllImport(Lib)] internal static extern int rl_all_reduce(TensorHandle x, GroupHandle g, out IntPtr o);
-    [DllImport(Lib)] internal static extern int rl_sync_batch_norm(TensorHandle x, TensorHandle w, TensorHandle b, TensorHandle rm, TensorHandle rv, double momentum, double eps, int act, double slope, GroupHandle g, out IntPtr o);
 }

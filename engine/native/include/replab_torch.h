@@ -269,10 +269,6 @@ RL_API int rl_group_barrier(rl_group g);
  * this rank's rows); the sum of x over ranks (backward: the gradient summed over ranks). */
 RL_API int rl_all_gather(rl_tensor x, rl_group g, rl_tensor* out);
 RL_API int rl_all_reduce(rl_tensor x, rl_group g, rl_tensor* out);
-/* Training-mode batch norm with statistics over every rank's batch (one all-reduce of
- * [sum, sum of squares, count] per channel), then the activation as in rl_batch_norm. */
-RL_API int rl_sync_batch_norm(rl_tensor x, rl_tensor w, rl_tensor b, rl_tensor running_mean, rl_tensor running_var,
-                              double momentum, double eps, int act, double slope, rl_group g, rl_tensor* out);
 
 #ifdef __cplusplus
 }

@@ -216,45 +216,6 @@ c10::intrusive_ptr<Comm> make_nccl(const c10::intrusive_ptr<c10d::Store>& store,
 #endif
 }
 
-// Batch norm over every rank's batch. Local per-channel mean and variance (two-pass, libtorch's
-// var_mean) become [n * mean, n * (var + mean^2), n] in float64, one differentiable all-reduce sums
-// them, and the global mean and biased variance follow without cancellation trouble.
-at::Tensor sync_batch_norm(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, const at::Tensor& rm,
-                           const at::Tensor& rv, double momentum, double eps, int act, double slope, rl_group_s* g) {
-  TORCH_CHECK(x.dim() >= 2, "sync batch norm: expected an input with a channel dimension, got ", x.dim(), "-D");
-  const int64_t C = x.size(1), n = x.numel() / std::max<int64_t>(C, 1);
-  std::vector<int64_t> dims{0};
-  for (int64_t d = 2; d < x.dim(); d++) dims.push_back(d);
-  const auto f64 = x.options().dtype(at::kDouble);
-  at::Tensor mean_l = at::zeros({C}, f64), var_l = at::zeros({C}, f64);
-  if (n > 0) {
-    auto vm = at::var_mean(x, dims, /*unbiased=*/false, /*keepdim=*/false);
-    var_l = std::get<0>(vm).to(at::kDouble);
-    mean_l = std::get<1>(vm).to(at::kDouble);
-  }
-  const double nl = static_cast<double>(n);
-  auto stats = at::cat({mean_l * nl, (var_l + mean_l * mean_l) * nl, at::full({1}, nl, f64)});
-  auto total = AllReduceFn::apply(stats, g);
-  const double N = total[2 * C].item<double>();
-  TORCH_CHECK(N > 1, "Expected more than 1 value per channel when training, got ", N, " over all ranks");
-  auto mean = total.narrow(0, 0, C) / N;
-  auto var = (total.narrow(0, C, C) / N - mean * mean).clamp_min(0);
-  if (rm.defined()) {
-    at::NoGradGuard no_grad;
-    rm.mul_(1 - momentum).add_(mean.detach().to(rm.scalar_type()), momentum);
-    rv.mul_(1 - momentum).add_((var.detach() * (N / (N - 1))).to(rv.scalar_type()), momentum);
-  }
-  auto scale = (var + eps).rsqrt();
-  if (w.defined()) scale = scale * w;
-  std::vector<int64_t> shape(x.dim(), 1);
-  shape[1] = C;
-  auto y = (x - mean.to(x.scalar_type()).view(shape)) * scale.to(x.scalar_type()).view(shape);
-  if (b.defined()) y = y + b.view(shape);
-  if (act == 1) return at::relu(y);
-  if (act == 2) return at::leaky_relu(y, slope);
-  return y;
-}
-
 }  // namespace
 
 extern "C" {
@@ -381,11 +342,5 @@ int rl_group_barrier(rl_group g) {
 int rl_all_gather(rl_tensor x, rl_group g, rl_tensor* out) { RL_OUT(AllGatherFn::apply(T(x), g)) }
 
 int rl_all_reduce(rl_tensor x, rl_group g, rl_tensor* out) { RL_OUT(AllReduceFn::apply(T(x), g)) }
-
-int rl_sync_batch_norm(rl_tensor x, rl_tensor w, rl_tensor b, rl_tensor running_mean, rl_tensor running_var,
-                       double momentum, double eps, int act, double slope, rl_group g, rl_tensor* out) {
-  RL_OUT(sync_batch_norm(T(x), rl::or_undef(w), rl::or_undef(b), rl::or_undef(running_mean),
-                         rl::or_undef(running_var), momentum, eps, act, slope, g))
-}
 
 }  // extern "C"

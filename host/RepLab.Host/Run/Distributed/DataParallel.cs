@@ -186,9 +186,6 @@ internal sealed class DataParallel : IWorld, IDisposable
         return Collective("generator-state all-gather", () => group.AllGather(state));
     }
 
-    /// <summary>Waits until every rank reaches this point.</summary>
-    public void Barrier() => Collective("barrier", group.Barrier);
-
     /// <summary>Rank 0 tells the others how the run starts (<c>new</c>, <c>resume</c> or <c>finished</c>); the others wait for it.</summary>
     public string Agree(string key, string? leaderValue)
     {

@@ -109,8 +109,9 @@ internal sealed class RankLauncher(ExperimentSpec spec, RunRequest request)
         foreach (var p in ranks.Where(p => !p.HasExited)) Signal(p.Id, signal);
     }
 
+    /// <summary>Sends <paramref name="signal"/> to process <paramref name="pid"/> (kill(2)); 0 when sent.</summary>
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int Signal(int pid, int signal);
+    internal static extern int Signal(int pid, int signal);
 
     /// <summary>A TCP port free now on the loopback interface (the rendezvous store binds it moments later).</summary>
     internal static int FreePort()

@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using FluentAssertions;
+using RepLab.Host.Run.Distributed;
 using RepLab.Torch;
 using Xunit;
 
@@ -80,10 +80,8 @@ public sealed partial class DistributedRunTests() : CliHarness("replab-ddp")
     {
         var (one, two) = OneAndTwo("plain", "{ plugin: simclr, hidden-dim: 32, output-dim: 16, head-bn: false }", "{ plugin: conv-small, features: 16, norm: none }", sync: false);
         ShouldMatch(one, two, "module.");
+        // The optimizer's state is compared too: it exists only after steps, so two runs that did nothing cannot pass.
         ShouldMatch(one, two, "optim.");
-        // Trained at all: the weights left their seeded start (a run that did nothing would match too).
-        var (start, _) = Safetensors.Load(Directory.GetFiles(Path.Combine(Dir, "runs1"), "last.safetensors", SearchOption.AllDirectories).Single());
-        start.Keys.Should().Contain(k => k.StartsWith("optim.", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -168,9 +166,6 @@ public sealed partial class DistributedRunTests() : CliHarness("replab-ddp")
         return (cli, error, pid!.Value);
     }
 
-    [DllImport("libc", EntryPoint = "kill")]
-    private static extern int Signal(int pid, int signal);
-
     [Fact]
     public void A_hung_rank_stops_the_run_at_the_collective_timeout_and_is_named()
     {
@@ -178,7 +173,7 @@ public sealed partial class DistributedRunTests() : CliHarness("replab-ddp")
         var (cli, error, pid) = StartAndWaitForCheckpoint(experiment, Path.Combine(Dir, "hung"), new Dictionary<string, string> { ["REPLAB_STOP_GRACE"] = "2" });
         using (cli)
         {
-            Signal(pid, 19).Should().Be(0, "SIGSTOP freezes rank 1");
+            RankLauncher.Signal(pid, 19).Should().Be(0, "SIGSTOP freezes rank 1");
             ExitsWithin(cli, 60_000).Should().BeTrue("rank 0 gives up at the collective timeout and the launcher kills the frozen rank");
             cli.ExitCode.Should().NotBe(0);
             error.Result.Should().MatchRegex(@"rank 1 \(no sign of life for \d+ s, last at step \d+\)").And.Contain("stopped answering")
