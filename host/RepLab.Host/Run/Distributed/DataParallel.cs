@@ -8,7 +8,7 @@ using Dist = RepLab.Torch.torch.distributed;
 namespace RepLab.Host.Run.Distributed;
 
 /// <summary>
-/// One rank's part in a data-parallel run over c10d: the rendezvous store (a TCPStore served by rank 0),
+/// One rank's part in a data-parallel run over c10d: the rendezvous store (a TCPStore served by the local launcher, or rank 0 under Slurm),
 /// the process group (Gloo, or NCCL for CUDA tensors) and what training needs of them: the model
 /// broadcast from rank 0, gradients averaged across ranks before each optimizer step (in buckets),
 /// buffers made equal before a checkpoint, one stop decision for all ranks, and each rank's step in
@@ -61,7 +61,7 @@ internal sealed class DataParallel : IWorld, IDisposable
     public static DataParallel Join(RankSetup setup, DistributedOptions options, Device device)
     {
         var timeout = TimeSpan.FromSeconds(options.Timeout);
-        var store = Dist.Store.Tcp(setup.Host, setup.Port, setup.WorldSize, setup.IsLeader, timeout);
+        var store = Dist.Store.Tcp(setup.Host, setup.Port, setup.WorldSize, setup.ServesStore, timeout);
         try
         {
             var nccl = options.Backend == DistributedBackend.Nccl || (options.Backend == DistributedBackend.Auto && device.Type == DeviceType.CUDA);
@@ -235,7 +235,7 @@ internal sealed class DataParallel : IWorld, IDisposable
         }
         catch (Exception e) when (e is TorchException or FormatException)
         {
-            return "; the rendezvous store is gone too: rank 0 ended";
+            return "; the rendezvous store is gone too (the launcher, or rank 0 under Slurm, ended)";
         }
     }
 

@@ -1,11 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using RepLab.Config;
 using RepLab.Host.Experiment;
 using RepLab.Sweeps;
+using RepLab.Torch;
 
 namespace RepLab.Host.Run.Distributed;
 
@@ -25,7 +24,10 @@ internal sealed class RankLauncher(ExperimentSpec spec, RunRequest request)
     {
         var options = spec.Trainer.Distributed;
         if (request.CommandLine is null) throw new InvalidOperationException("a run of several processes needs the command line that started it");
-        var port = options.Port > 0 ? options.Port : FreePort();
+        // The launcher serves the rendezvous store itself, bound before any rank starts: a port picked free and
+        // bound later by rank 0 could be taken in between (Gloo's own connections take ephemeral ports).
+        using var store = torch.distributed.Store.Tcp("127.0.0.1", options.Port, options.Processes, isServer: true, TimeSpan.FromSeconds(options.Timeout));
+        var port = store.Port;
         var threads = Math.Max(1, Runner.Threads(spec.Trainer) / options.Processes);
         Console.WriteLine($"replab: {spec.Name}: {options.Processes} processes on this machine, {threads} thread{(threads == 1 ? "" : "s")} each, rendezvous at 127.0.0.1:{port}");
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => Forward(c, 2));
@@ -70,23 +72,24 @@ internal sealed class RankLauncher(ExperimentSpec spec, RunRequest request)
     {
         (int Rank, int Code)? failed = null;
         var deadline = DateTime.MaxValue;
-        while (ranks.Any(p => !p.HasExited))
+        while (true)
         {
-            // The rank that ended badly first: the others fail after it, in their collectives. A rank killed by a signal
-            // comes first (the others' errors follow from it, and two ends seen in one poll carry their reaping times, not their deaths').
-            if (failed is null && ranks.Select((p, r) => (p, r)).Where(x => x.p.HasExited && x.p.ExitCode != 0)
-                    .OrderBy(x => x.p.ExitCode > 128 ? 0 : 1).ThenBy(x => x.p.ExitTime).FirstOrDefault() is { p: not null } bad)
+            // Looked for before the loop may end: every rank may have ended within one poll.
+            var running = ranks.Any(p => !p.HasExited);
+            if (failed is null && FirstFailure() is var (r, p))
             {
-                failed = (bad.r, bad.p.ExitCode);
+                failed = (r, p.ExitCode);
                 deadline = DateTime.UtcNow + stopWithin;
-                Console.Error.WriteLine($"replab: rank {bad.r} of {ranks.Count} (pid {bad.p.Id}) {Describe(bad.p.ExitCode)}; the other ranks stop within {Duration.Text(stopWithin)}");
+                Console.Error.WriteLine($"replab: rank {r} of {ranks.Count} (pid {p.Id}) {Describe(p.ExitCode)}" +
+                                        (running ? $"; the other ranks stop within {Duration.Text(stopWithin)}" : ""));
             }
+            if (!running) break;
             if (DateTime.UtcNow > deadline)
             {
-                foreach (var (p, r) in ranks.Select((p, r) => (p, r)).Where(x => !x.p.HasExited))
+                foreach (var (q, s) in ranks.Select((q, s) => (q, s)).Where(x => !x.q.HasExited))
                 {
-                    Console.Error.WriteLine($"replab: rank {r} (pid {p.Id}) did not stop within {Duration.Text(stopWithin)} of rank {failed!.Value.Rank}'s end: killed");
-                    p.Kill();
+                    Console.Error.WriteLine($"replab: rank {s} (pid {q.Id}) did not stop within {Duration.Text(stopWithin)} of rank {failed!.Value.Rank}'s end: killed");
+                    q.Kill();
                 }
                 break;
             }
@@ -95,6 +98,15 @@ internal sealed class RankLauncher(ExperimentSpec spec, RunRequest request)
         foreach (var p in ranks) p.WaitForExit();
         return failed?.Code ?? ranks[0].ExitCode;
     }
+
+    /// <summary>
+    /// The rank that ended badly first, or null: the others fail after it, in their collectives. A rank killed by a
+    /// signal comes first (the others' errors follow from it, and ends seen in one poll carry their reaping times, not their deaths').
+    /// </summary>
+    private (int Rank, Process Process)? FirstFailure() =>
+        ranks.Select((p, r) => (Rank: r, Process: p)).Where(x => x.Process.HasExited && x.Process.ExitCode != 0)
+            .OrderBy(x => x.Process.ExitCode > 128 ? 0 : 1).ThenBy(x => x.Process.ExitTime)
+            .Select(x => ((int, Process)?)x).FirstOrDefault();
 
     /// <summary>An exit code in words: a signal's name for 128 + N (how .NET reports a child killed by a signal).</summary>
     internal static string Describe(int code) => code switch
@@ -112,12 +124,4 @@ internal sealed class RankLauncher(ExperimentSpec spec, RunRequest request)
     /// <summary>Sends <paramref name="signal"/> to process <paramref name="pid"/> (kill(2)); 0 when sent.</summary>
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     internal static extern int Signal(int pid, int signal);
-
-    /// <summary>A TCP port free now on the loopback interface (the rendezvous store binds it moments later).</summary>
-    internal static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -19,6 +19,9 @@ internal sealed record RankSetup(int Rank, int WorldSize, string Host, int Port,
 
     public bool IsLeader => Rank == 0;
 
+    /// <summary>Whether this process serves the rendezvous store: rank 0 under Slurm; locally the launcher does, before any rank starts.</summary>
+    public bool ServesStore => IsLeader && Origin == "slurm";
+
     /// <summary>This process's place, or null when it is not one rank of several (a run of one process, or the launcher of local ranks).</summary>
     /// <exception cref="ArgumentException">The environment names a rank outside the world, or Slurm's task count differs from <c>processes</c>.</exception>
     public static RankSetup? FromEnvironment(DistributedOptions options, Func<string, string?>? environment = null)
