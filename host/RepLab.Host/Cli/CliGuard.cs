@@ -44,6 +44,12 @@ internal static class CliGuard
             if (verbose) Console.Error.WriteLine(e);
             return 2;
         }
+        catch (Exception e) when (SystemLibraries.Advice(e) is { } missing)
+        {
+            Console.Error.WriteLine($"replab: {missing}");
+            if (verbose) Console.Error.WriteLine(e);
+            return 2;
+        }
         catch (Exception e) when (e is NonFiniteLossException or RepLab.Host.Run.Distributed.RankFailedException)
         {
             Console.Error.WriteLine($"replab: {e.Message}");
