@@ -72,7 +72,7 @@ def frozen_copy(make, source):
 
 @torch.no_grad()
 def ema_(target, online, tau):
-    """EncoderCopies.UpdateEma: target = tau * target + (1 - tau) * online; buffers copied."""
+    """RepLab.Blocks.MomentumTarget.Update: target = tau * target + (1 - tau) * online; buffers copied."""
     for t, o in zip(target.parameters(), online.parameters()):
         t.mul_(tau).add_(o, alpha=1 - tau)
     for t, o in zip(target.buffers(), online.buffers()):

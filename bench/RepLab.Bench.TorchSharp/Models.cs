@@ -33,11 +33,11 @@ public static class Models
         Conv2d(64, 128, 3, stride: 2, padding: 1), BatchNorm2d(128), LeakyReLU(0.2),
         Flatten(), Linear(128 * 4 * 4, features));
 
-    /// <summary>SimCLR's projection head (the plugins' MlpHead): linear without bias, batch norm, ReLU, linear.</summary>
+    /// <summary>SimCLR's projection head (the blocks' MlpHead): linear without bias, batch norm, ReLU, linear.</summary>
     public static Sequential MlpHead(long input = 512, long hidden = 512, long output = 128) => Sequential(
         Linear(input, hidden, hasBias: false), BatchNorm1d(hidden), ReLU(), Linear(hidden, output));
 
-    /// <summary>NT-Xent over two views' embeddings [N, D] (SimCLR, eq. 1), as ContrastiveLosses.NtXent and engine_pytorch.py's nt_xent.</summary>
+    /// <summary>NT-Xent over two views' embeddings [N, D] (SimCLR, eq. 1), as RepLab.Blocks.NtXentLoss and engine_pytorch.py's nt_xent.</summary>
     public static Tensor NtXent(Tensor z1, Tensor z2, double temperature)
     {
         var n = z1.shape[0];

@@ -121,7 +121,7 @@ static (double, double, double) Simclr(int batch, int warmup, int steps)
     torch.manual_seed(0);
     var shape = new RepLab.Abstractions.ImageShape(1, 28, 28);
     using var encoder = new RepLab.Plugins.Encoders.ConvSmall.ConvSmallNetwork(shape, new() { Features = 512 });
-    using var head = new RepLab.Plugins.Methods.Common.MlpHead(512, 512, 128);
+    using var head = new RepLab.Blocks.MlpHead(512, 512, 128);
     using var opt = new optim.SGD(encoder.parameters().Concat(head.parameters()), lr: 0.1, momentum: 0.9, weight_decay: 1e-6);
     using var view1 = torch.rand([batch, 1, 28, 28]);
     using var view2 = torch.rand([batch, 1, 28, 28]);
@@ -129,7 +129,7 @@ static (double, double, double) Simclr(int batch, int warmup, int steps)
     {
         using var scope = torch.NewDisposeScope();
         var z = head.forward(encoder.forward(torch.cat([view1, view2]))).chunk(2);
-        var loss = RepLab.Plugins.Methods.Common.ContrastiveLosses.NtXent(z[0], z[1], 0.5);
+        var loss = RepLab.Blocks.NtXentLoss.Compute(z[0], z[1], 0.5);
         opt.zero_grad();
         loss.backward();
         opt.step();

@@ -57,13 +57,13 @@ public interface IEncoderFactory
     EncoderModule Build();
 }
 
-/// <summary>Shared plumbing on encoders and modules: copies, exponential moving averages, frozen parts.</summary>
+/// <summary>Shared plumbing on encoders and modules: copies and frozen copies (the blocks' <c>MomentumTarget</c> updates a frozen copy as an EMA).</summary>
 public static class EncoderCopies
 {
     /// <summary>
     /// A new encoder of the factory's kind holding <paramref name="source"/>'s parameters and buffers.
     /// With <paramref name="frozen"/> its parameters need no gradient and it is in eval mode: a target
-    /// network updated only by <see cref="UpdateEma"/>.
+    /// network updated only by an exponential moving average (<c>RepLab.Blocks.MomentumTarget.Update</c>).
     /// </summary>
     public static EncoderModule Copy(this IEncoderFactory factory, EncoderModule source, bool frozen = false)
     {
@@ -88,22 +88,6 @@ public static class EncoderCopies
             if (!from.TryGetValue(name, out var s)) throw new ArgumentException($"{source.GetType().Name} has no '{name}' to copy into {target.GetType().Name}");
             t.copy_(s);
         }
-    }
-
-    /// <summary>
-    /// target = tau * target + (1 - tau) * online for every parameter, and a copy of every buffer
-    /// (batch-norm statistics): BYOL's and MoCo's momentum update, without autograd history.
-    /// </summary>
-    public static void UpdateEma(Module target, Module online, double tau)
-    {
-        if (tau is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(tau), $"tau must be in [0, 1], got {tau}");
-        using var scope = torch.NewDisposeScope();
-        using var ng = torch.no_grad();
-        var onlineParams = online.named_parameters().ToDictionary(p => p.name, p => p.parameter);
-        foreach (var (name, p) in target.named_parameters())
-            p.mul_(tau).add_(onlineParams[name], 1 - tau);
-        var onlineBuffers = online.named_buffers().ToDictionary(b => b.name, b => b.buffer);
-        foreach (var (name, b) in target.named_buffers()) b.copy_(onlineBuffers[name]);
     }
 }
 

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using RepLab.Abstractions;
-using RepLab.Plugins.Methods.Common;
+using RepLab.Blocks;
 using RepLab.Torch;
 
 namespace RepLab.Plugins.Methods.Byol;
@@ -49,7 +49,7 @@ public sealed class ByolMethod(ByolOptions options) : MethodBase
     private EncoderModule? targetEncoder;
     private MlpHead? targetProjector;
 
-    public override MethodNeeds Needs => OneGroup(PaperOptimizers.LarsWarmupCosine(options.Lr, options.WeightDecay, options.WarmupEpochs), views: 2);
+    public override MethodNeeds Needs => OneGroup(OptimizerPresets.LarsWarmupCosine(options.Lr, options.WeightDecay, options.WarmupEpochs), views: 2);
 
     /// <summary>The target's EMA rate after <paramref name="step"/> of <paramref name="totalSteps"/> steps: tau_base at 0, 1 at the end.</summary>
     public static double Tau(double tauBase, long step, long totalSteps) =>
@@ -64,19 +64,19 @@ public sealed class ByolMethod(ByolOptions options) : MethodBase
         Optimize("all", Encoder, projector, predictor);
     }
 
-    private Tensor Target(Tensor x) => MlpHead.TargetForward(targetEncoder!, targetProjector!, x);
+    private Tensor Target(Tensor x) => MomentumTarget.Forward(targetEncoder!, targetProjector!, x);
 
     public override void Step(TrainBatch batch, IRunContext context)
     {
         // Both views through the online network as one batch, and through the target as another.
         var p = predictor!.forward(projector!.forward(Encoder.forward(torch.cat([batch.Views[0], batch.Views[1]])))).chunk(2);
         var z = Target(torch.cat([batch.Views[0], batch.Views[1]])).chunk(2);
-        var loss = ContrastiveLosses.NormalizedMse(p[0], z[1]) + ContrastiveLosses.NormalizedMse(p[1], z[0]);
+        var loss = NormalizedMseLoss.Compute(p[0], z[1]) + NormalizedMseLoss.Compute(p[1], z[0]);
         Minimize(Optimizers["all"], loss);
         // The target follows at the end of the step, at the rate of the step just taken.
         var tau = Tau(options.TauBase, context.GlobalStep, context.Plan.TotalSteps);
-        EncoderCopies.UpdateEma(targetEncoder!, Encoder, tau);
-        EncoderCopies.UpdateEma(targetProjector!, projector, tau);
+        MomentumTarget.Update(targetEncoder!, Encoder, tau);
+        MomentumTarget.Update(targetProjector!, projector, tau);
         context.LogLoss("loss/byol", loss);
         context.Log("byol/tau", tau);
     }

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using RepLab.Abstractions;
+using RepLab.Blocks;
 using RepLab.Plugins.Methods.Common;
 using RepLab.Torch;
 
@@ -131,7 +132,7 @@ public sealed class JigsawMethod(JigsawOptions options) : MethodBase
     private int[][]? permutations;
     private Tensor? permutationTable;
 
-    public override MethodNeeds Needs => OneGroup(PaperOptimizers.SgdCosine(options.Lr, options.WeightDecay));
+    public override MethodNeeds Needs => OneGroup(OptimizerPresets.SgdCosine(options.Lr, options.WeightDecay));
 
     /// <summary>The permutation set: entry p lists, for each position of the shuffled puzzle, the grid cell whose tile is put there.</summary>
     public IReadOnlyList<int[]> PermutationsInUse => permutations!;
@@ -145,7 +146,7 @@ public sealed class JigsawMethod(JigsawOptions options) : MethodBase
         if (reached < options.MinHamming)
             throw new ArgumentException($"jigsaw: {options.Permutations} permutations reach a least Hamming distance of {reached}, below min-hamming {options.MinHamming}: ask for fewer permutations or a smaller min-hamming");
         permutationTable = torch.tensor(permutations.SelectMany(p => p.Select(i => (long)i)).ToArray(), permutations.Length, Tiles).to(Setup.Device).DetachFromDisposeScope();
-        classifier = Add("classifier", Heads.Classifier(Tiles * Encoder.Features, options.HiddenDim, options.Permutations, options.Dropout));
+        classifier = Add("classifier", ClassifierHead.Create(Tiles * Encoder.Features, options.HiddenDim, options.Permutations, options.Dropout));
         Optimize("all", Encoder, classifier);
     }
 

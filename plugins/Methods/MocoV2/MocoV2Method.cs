@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using RepLab.Abstractions;
-using RepLab.Plugins.Methods.Common;
+using RepLab.Blocks;
 using RepLab.Torch;
 
 namespace RepLab.Plugins.Methods.MocoV2;
@@ -95,7 +95,7 @@ public sealed class MocoV2Method(MocoV2Options options) : MethodBase
     private MlpHead? keyHead;
     private KeyQueue? queue;
 
-    public override MethodNeeds Needs => OneGroup(PaperOptimizers.SgdCosine(options.Lr, options.WeightDecay, LrScaling.Linear), views: 2);
+    public override MethodNeeds Needs => OneGroup(OptimizerPresets.SgdCosine(options.Lr, options.WeightDecay, LrScaling.Linear), views: 2);
 
     /// <summary>The queue of negatives.</summary>
     public KeyQueue Queue => queue!;
@@ -111,7 +111,7 @@ public sealed class MocoV2Method(MocoV2Options options) : MethodBase
 
     private Tensor Query(Tensor x) => F.normalize(head!.forward(Encoder.forward(x)), dim: 1);
 
-    private Tensor Key(Tensor x) => F.normalize(MlpHead.TargetForward(keyEncoder!, keyHead!, x), dim: 1);
+    private Tensor Key(Tensor x) => F.normalize(MomentumTarget.Forward(keyEncoder!, keyHead!, x), dim: 1);
 
     /// <summary>
     /// The keys of this rank's <paramref name="x"/>. With several ranks: the global batch is gathered,
@@ -137,15 +137,15 @@ public sealed class MocoV2Method(MocoV2Options options) : MethodBase
     public override void Step(TrainBatch batch, IRunContext context)
     {
         // The key network follows the query network before its keys are computed, as the official code does.
-        EncoderCopies.UpdateEma(keyEncoder!, Encoder, options.Momentum);
-        EncoderCopies.UpdateEma(keyHead!, head!, options.Momentum);
+        MomentumTarget.Update(keyEncoder!, Encoder, options.Momentum);
+        MomentumTarget.Update(keyHead!, head!, options.Momentum);
         var k2 = Key(batch.Views[1], context, 1);
-        var loss = ContrastiveLosses.InfoNce(Query(batch.Views[0]), k2, queue!.Keys, options.Temperature);
+        var loss = InfoNceLoss.Compute(Query(batch.Views[0]), k2, queue!.Keys, options.Temperature);
         Tensor? k1 = null;
         if (options.Symmetric)
         {
             k1 = Key(batch.Views[0], context, 0);
-            loss = (loss + ContrastiveLosses.InfoNce(Query(batch.Views[1]), k1, queue.Keys, options.Temperature)) / 2;
+            loss = (loss + InfoNceLoss.Compute(Query(batch.Views[1]), k1, queue.Keys, options.Temperature)) / 2;
         }
         Minimize(Optimizers["all"], loss);
         // Every rank's keys, in the global batch's order: the queues of all ranks stay the same.

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using RepLab.Abstractions;
+using RepLab.Blocks;
 using RepLab.Plugins.Methods.Common;
 using RepLab.Torch;
 
@@ -37,11 +38,11 @@ public sealed class RotationMethod(RotationOptions options) : MethodBase
 {
     private nn.Sequential? classifier;
 
-    public override MethodNeeds Needs => OneGroup(PaperOptimizers.SgdCosine(options.Lr, options.WeightDecay));
+    public override MethodNeeds Needs => OneGroup(OptimizerPresets.SgdCosine(options.Lr, options.WeightDecay));
 
     protected override void Build()
     {
-        classifier = Add("classifier", Heads.Classifier(Encoder.Features, options.HiddenDim, 4, options.Dropout));
+        classifier = Add("classifier", ClassifierHead.Create(Encoder.Features, options.HiddenDim, 4, options.Dropout));
         Optimize("all", Encoder, classifier);
     }
 

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using RepLab.Abstractions;
-using RepLab.Plugins.Methods.Common;
+using RepLab.Blocks;
 using RepLab.Torch;
 
 namespace RepLab.Plugins.Methods.Simclr;
@@ -51,7 +51,7 @@ public sealed class SimclrMethod(SimclrOptions options) : MethodBase
 {
     private MlpHead? projector;
 
-    public override MethodNeeds Needs => OneGroup(PaperOptimizers.LarsWarmupCosine(options.Lr, options.WeightDecay, options.WarmupEpochs), views: 2);
+    public override MethodNeeds Needs => OneGroup(OptimizerPresets.LarsWarmupCosine(options.Lr, options.WeightDecay, options.WarmupEpochs), views: 2);
 
     protected override void Build()
     {
@@ -71,7 +71,7 @@ public sealed class SimclrMethod(SimclrOptions options) : MethodBase
     {
         var (z1, z2) = Project(batch.Views[0], batch.Views[1]);
         // Negatives from every rank: the loss is over the global batch, as one process would compute it.
-        var loss = ContrastiveLosses.NtXent(context.World.AllGather(z1), context.World.AllGather(z2), options.Temperature);
+        var loss = NtXentLoss.Compute(context.World.AllGather(z1), context.World.AllGather(z2), options.Temperature);
         Minimize(Optimizers["all"], loss);
         context.LogLoss("loss/nt-xent", loss);
     }

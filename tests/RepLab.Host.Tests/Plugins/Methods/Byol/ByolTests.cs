@@ -1,7 +1,6 @@
 using FluentAssertions;
 using RepLab.Abstractions;
 using RepLab.Plugins.Methods.Byol;
-using RepLab.Plugins.Methods.Common;
 using RepLab.Torch;
 using Xunit;
 
@@ -18,16 +17,6 @@ public class ByolTests
         ByolMethod.Tau(0.996, 1000, 1000).Should().Be(1);
         ByolMethod.Tau(0.996, 5000, 1000).Should().Be(1, "past the end it stays at 1");
         Enumerable.Range(0, 11).Select(i => ByolMethod.Tau(0.99, i * 100, 1000)).Should().BeInAscendingOrder();
-    }
-
-    [Fact]
-    public void The_regression_loss_is_two_minus_twice_the_cosine()
-    {
-        using var scope = torch.NewDisposeScope();
-        var p = torch.tensor<double>([1, 0, 2, 2], [2, 2]);
-        var z = torch.tensor<double>([0, 3, 1, 1], [2, 2]);
-        // Orthogonal: 2; parallel: 0; mean 1.
-        ContrastiveLosses.NormalizedMse(p, z).item().Should().BeApproximately(1, 1e-12);
     }
 
     [Fact]
