@@ -158,7 +158,7 @@ test_in_root() {
   lock
   local copy="$cache/src"
   sync_copy "$copy"
-  local filter="FullyQualifiedName!~.Executors.Slurm.&DisplayName!~executor/slurm&Category!=RealMlflow"
+  local filter="FullyQualifiedName!~.Executors.Slurm.&DisplayName!~executor/slurm&Category!=RealMlflow&Category!=Templates"
   # test --filter F: F within that selection.
   if [ "${1:-}" = --filter ] && [ $# -ge 2 ]; then filter="($filter)&($2)"; shift 2; fi
   log "building a copy of the working tree in $copy"

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using RepLab.Abstractions;
+using RepLab.Blocks;
 using RepLab.Torch;
 
 namespace MyPlugin;
@@ -23,7 +24,7 @@ public sealed record MyPluginOptions : PluginOptions
 [Plugin("my-plugin", Summary = "two views, a predictor and a stop-gradient", Citation = "Chen & He, CVPR 2021")]
 public sealed class MyPluginMethod(MyPluginOptions options) : MethodBase
 {
-    private nn.Sequential? predictor;
+    private MlpHead? predictor;
 
     /// <summary>Two views and one optimizer group, "all", with SimSiam's SGD defaults.</summary>
     public override MethodNeeds Needs => OneGroup(
@@ -34,9 +35,8 @@ public sealed class MyPluginMethod(MyPluginOptions options) : MethodBase
     {
         var f = Encoder.Features;
         // Every module with state is registered (Add): it is checkpointed under its name and resumes exactly.
-        predictor = Add("predictor", new nn.Sequential(
-            new nn.Linear(f, options.PredictorHidden, bias: false), new nn.BatchNorm1d(options.PredictorHidden), new nn.ReLU(),
-            new nn.Linear(options.PredictorHidden, f)));
+        // The predictor: linear, batch norm, ReLU, linear (RepLab.Blocks' MlpHead, as BYOL's predictor).
+        predictor = Add("predictor", new MlpHead(f, options.PredictorHidden, f, hiddenNorm: true));
         Optimize("all", Encoder, predictor);
     }
 

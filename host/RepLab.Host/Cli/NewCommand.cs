@@ -1,0 +1,67 @@
+using System.CommandLine;
+using System.Diagnostics;
+using RepLab.Config;
+
+namespace RepLab.Host.Cli;
+
+/// <summary>
+/// <c>replab new KIND NAME</c>: installs the plugin templates that travel with the CLI (a folder
+/// <c>templates/</c> beside replab.dll, staged there by templates/RepLab.Templates.csproj) into
+/// <c>dotnet new</c> and makes a plugin project from one: the same as <c>dotnet new install</c> of the
+/// template pack, then <c>dotnet new replab-KIND -n NAME</c>.
+/// </summary>
+internal static class NewCommand
+{
+    /// <summary>Where the templates are: beside the CLI, one folder per kind.</summary>
+    internal static string TemplatesFolder => Path.Combine(AppContext.BaseDirectory, "templates");
+
+    public static Command Create(Option<bool> verbose)
+    {
+        var kind = new Argument<string>("kind") { Description = "method, encoder, dataset, augmentation, evaluator or callback" };
+        var name = new Argument<string>("name") { Description = "The plugin's project name in PascalCase (its plugin name is the kebab-case form: MyMethod -> my-method)" };
+        var output = new Option<DirectoryInfo?>("--output", "-o") { Description = "Folder to create (default: ./NAME)" };
+        var command = new Command("new", "Make a plugin project (class, options, example experiment, tests) from a template") { kind, name, output };
+        command.SetAction(r => CliGuard.Run(r.GetValue(verbose), () =>
+            Create(r.GetValue(kind)!, r.GetValue(name)!, r.GetValue(output)?.FullName ?? Path.GetFullPath(r.GetValue(name)!))));
+        return command;
+    }
+
+    private static int Create(string kind, string name, string output)
+    {
+        var kinds = Directory.Exists(TemplatesFolder) ? Directory.GetDirectories(TemplatesFolder).Select(Path.GetFileName).OfType<string>().Order().ToList() : [];
+        if (kinds.Count == 0) throw new DirectoryNotFoundException($"no templates beside the CLI ({TemplatesFolder}): build the checkout (./replab build) or reinstall the tool");
+        if (!kinds.Contains(kind))
+            throw new ArgumentException($"new: unknown kind '{kind}'{Hint(DidYouMean.Suggest(kind, kinds))}; kinds: {string.Join(", ", kinds)}");
+        if (!System.Text.RegularExpressions.Regex.IsMatch(name, "^[A-Z][A-Za-z0-9]*$"))
+            throw new ArgumentException($"new: the name '{name}' is not a PascalCase identifier (e.g. BarlowTwins): it names the project, the namespace and the classes");
+        if (Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any())
+            throw new ArgumentException($"new: {output} exists and is not empty: choose another name or --output");
+        Dotnet("new", "install", Path.Combine(TemplatesFolder, kind), "--force");
+        Dotnet("new", $"replab-{kind}", "-n", name, "-o", output);
+        Console.WriteLine($"""
+            replab: made {output}
+              cd {Path.GetRelativePath(Environment.CurrentDirectory, output)}
+              dotnet test                     # its tests and the conformance checks (needs REPLAB_FEED: see nuget.config)
+              replab run experiments/{Kebab(name)}.yaml
+            """);
+        return 0;
+    }
+
+    private static string Hint(string? suggestion) => suggestion is null ? "" : $" (did you mean '{suggestion}'?)";
+
+    /// <summary>The template engine's kebab-case form of a PascalCase name: BarlowTwins -> barlow-twins.</summary>
+    internal static string Kebab(string name) =>
+        string.Concat(name.Select((c, i) => char.IsUpper(c) ? (i > 0 ? "-" : "") + char.ToLowerInvariant(c) : c.ToString()));
+
+    private static void Dotnet(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi) ?? throw new InvalidOperationException("could not start dotnet");
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0)
+            throw new ArgumentException($"new: `dotnet {string.Join(' ', args)}` failed (exit {p.ExitCode}): {(stderr + stdout.Result).Trim()}");
+    }
+}
