@@ -115,6 +115,88 @@ public class PluginLoadingTests : IDisposable
     }
 
     [Fact]
+    public void A_plugin_built_against_a_newer_sdk_is_named_and_never_given_its_private_copy_of_the_sdk()
+    {
+        // PluginA as if built against RepLab.Abstractions 0.(n+1), with that newer SDK in its folder and
+        // listed in its deps.json: the host's copy cannot serve it. A loader that falls back to the
+        // plugin's copy (McMaster.NETCore.Plugins does) gives the plugin its own IAugmentation and
+        // [Plugin], which the host does not recognise, so it vanished without a word.
+        var folder = Path.Combine(temp, "NewerSdk");
+        Directory.CreateDirectory(folder);
+        foreach (var f in Directory.EnumerateFiles(Repo.Fixture("PluginA"))) File.Copy(f, Path.Combine(folder, Path.GetFileName(f)));
+        var host = typeof(IPlugin).Assembly.GetName().Version!;
+        var newer = new Version(host.Major, host.Minor + 1, 0, 0);
+        File.Copy(typeof(IPlugin).Assembly.Location, Path.Combine(folder, "RepLab.Abstractions.dll"));
+        SetVersion(Path.Combine(folder, "RepLab.Abstractions.dll"), System.Reflection.Metadata.Ecma335.TableIndex.Assembly, 4, newer);
+        SetVersion(Path.Combine(folder, "PluginA.dll"), System.Reflection.Metadata.Ecma335.TableIndex.AssemblyRef, 0, newer, "RepLab.Abstractions");
+        var deps = Path.Combine(folder, "PluginA.deps.json");
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(deps))!;
+        var target = json["targets"]!.AsObject().First().Value!.AsObject();
+        target[$"RepLab.Abstractions/{newer}"] = new System.Text.Json.Nodes.JsonObject { ["runtime"] = new System.Text.Json.Nodes.JsonObject { ["RepLab.Abstractions.dll"] = new System.Text.Json.Nodes.JsonObject() } };
+        json["libraries"]![$"RepLab.Abstractions/{newer}"] = new System.Text.Json.Nodes.JsonObject { ["type"] = "project", ["serviceable"] = false, ["sha512"] = "" };
+        File.WriteAllText(deps, json.ToJsonString());
+
+        // Through the CLI: the test host resolves a request for a newer RepLab.Abstractions to its own
+        // copy (its runner's resolver, seen), which replab does not.
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(Repo.BuiltCli);
+        psi.ArgumentList.Add("plugins");
+        psi.Environment[PluginCatalog.PathVariable] = folder;
+        using var cli = System.Diagnostics.Process.Start(psi)!;
+        var stdout = cli.StandardOutput.ReadToEndAsync();
+        var stderr = cli.StandardError.ReadToEnd();
+        cli.WaitForExit(120_000).Should().BeTrue();
+        stderr.Should().Contain($"plugin not loaded: {Path.Combine(folder, "PluginA.dll")}: ", "a plugin the host's SDK cannot serve is named, not dropped")
+            .And.Contain($"RepLab.Abstractions, Version={newer}");
+        stdout.Result.Should().NotContain("offset-a");
+    }
+
+    [Fact]
+    public void A_dll_reported_as_not_loaded_is_not_loaded_when_the_plugin_asks_for_it()
+    {
+        // PluginA whose deps.json does not list SharedLib: SharedLib.dll beside it is then a stray. It
+        // is reported as not loaded, and it must not be: a loader that probes the plugin's folder for
+        // any unlisted dll (McMaster.NETCore.Plugins does) loads it when the plugin first runs.
+        var folder = Path.Combine(temp, "Unlisted");
+        Directory.CreateDirectory(folder);
+        foreach (var f in Directory.EnumerateFiles(Repo.Fixture("PluginA"))) File.Copy(f, Path.Combine(folder, Path.GetFileName(f)));
+        var deps = Path.Combine(folder, "PluginA.deps.json");
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(deps))!;
+        foreach (var (_, target) in json["targets"]!.AsObject())
+        {
+            foreach (var lib in target!.AsObject().Where(l => l.Key.StartsWith("SharedLib", StringComparison.Ordinal)).ToList()) target.AsObject().Remove(lib.Key);
+            foreach (var (_, lib) in target.AsObject()) lib?["dependencies"]?.AsObject().Remove("SharedLib.V1");
+        }
+        foreach (var lib in json["libraries"]!.AsObject().Where(l => l.Key.StartsWith("SharedLib", StringComparison.Ordinal)).ToList()) json["libraries"]!.AsObject().Remove(lib.Key);
+        File.WriteAllText(deps, json.ToJsonString());
+
+        var catalog = new PluginCatalog().AddFolder(folder);
+        catalog.Failures.Should().ContainSingle().Which.Path.Should().EndWith("SharedLib.dll");
+        var context = AssemblyLoadContext.GetLoadContext(catalog.Plugins.Single().Type.Assembly)!;
+        var load = () => context.LoadFromAssemblyName(new System.Reflection.AssemblyName("SharedLib, Version=1.0.0.0"));
+        load.Should().Throw<FileNotFoundException>("what the catalog reports as not loaded stays not loaded");
+    }
+
+    /// <summary>Rewrites the version of an Assembly or AssemblyRef row in a built assembly, in place.</summary>
+    private static void SetVersion(string path, System.Reflection.Metadata.Ecma335.TableIndex table, int versionOffset, Version version, string? refName = null)
+    {
+        var bytes = File.ReadAllBytes(path);
+        int at;
+        using (var pe = new System.Reflection.PortableExecutable.PEReader(new MemoryStream(bytes)))
+        {
+            var md = System.Reflection.Metadata.PEReaderExtensions.GetMetadataReader(pe);
+            var row = refName is null ? 0 : md.AssemblyReferences.Select((h, i) => (h, i)).Single(r => md.GetString(md.GetAssemblyReference(r.h).Name) == refName).i;
+            at = pe.PEHeaders.MetadataStartOffset + System.Reflection.Metadata.Ecma335.MetadataReaderExtensions.GetTableMetadataOffset(md, table) + row * System.Reflection.Metadata.Ecma335.MetadataReaderExtensions.GetTableRowSize(md, table) + versionOffset;
+        }
+        foreach (var part in new[] { version.Major, version.Minor, version.Build, version.Revision })
+        {
+            BitConverter.TryWriteBytes(bytes.AsSpan(at, 2), (ushort)part);
+            at += 2;
+        }
+        File.WriteAllBytes(path, bytes);
+    }
+
+    [Fact]
     public void Loading_the_same_folder_twice_registers_each_plugin_once()
     {
         var catalog = Fixtures().AddFolder(Repo.Fixture("PluginA"));
