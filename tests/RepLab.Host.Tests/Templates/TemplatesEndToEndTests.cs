@@ -17,33 +17,22 @@ namespace RepLab.Host.Tests.Templates;
 [Trait("Category", "Templates")]
 public sealed class TemplatesEndToEndTests(ITestOutputHelper output) : IDisposable
 {
+    private readonly OutsideTheRepository outside = new();
     private static readonly string[] Kinds = ["method", "encoder", "dataset", "augmentation", "evaluator", "callback"];
-    private static readonly string Version = typeof(TemplatesEndToEndTests).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()!.InformationalVersion.Split('+')[0];
-    private readonly string root = Directory.CreateTempSubdirectory("replab-templates-").FullName;
-    private readonly string restored = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
-                                       ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+    private static string Version => OutsideTheRepository.Version;
 
-    private static string Feed => Path.Combine(Repo.Root, "artifacts", "feed");
+    private static string Feed => OutsideTheRepository.Feed;
 
-    private string Work => Path.Combine(root, "work");
+    private string root => outside.Root;
 
-    public void Dispose() => Directory.Delete(root, recursive: true);
+    private string Work => outside.Work;
+
+    public void Dispose() => outside.Dispose();
 
     [Fact]
     public void Every_template_builds_passes_its_tests_and_runs_resumes_and_evaluates_from_the_feed_alone()
     {
-        File.Exists(Path.Combine(Feed, $"replab.{Version}.nupkg")).Should().BeTrue($"the feed {Feed} holds the packages of {Version} (./replab pack)");
         var clock = Stopwatch.StartNew();
-        Directory.CreateDirectory(Work);
-        File.WriteAllText(Path.Combine(root, "nuget.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <clear />
-                <add key="restored" value="{restored}" />
-              </packageSources>
-            </configuration>
-            """);
         Run(Work, "dotnet", "tool", "install", "replab", "--tool-path", Path.Combine(root, "tool"), "--add-source", Feed, "--version", Version);
         Run(Work, "dotnet", "new", "install", $"RepLab.Templates::{Version}", "--add-source", Feed);
         foreach (var kind in Kinds) Run(Work, "dotnet", "new", $"replab-{kind}", "-n", Name(kind));
@@ -65,13 +54,12 @@ public sealed class TemplatesEndToEndTests(ITestOutputHelper output) : IDisposab
     [Fact]
     public void Replab_new_makes_what_dotnet_new_makes_and_refuses_an_unknown_kind_with_a_suggestion()
     {
-        Directory.CreateDirectory(Work);
         var cli = Repo.BuiltCli;
-        Run(Work, "dotnet", cli, "new", "method", "BarlowTwins");
-        Run(Work, "dotnet", "new", "replab-method", "-n", "BarlowTwins", "-o", "again");
+        Run(Work, "dotnet", cli, "new", "method", "SimSiam");
+        Run(Work, "dotnet", "new", "replab-method", "-n", "SimSiam", "-o", "again");
         string[] Files(string dir) => Directory.EnumerateFiles(Path.Combine(Work, dir), "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(Path.Combine(Work, dir), f)).Order().ToArray();
-        Files("BarlowTwins").Should().Equal(Files("again")).And.Contain("experiments/barlow-twins.yaml");
-        File.ReadAllText(Path.Combine(Work, "BarlowTwins", "BarlowTwins", "BarlowTwinsMethod.cs")).Should().Contain("[Plugin(\"barlow-twins\"");
+        Files("SimSiam").Should().Equal(Files("again")).And.Contain("experiments/sim-siam.yaml");
+        File.ReadAllText(Path.Combine(Work, "SimSiam", "SimSiam", "SimSiamMethod.cs")).Should().Contain("[Plugin(\"sim-siam\"");
         var (code, _, stderr) = Exec(Work, "dotnet", cli, "new", "methd", "X");
         code.Should().Be(2);
         stderr.Should().Contain("unknown kind 'methd' (did you mean 'method'?)");
@@ -93,37 +81,7 @@ public sealed class TemplatesEndToEndTests(ITestOutputHelper output) : IDisposab
         resumed.Should().MatchRegex(@"eval/[a-z-]+/top1 = [01]\.\d+", $"the {kind} run is evaluated");
     }
 
-    private string Run(string dir, string file, params string[] args)
-    {
-        var (code, stdout, stderr) = Exec(dir, file, args);
-        code.Should().Be(0, $"`{Path.GetFileName(file)} {string.Join(' ', args)}` in {dir} failed:\n{stdout}\n{stderr}");
-        return stdout + stderr;
-    }
+    private string Run(string dir, string file, params string[] args) => outside.Run(dir, file, args);
 
-    /// <summary>Runs a command with this test's own HOME, package folder and feed, and no telemetry or first-run text.</summary>
-    private (int Code, string Stdout, string Stderr) Exec(string dir, string file, params string[] args)
-    {
-        var psi = new ProcessStartInfo(file) { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        var home = Path.Combine(root, "home");
-        Directory.CreateDirectory(home);
-        psi.Environment["HOME"] = home;
-        psi.Environment["DOTNET_CLI_HOME"] = home;
-        psi.Environment["NUGET_PACKAGES"] = Path.Combine(root, "packages");
-        psi.Environment["REPLAB_FEED"] = Feed;
-        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        psi.Environment["DOTNET_NOLOGO"] = "1";
-        psi.Environment["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1";
-        psi.Environment["MSBUILDDISABLENODEREUSE"] = "1";
-        foreach (var v in new[] { "REPLAB_PLUGIN_PATH", "MLFLOW_TRACKING_URI", "REPLAB_CLI", "REPLAB_NATIVE" }) psi.Environment.Remove(v);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(600_000))
-        {
-            p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"`{file} {string.Join(' ', args)}` took over 10 minutes");
-        }
-        return (p.ExitCode, stdout.Result, stderr.Result);
-    }
+    private (int Code, string Stdout, string Stderr) Exec(string dir, string file, params string[] args) => outside.Exec(dir, file, args);
 }
