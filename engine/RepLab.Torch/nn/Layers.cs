@@ -25,7 +25,7 @@ public static partial class nn
         public override Tensor forward(Tensor input) => F.linear(input, weight, bias);
     }
 
-    /// <summary><c>nn.Conv2d</c>: 2-D convolution of [N, C_in, H, W] to [N, C_out, H_out, W_out] with a square kernel, initialised as PyTorch does. Square kernel, stride, padding and dilation only (one number each; PyTorch also takes pairs); <c>padding_mode</c> and string paddings are not bound. The flag is <c>bias:</c> (TorchSharp: <c>hasBias:</c>).</summary>
+    /// <summary><c>nn.Conv2d</c>: 2-D convolution of [N, C_in, H, W] to [N, C_out, H_out, W_out] initialised as PyTorch does. The kernel, stride, padding and dilation are square (one number each; PyTorch also takes pairs); <c>padding_mode</c> and string paddings (<c>"same"</c>) are not bound.</summary>
     public sealed class Conv2d : Module
     {
         /// <summary>The kernel [out_channels, in_channels/groups, kernel_size, kernel_size].</summary>
