@@ -219,7 +219,7 @@ public sealed partial class Tensor
 
     /// <summary><c>torch.add</c>: <c>this + alpha * other</c>, broadcasting. Like <c>+</c> when <paramref name="alpha"/> is 1.</summary>
     public Tensor add(Tensor other, double alpha = 1) => alpha == 1 ? B(Bin.Add, other) : Wrap(rl_add_scaled(H, other.H, alpha, out var o), o);
-    /// <summary><c>this + other</c> for a scalar (the result keeps this tensor's dtype, as PyTorch's type promotion does for a Python scalar).</summary>
+    /// <summary><c>this + other</c> for a scalar. As in PyTorch, a float tensor keeps its dtype (float32 stays float32) and an integer tensor becomes floating-point; use the <c>long</c> overload to stay integral.</summary>
     public Tensor add(double other) => B(Bin.Add, other);
     /// <summary><c>this + other</c> for an integer scalar (keeps an integer dtype integer).</summary>
     public Tensor add(long other) => B(Bin.Add, other);
