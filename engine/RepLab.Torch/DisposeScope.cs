@@ -28,6 +28,7 @@ public sealed class DisposeScope : IDisposable
 
     internal void Add(Tensor t) => tensors.Add(t);
 
+    /// <summary>Frees every tensor this scope still owns and makes the enclosing scope current again (idempotent).</summary>
     public void Dispose()
     {
         if (disposed) return;

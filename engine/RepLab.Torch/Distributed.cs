@@ -16,7 +16,17 @@ public static partial class torch
         /// How a collective combines the ranks' values. Gloo has no average (PyTorch refuses ReduceOp.AVG
         /// with Gloo too): sum, then divide by <see cref="ProcessGroup.WorldSize"/>.
         /// </summary>
-        public enum ReduceOp { Sum = 0, Product = 1, Min = 2, Max = 3 }
+        public enum ReduceOp
+        {
+            /// <summary>The sum over ranks (<c>ReduceOp.SUM</c>).</summary>
+            Sum = 0,
+            /// <summary>The product over ranks (<c>ReduceOp.PRODUCT</c>).</summary>
+            Product = 1,
+            /// <summary>The smallest value over ranks (<c>ReduceOp.MIN</c>).</summary>
+            Min = 2,
+            /// <summary>The largest value over ranks (<c>ReduceOp.MAX</c>).</summary>
+            Max = 3,
+        }
 
         /// <summary>
         /// A key-value store the ranks meet at (PyTorch's TCPStore and FileStore). Process groups made on
@@ -60,6 +70,7 @@ public static partial class torch
                 return new Store(h, t);
             }
 
+            /// <summary>Sets <paramref name="key"/> to <paramref name="value"/>, visible to every rank (<c>store.set</c>).</summary>
             public unsafe void Set(string key, byte[] value)
             {
                 fixed (byte* p = value) Native.Check(rl_store_set(H, key, p, value.Length));
@@ -86,6 +97,7 @@ public static partial class torch
                 return v != 0;
             }
 
+            /// <summary>Releases this handle to the store; groups made on it keep it alive natively.</summary>
             public void Dispose() => H.Dispose();
         }
 
@@ -107,8 +119,10 @@ public static partial class torch
                 (Rank, WorldSize, Timeout, Backend) = (rank, worldSize, timeout, backend);
             }
 
+            /// <summary>This process's rank in the group, 0 to <see cref="WorldSize"/> - 1 (<c>dist.get_rank()</c>).</summary>
             public int Rank { get; }
 
+            /// <summary>The number of ranks in the group (<c>dist.get_world_size()</c>).</summary>
             public int WorldSize { get; }
 
             /// <summary>How long every collective (and the rendezvous that makes the group) waits for the other ranks.</summary>
@@ -157,8 +171,10 @@ public static partial class torch
             /// <summary>Returns when every rank has reached it.</summary>
             public void Barrier() => Check(rl_group_barrier(H));
 
+            /// <summary>Closes the group's connections at once (PyTorch's <c>destroy_process_group</c>); its peers' next collectives fail.</summary>
             public void Dispose() => H.Dispose();
 
+            /// <summary>The backend, rank and world size, e.g. <c>ProcessGroup(gloo, rank 0 of 2)</c>.</summary>
             public override string ToString() => $"ProcessGroup({Backend}, rank {Rank} of {WorldSize})";
         }
 

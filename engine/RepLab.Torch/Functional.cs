@@ -19,6 +19,7 @@ public static class F
 
     // ---- convolutions and linear ----
 
+    /// <summary><c>F.conv2d</c>: 2-D convolution (cross-correlation) of <paramref name="input"/> [N, C_in, H, W] with <paramref name="weight"/> [C_out, C_in/groups, kH, kW], plus <paramref name="bias"/> [C_out]; gives [N, C_out, H_out, W_out]. <paramref name="stride"/>, <paramref name="padding"/> and <paramref name="dilation"/> are (height, width) pairs, defaulting to 1, 0 and 1. No string padding (<c>"same"</c>/<c>"valid"</c>): pass the numbers. A kernel that covers the whole unpadded input on the CPU runs as one matrix product (same result).</summary>
     public static unsafe Tensor conv2d(Tensor input, Tensor weight, Tensor? bias = null, long[]? stride = null, long[]? padding = null,
         long[]? dilation = null, long groups = 1)
     {
@@ -41,9 +42,11 @@ public static class F
             return Tensor.Wrap(rl_conv2d(input.H, weight.H, Opt(bias), s, p, d, groups, out var o), o);
     }
 
+    /// <summary><c>F.conv2d</c> with the same stride, padding and dilation for height and width.</summary>
     public static Tensor conv2d(Tensor input, Tensor weight, Tensor? bias, long stride, long padding = 0, long dilation = 1, long groups = 1) =>
         conv2d(input, weight, bias, Pair(stride), Pair(padding), Pair(dilation), groups);
 
+    /// <summary><c>F.conv_transpose2d</c>: the transposed convolution ("deconvolution") of <paramref name="input"/> [N, C_in, H, W] with <paramref name="weight"/> [C_in, C_out/groups, kH, kW]; H_out = (H - 1)·stride - 2·padding + dilation·(kH - 1) + output_padding + 1. Note the argument order of PyTorch: <paramref name="groups"/> before <paramref name="dilation"/>. On the CPU it runs as the adjoint of a convolution (see <see cref="UseAdjointConvTranspose"/>).</summary>
     public static unsafe Tensor conv_transpose2d(Tensor input, Tensor weight, Tensor? bias = null, long[]? stride = null,
         long[]? padding = null, long[]? output_padding = null, long groups = 1, long[]? dilation = null)
     {
@@ -93,10 +96,12 @@ public static class F
         return xs[2] == 1 && xs[3] == 1 && xs[1] == ws[0];
     }
 
+    /// <summary><c>F.conv_transpose2d</c> with the same stride, padding, output padding and dilation for height and width.</summary>
     public static Tensor conv_transpose2d(Tensor input, Tensor weight, Tensor? bias, long stride, long padding = 0,
         long output_padding = 0, long groups = 1, long dilation = 1) =>
         conv_transpose2d(input, weight, bias, Pair(stride), Pair(padding), Pair(output_padding), groups, Pair(dilation));
 
+    /// <summary><c>F.linear</c>: <c>input · weightᵀ + bias</c>, with <paramref name="weight"/> [out_features, in_features] as PyTorch stores it; <paramref name="input"/> is [..., in_features].</summary>
     public static Tensor linear(Tensor input, Tensor weight, Tensor? bias = null) =>
         Tensor.Wrap(rl_linear(input.H, weight.H, Opt(bias), out var o), o);
 
@@ -129,15 +134,18 @@ public static class F
             (int)activation.Kind, activation.NegativeSlope, UseFusedBatchNorm ? 1 : 0, out var o), o);
     }
 
+    /// <summary><c>F.group_norm</c>: normalises [N, C, ...] over groups of C/<paramref name="num_groups"/> channels (and all spatial positions), then applies the per-channel affine <paramref name="weight"/> and <paramref name="bias"/> when given.</summary>
     public static Tensor group_norm(Tensor input, long num_groups, Tensor? weight = null, Tensor? bias = null, double eps = 1e-5) =>
         Tensor.Wrap(rl_group_norm(input.H, num_groups, Opt(weight), Opt(bias), eps, out var o), o);
 
+    /// <summary><c>F.layer_norm</c>: normalises over the trailing dimensions <paramref name="normalized_shape"/>, then applies the elementwise affine <paramref name="weight"/> and <paramref name="bias"/> (shaped <paramref name="normalized_shape"/>) when given.</summary>
     public static unsafe Tensor layer_norm(Tensor input, long[] normalized_shape, Tensor? weight = null, Tensor? bias = null, double eps = 1e-5)
     {
         fixed (long* s = normalized_shape)
             return Tensor.Wrap(rl_layer_norm(input.H, s, normalized_shape.Length, Opt(weight), Opt(bias), eps, out var o), o);
     }
 
+    /// <summary><c>F.dropout</c>: zeroes each element with probability <paramref name="p"/> and scales the rest by 1/(1-p) when <paramref name="training"/>; the input unchanged (a new handle) otherwise. Note <paramref name="training"/> defaults to true, as in PyTorch: pass the module's <c>training</c> flag.</summary>
     public static Tensor dropout(Tensor input, double p = 0.5, bool training = true) =>
         Tensor.Wrap(rl_dropout(input.H, p, training ? 1 : 0, 0, out var o), o);
 
@@ -147,6 +155,7 @@ public static class F
 
     // ---- pooling ----
 
+    /// <summary><c>F.max_pool2d</c>: the maximum over <paramref name="kernel_size"/> windows of [N, C, H, W] (stride defaults to the kernel size). Gives the values only; <c>return_indices</c> is not bound.</summary>
     public static unsafe Tensor max_pool2d(Tensor input, long[] kernel_size, long[]? stride = null, long[]? padding = null,
         long[]? dilation = null, bool ceil_mode = false)
     {
@@ -160,9 +169,11 @@ public static class F
             return Tensor.Wrap(rl_max_pool2d(input.H, k, s, p, d, ceil_mode ? 1 : 0, out var o), o);
     }
 
+    /// <summary><c>F.max_pool2d</c> with square windows.</summary>
     public static Tensor max_pool2d(Tensor input, long kernel_size, long? stride = null, long padding = 0) =>
         max_pool2d(input, Pair(kernel_size), Pair(stride ?? kernel_size), Pair(padding));
 
+    /// <summary><c>F.avg_pool2d</c>: the mean over <paramref name="kernel_size"/> windows of [N, C, H, W] (stride defaults to the kernel size); <paramref name="count_include_pad"/> counts zero padding in the divisor.</summary>
     public static unsafe Tensor avg_pool2d(Tensor input, long[] kernel_size, long[]? stride = null, long[]? padding = null,
         bool ceil_mode = false, bool count_include_pad = true)
     {
@@ -174,29 +185,30 @@ public static class F
             return Tensor.Wrap(rl_avg_pool2d(input.H, k, s, p, ceil_mode ? 1 : 0, count_include_pad ? 1 : 0, out var o), o);
     }
 
+    /// <summary><c>F.avg_pool2d</c> with square windows.</summary>
     public static Tensor avg_pool2d(Tensor input, long kernel_size, long? stride = null, long padding = 0) =>
         avg_pool2d(input, Pair(kernel_size), Pair(stride ?? kernel_size), Pair(padding));
 
+    /// <summary><c>F.adaptive_avg_pool2d</c>: average pooling of [N, C, H, W] to [N, C, output_size[0], output_size[1]] whatever H and W are.</summary>
     public static unsafe Tensor adaptive_avg_pool2d(Tensor input, long[] output_size)
     {
         fixed (long* s = output_size) return Tensor.Wrap(rl_adaptive_avg_pool2d(input.H, s, out var o), o);
     }
 
+    /// <summary><c>F.adaptive_avg_pool2d</c> to a square output; <c>adaptive_avg_pool2d(x, 1)</c> is global average pooling to [N, C, 1, 1].</summary>
     public static Tensor adaptive_avg_pool2d(Tensor input, long output_size) => adaptive_avg_pool2d(input, Pair(output_size));
 
+    /// <summary><c>F.adaptive_max_pool2d</c>: max pooling of [N, C, H, W] to [N, C, output_size[0], output_size[1]] (values only).</summary>
     public static unsafe Tensor adaptive_max_pool2d(Tensor input, long[] output_size)
     {
         fixed (long* s = output_size) return Tensor.Wrap(rl_adaptive_max_pool2d(input.H, s, out var o), o);
     }
 
+    /// <summary><c>F.adaptive_max_pool2d</c> to a square output.</summary>
     public static Tensor adaptive_max_pool2d(Tensor input, long output_size) => adaptive_max_pool2d(input, Pair(output_size));
 
     // ---- resampling ----
 
-    /// <summary>
-    /// Resizes a 4-D batch to <paramref name="size"/> or by <paramref name="scale_factor"/>;
-    /// <paramref name="mode"/> is "nearest" or "bilinear", as in PyTorch.
-    /// </summary>
     /// <summary>
     /// Resizes [N, C, H, W] to <paramref name="size"/> or by <paramref name="scale_factor"/>; mode nearest,
     /// bilinear or bicubic. <paramref name="antialias"/> (bilinear and bicubic) widens the filter when
@@ -221,6 +233,7 @@ public static class F
             return Tensor.Wrap(rl_upsample2d(input.H, s, scale, scale, m, m != 0 && align_corners ? 1 : 0, antialias ? 1 : 0, out var o), o);
     }
 
+    /// <summary><c>F.affine_grid</c>: the sampling grid [N, H, W, 2] for the affine matrices <paramref name="theta"/> [N, 2, 3] and the output <paramref name="size"/> [N, C, H, W], in normalised coordinates [-1, 1]; feed it to <see cref="grid_sample"/>.</summary>
     public static unsafe Tensor affine_grid(Tensor theta, long[] size, bool align_corners = false)
     {
         fixed (long* s = size) return Tensor.Wrap(rl_affine_grid(theta.H, s, size.Length, align_corners ? 1 : 0, out var o), o);
@@ -255,18 +268,31 @@ public static class F
 
     // ---- activations ----
 
+    /// <summary><c>F.relu</c>: <c>max(x, 0)</c> (no <c>inplace</c> flag: use <see cref="Tensor.relu_"/>).</summary>
     public static Tensor relu(Tensor x) => x.relu();
+    /// <summary><c>F.leaky_relu</c>: <c>x</c> for positive x, <c>negative_slope · x</c> otherwise.</summary>
     public static Tensor leaky_relu(Tensor x, double negative_slope = 0.01) => Tensor.Wrap(rl_leaky_relu(x.H, negative_slope, out var o), o);
+    /// <summary><c>F.elu</c>: <c>x</c> for positive x, <c>alpha · (exp(x) - 1)</c> otherwise.</summary>
     public static Tensor elu(Tensor x, double alpha = 1) => Tensor.Wrap(rl_elu(x.H, alpha, out var o), o);
+    /// <summary><c>F.gelu</c>: <c>x · Φ(x)</c>; <paramref name="approximate"/> <c>"tanh"</c> uses the tanh approximation, anything else the exact erf form.</summary>
     public static Tensor gelu(Tensor x, string approximate = "none") => Tensor.Wrap(rl_gelu(x.H, approximate == "tanh" ? 1 : 0, out var o), o);
+    /// <summary><c>F.silu</c> (swish): <c>x · sigmoid(x)</c>.</summary>
     public static Tensor silu(Tensor x) => x.U(Tensor.Un.Silu);
+    /// <summary><c>F.mish</c>: <c>x · tanh(softplus(x))</c>.</summary>
     public static Tensor mish(Tensor x) => x.U(Tensor.Un.Mish);
+    /// <summary><c>F.hardswish</c>: <c>x · relu6(x + 3) / 6</c>.</summary>
     public static Tensor hardswish(Tensor x) => x.U(Tensor.Un.Hardswish);
+    /// <summary><c>F.tanh</c>.</summary>
     public static Tensor tanh(Tensor x) => x.tanh();
+    /// <summary><c>F.sigmoid</c>.</summary>
     public static Tensor sigmoid(Tensor x) => x.sigmoid();
+    /// <summary><c>F.softplus</c>: <c>log(1 + exp(beta · x)) / beta</c>, linear above <paramref name="threshold"/>.</summary>
     public static Tensor softplus(Tensor x, double beta = 1, double threshold = 20) => Tensor.Wrap(rl_softplus(x.H, beta, threshold, out var o), o);
+    /// <summary><c>F.hardtanh</c>: <c>x</c> clamped to [<paramref name="min_val"/>, <paramref name="max_val"/>].</summary>
     public static Tensor hardtanh(Tensor x, double min_val = -1, double max_val = 1) => Tensor.Wrap(rl_hardtanh(x.H, min_val, max_val, out var o), o);
+    /// <summary><c>F.softmax</c> along <paramref name="dim"/> (required here, as PyTorch recommends; no <c>dtype</c> argument).</summary>
     public static Tensor softmax(Tensor x, long dim) => Tensor.Wrap(rl_softmax(x.H, dim, 0, out var o), o);
+    /// <summary><c>F.log_softmax</c> along <paramref name="dim"/>, computed stably.</summary>
     public static Tensor log_softmax(Tensor x, long dim) => Tensor.Wrap(rl_softmax(x.H, dim, 1, out var o), o);
 
     /// <summary>Divides by the <paramref name="p"/>-norm along <paramref name="dim"/>, never by less than <paramref name="eps"/>.</summary>
@@ -278,25 +304,32 @@ public static class F
         return x.div(e);
     }
 
+    /// <summary><c>F.cosine_similarity</c>: <c>x1·x2 / max(‖x1‖·‖x2‖, eps)</c> along <paramref name="dim"/> (broadcasting); the dimension is removed.</summary>
     public static Tensor cosine_similarity(Tensor x1, Tensor x2, long dim = 1, double eps = 1e-8) =>
         Tensor.Wrap(rl_cosine_similarity(x1.H, x2.H, dim, eps, out var o), o);
 
+    /// <summary><c>F.one_hot</c>: int64 class indices [...] to an int64 tensor [..., num_classes] (inferred from the largest label when -1). Convert with <see cref="Tensor.@float"/> for losses.</summary>
     public static Tensor one_hot(Tensor labels, long num_classes = -1) => Tensor.Wrap(rl_one_hot(labels.H, num_classes, out var o), o);
 
     // ---- losses ----
 
+    /// <summary><c>F.mse_loss</c>: <c>(input - target)²</c> reduced by <paramref name="reduction"/>. The reduction is an enum (<see cref="Reduction"/>), not a string.</summary>
     public static Tensor mse_loss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean) =>
         Tensor.Wrap(rl_mse_loss(input.H, target.H, (int)reduction, out var o), o);
 
+    /// <summary><c>F.l1_loss</c>: <c>|input - target|</c> reduced by <paramref name="reduction"/>.</summary>
     public static Tensor l1_loss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean) =>
         Tensor.Wrap(rl_l1_loss(input.H, target.H, (int)reduction, out var o), o);
 
+    /// <summary><c>F.smooth_l1_loss</c> (Huber-like): quadratic below <paramref name="beta"/>, linear above, reduced by <paramref name="reduction"/>.</summary>
     public static Tensor smooth_l1_loss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean, double beta = 1) =>
         Tensor.Wrap(rl_smooth_l1_loss(input.H, target.H, (int)reduction, beta, out var o), o);
 
+    /// <summary><c>F.binary_cross_entropy</c> on probabilities <paramref name="input"/> in [0, 1] (after a sigmoid); prefer <see cref="binary_cross_entropy_with_logits"/> for stability.</summary>
     public static Tensor binary_cross_entropy(Tensor input, Tensor target, Tensor? weight = null, Reduction reduction = Reduction.Mean) =>
         Tensor.Wrap(rl_bce(input.H, target.H, Opt(weight), (int)reduction, out var o), o);
 
+    /// <summary><c>F.binary_cross_entropy_with_logits</c>: sigmoid and binary cross-entropy in one stable step; <paramref name="pos_weight"/> weighs the positive term per class.</summary>
     public static Tensor binary_cross_entropy_with_logits(Tensor input, Tensor target, Tensor? weight = null, Tensor? pos_weight = null,
         Reduction reduction = Reduction.Mean) =>
         Tensor.Wrap(rl_bce_with_logits(input.H, target.H, Opt(weight), Opt(pos_weight), (int)reduction, out var o), o);
@@ -306,6 +339,7 @@ public static class F
         long ignore_index = -100, double label_smoothing = 0) =>
         Tensor.Wrap(rl_cross_entropy(input.H, target.H, Opt(weight), (int)reduction, ignore_index, label_smoothing, out var o), o);
 
+    /// <summary><c>F.nll_loss</c>: the negative log-likelihood of log-probabilities <paramref name="input"/> [N, C] at the int64 class indices <paramref name="target"/> [N]; targets equal to <paramref name="ignore_index"/> do not count.</summary>
     public static Tensor nll_loss(Tensor input, Tensor target, Tensor? weight = null, Reduction reduction = Reduction.Mean, long ignore_index = -100) =>
         Tensor.Wrap(rl_nll_loss(input.H, target.H, Opt(weight), (int)reduction, ignore_index, out var o), o);
 

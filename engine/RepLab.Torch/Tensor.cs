@@ -37,8 +37,10 @@ public sealed partial class Tensor : IDisposable
     /// <summary>Native tensor handles alive in this process (for tests and diagnostics).</summary>
     public static long LiveHandles => TensorHandle.Live;
 
+    /// <summary>Whether the native tensor has been freed (by <see cref="Dispose"/> or by its <see cref="DisposeScope"/>); any other call on a disposed tensor throws.</summary>
     public bool IsDisposed => H.IsClosed;
 
+    /// <summary>Frees the native tensor now (idempotent). Views and other handles to the same storage stay valid: libtorch reference-counts the storage.</summary>
     public void Dispose() => H.Dispose();
 
     /// <summary>Keeps this tensor alive past the current scope: the next outer scope (if any) owns it.</summary>
@@ -59,6 +61,7 @@ public sealed partial class Tensor : IDisposable
 
     // ---- properties ----
 
+    /// <summary><c>Tensor.shape</c>: the sizes of the dimensions, outermost first (a fresh copy on each read; an empty array for a 0-d tensor). PyTorch's <c>torch.Size</c> is a <c>long[]</c> here.</summary>
     public long[] shape
     {
         get
@@ -72,6 +75,7 @@ public sealed partial class Tensor : IDisposable
         }
     }
 
+    /// <summary><c>Tensor.stride()</c>: the step in elements between neighbours along each dimension.</summary>
     public long[] stride()
     {
         Check(rl_dim(H, out var n));
@@ -80,20 +84,24 @@ public sealed partial class Tensor : IDisposable
         return s;
     }
 
+    /// <summary><c>Tensor.size(dim)</c>: the size of dimension <paramref name="dim"/> (negative counts from the end). For all sizes use <see cref="shape"/> (there is no <c>size()</c> without an argument).</summary>
     public long size(int dim)
     {
         var s = shape;
         return s[dim < 0 ? dim + s.Length : dim];
     }
 
+    /// <summary><c>Tensor.dim()</c>: the number of dimensions (0 for a scalar tensor).</summary>
     public int dim() => shape.Length;
 
+    /// <summary><c>Tensor.numel()</c>: the number of elements.</summary>
     public long numel()
     {
         Check(rl_numel(H, out var n));
         return n;
     }
 
+    /// <summary><c>Tensor.dtype</c>: the element type.</summary>
     public ScalarType dtype
     {
         get
@@ -103,6 +111,7 @@ public sealed partial class Tensor : IDisposable
         }
     }
 
+    /// <summary><c>Tensor.device</c>: where the elements live (<c>cpu</c> or <c>cuda:N</c>).</summary>
     public Device device
     {
         get
@@ -119,6 +128,7 @@ public sealed partial class Tensor : IDisposable
         return p == IntPtr.Zero ? null : System.Runtime.InteropServices.Marshal.PtrToStringUTF8(p);
     }
 
+    /// <summary><c>Tensor.requires_grad</c>: whether autograd records operations on this tensor; settable on leaves.</summary>
     public bool requires_grad
     {
         get
@@ -129,12 +139,14 @@ public sealed partial class Tensor : IDisposable
         set => Check(rl_set_requires_grad(H, value ? 1 : 0));
     }
 
+    /// <summary><c>Tensor.requires_grad_</c>: sets <see cref="requires_grad"/> in place; returns this tensor.</summary>
     public Tensor requires_grad_(bool value = true)
     {
         requires_grad = value;
         return this;
     }
 
+    /// <summary><c>Tensor.is_leaf</c>: true for tensors created by the user (not by a recorded operation); only leaves get <see cref="grad"/> filled by <see cref="backward"/>.</summary>
     public bool is_leaf
     {
         get
@@ -144,6 +156,7 @@ public sealed partial class Tensor : IDisposable
         }
     }
 
+    /// <summary><c>Tensor.is_contiguous()</c>: whether the elements are laid out densely in row-major order.</summary>
     public bool is_contiguous()
     {
         Check(rl_is_contiguous(H, out var r));
@@ -157,12 +170,14 @@ public sealed partial class Tensor : IDisposable
         return r != 0;
     }
 
+    /// <summary><c>Tensor.item()</c>: the value of a one-element tensor as a double (any dtype).</summary>
     public double item()
     {
         Check(rl_item(H, out var v));
         return v;
     }
 
+    /// <summary><c>Tensor.item()</c> typed: the value of a one-element tensor as <typeparamref name="T"/> (<c>long</c>/<c>int</c> read the integer exactly; <c>float</c>, <c>double</c> and <c>bool</c> convert from a double).</summary>
     public T item<T>() where T : unmanaged
     {
         if (typeof(T) == typeof(long) || typeof(T) == typeof(int))
@@ -195,6 +210,7 @@ public sealed partial class Tensor : IDisposable
         }
     }
 
+    /// <summary>The raw little-endian bytes of the elements in row-major order (<see cref="numel"/> × element size), e.g. for hashing or serialising.</summary>
     public byte[] bytes()
     {
         var b = new byte[numel() * dtype.ElementSize()];
@@ -202,28 +218,38 @@ public sealed partial class Tensor : IDisposable
         return b;
     }
 
+    /// <summary>A summary such as <c>Tensor(shape=[2, 3], dtype=Float32, device=cpu)</c>; unlike PyTorch it never prints the values (use <see cref="data{T}"/>).</summary>
     public override string ToString() =>
         IsDisposed ? "Tensor(disposed)" : $"Tensor(shape=[{string.Join(", ", shape)}], dtype={dtype}, device={device})";
 
     // ---- conversion ----
 
+    /// <summary><c>Tensor.to(device, dtype)</c>: this tensor on <paramref name="device"/>, converted to <paramref name="dtype"/> when given. Without <paramref name="copy"/> it may return a new handle to the same tensor when nothing changes. <paramref name="non_blocking"/> makes host-to-CUDA copies asynchronous (pinned memory).</summary>
     public Tensor to(Device device, ScalarType? dtype = null, bool non_blocking = false, bool copy = false) =>
         Wrap(rl_to(H, (int)device.Type, device.Index, dtype is null ? -1 : (int)dtype, non_blocking ? 1 : 0, copy ? 1 : 0, out var o), o);
 
+    /// <summary><c>Tensor.to(dtype)</c>: converted to <paramref name="dtype"/> on the same device.</summary>
     public Tensor to(ScalarType dtype) => Wrap(rl_to(H, -1, 0, (int)dtype, 0, 0, out var o), o);
 
+    /// <summary><c>Tensor.cpu()</c>: this tensor on the CPU.</summary>
     public Tensor cpu() => to(Device.CPU);
 
+    /// <summary><c>Tensor.cuda()</c>: this tensor on CUDA device <paramref name="index"/> (needs a CUDA build of libtorch).</summary>
     public Tensor cuda(int index = 0) => to(Device.CUDA(index));
 
+    /// <summary><c>Tensor.float()</c>: converted to float32 (<c>@float</c> in C# because <c>float</c> is a keyword).</summary>
     public Tensor @float() => to(ScalarType.Float32);
 
+    /// <summary><c>Tensor.double()</c>: converted to float64.</summary>
     public Tensor @double() => to(ScalarType.Float64);
 
+    /// <summary><c>Tensor.long()</c>: converted to int64.</summary>
     public Tensor @long() => to(ScalarType.Int64);
 
+    /// <summary><c>Tensor.contiguous()</c>: a row-major dense tensor with the same values (a new handle to the same storage when already contiguous).</summary>
     public Tensor contiguous() => Wrap(rl_contiguous(H, out var o), o);
 
+    /// <summary><c>Tensor.clone()</c>: a copy with its own storage; gradients flow back to this tensor.</summary>
     public Tensor clone() => Wrap(rl_clone(H, out var o), o);
 
     /// <summary>A new tensor sharing storage, cut from the autograd graph.</summary>
@@ -232,6 +258,7 @@ public sealed partial class Tensor : IDisposable
     /// <summary>A second handle to this same tensor (same storage, same autograd identity).</summary>
     public Tensor alias() => Wrap(rl_alias(H, out var o), o);
 
+    /// <summary><c>Tensor.copy_</c>: copies the values of <paramref name="src"/> (broadcast, converted to this dtype and device) into this tensor; returns this tensor.</summary>
     public Tensor copy_(Tensor src)
     {
         Check(rl_copy_(H, src.H));
@@ -254,6 +281,7 @@ public sealed partial class Tensor : IDisposable
         set => Check(rl_set_grad(H, value?.H ?? TensorHandle.Null));
     }
 
+    /// <summary><c>Tensor.backward</c>: back-propagates from this tensor, accumulating into the <see cref="grad"/> of the leaves. <paramref name="gradient"/> is required unless this tensor has one element.</summary>
     public void backward(Tensor? gradient = null, bool retain_graph = false, bool create_graph = false) =>
         Check(rl_backward(H, gradient?.H ?? TensorHandle.Null, retain_graph ? 1 : 0, create_graph ? 1 : 0));
 

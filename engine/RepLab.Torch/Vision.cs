@@ -11,7 +11,19 @@ namespace RepLab.Torch;
 public static class vision
 {
     /// <summary>Colour operation codes of <see cref="color_jitter_"/>'s stages.</summary>
-    public enum ColorOp { None = -1, Brightness = 0, Contrast = 1, Saturation = 2, Hue = 3 }
+    public enum ColorOp
+    {
+        /// <summary>Skip this stage.</summary>
+        None = -1,
+        /// <summary>Brightness: <c>f·x</c>.</summary>
+        Brightness = 0,
+        /// <summary>Contrast: <c>f·x + (1 - f)·mean(luma)</c>.</summary>
+        Contrast = 1,
+        /// <summary>Saturation: <c>f·x + (1 - f)·luma</c>.</summary>
+        Saturation = 2,
+        /// <summary>Hue: turns the HSV hue by the value, in fractions of the circle.</summary>
+        Hue = 3,
+    }
 
     /// <summary>
     /// The ITU-R BT.601 luma (0.299 R + 0.587 G + 0.114 B) of an RGB batch as [N, 1, H, W], as

@@ -100,6 +100,7 @@ public sealed class LinearHeadEncoder : EncoderModule
 {
     private readonly nn.Linear head;
 
+    /// <summary>Puts a new <c>nn.Linear(encoder.Features, features)</c> (initialised as PyTorch's) after <paramref name="encoder"/>, which becomes a child: its parameters train with the head's.</summary>
     public LinearHeadEncoder(EncoderModule encoder, int features)
     {
         Encoder = register_module("encoder", encoder);
@@ -130,6 +131,11 @@ public sealed class PooledFeatureMaps : EncoderModule
     private readonly int grid;
     private readonly bool[] pooled;
 
+    /// <summary>
+    /// Pools <paramref name="encoder"/>'s stages for inputs shaped <paramref name="input"/>; one forward of a zero batch (in
+    /// evaluation mode, without gradients) finds which stages are spatial and fixes <see cref="Features"/> as the sum of
+    /// their channels times <paramref name="grid"/>². Throws when the encoder exposes no stages.
+    /// </summary>
     public PooledFeatureMaps(EncoderModule encoder, ImageShape input, int grid = 4)
     {
         if (encoder.Stages.Count == 0) throw new ArgumentException($"{encoder.GetType().Name} exposes no stages to pool");

@@ -40,7 +40,7 @@ public abstract class MethodBase : IMethod
         Build();
     }
 
-    /// <summary>Makes the method's networks (<see cref="Add{T}"/>) and optimizers (<see cref="Optimize"/>).</summary>
+    /// <summary>Makes the method's networks (<see cref="Add{T}"/>) and optimizers (<see cref="Optimize(string, IEnumerable{optim.ParamGroup})"/>).</summary>
     protected abstract void Build();
 
     /// <inheritdoc />

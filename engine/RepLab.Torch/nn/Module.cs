@@ -20,10 +20,12 @@ public abstract class Module : IDisposable
     public virtual Tensor forward(Tensor input) =>
         throw new InvalidOperationException($"{GetType().Name} has no single-input forward");
 
+    /// <summary>Python's <c>module(x)</c>: runs <see cref="forward"/> (C# has no call operator; there are no forward hooks).</summary>
     public Tensor call(Tensor input) => forward(input);
 
     // ---- registration ----
 
+    /// <summary><c>Module.register_parameter</c>: registers <paramref name="tensor"/> as the parameter <paramref name="name"/> (replacing one of that name, keeping its position), takes it out of any dispose scope (the module owns and frees it) and turns on <c>requires_grad</c> for floating-point tensors. Returns the tensor, so a constructor can write <c>weight = register_parameter("weight", ...)</c>. Unlike PyTorch, assigning a field does not register anything: call this.</summary>
     protected Tensor register_parameter(string name, Tensor tensor)
     {
         tensor.DetachFromDisposeScope();
@@ -32,6 +34,7 @@ public abstract class Module : IDisposable
         return tensor;
     }
 
+    /// <summary><c>Module.register_buffer</c>: registers <paramref name="tensor"/> as the buffer <paramref name="name"/> (state without gradient, e.g. running statistics); non-<paramref name="persistent"/> buffers stay out of <see cref="state_dict"/>. The module owns it. Returns the tensor.</summary>
     protected Tensor register_buffer(string name, Tensor tensor, bool persistent = true)
     {
         tensor.DetachFromDisposeScope();
@@ -40,6 +43,7 @@ public abstract class Module : IDisposable
         return tensor;
     }
 
+    /// <summary><c>Module.register_module</c> (<c>add_module</c>): registers <paramref name="module"/> as the child <paramref name="name"/>, whose parameters then appear as <c>name.param</c>. Returns the module. Unlike PyTorch, assigning a field does not register it: call this.</summary>
     protected T register_module<T>(string name, T module) where T : Module
     {
         var i = _children.FindIndex(kv => kv.Key == name);
@@ -57,8 +61,10 @@ public abstract class Module : IDisposable
 
     // ---- listings ----
 
+    /// <summary><c>Module.named_children</c>: the direct children with their names, in registration order.</summary>
     public IEnumerable<(string name, Module module)> named_children() => _children.Select(kv => (kv.Key, kv.Value));
 
+    /// <summary><c>Module.children</c>: the direct children in registration order.</summary>
     public IEnumerable<Module> children() => _children.Select(kv => kv.Value);
 
     /// <summary>This module and every descendant, with dotted names ("" for this one).</summary>
@@ -70,6 +76,7 @@ public abstract class Module : IDisposable
                 yield return m;
     }
 
+    /// <summary><c>Module.named_parameters</c>: the parameters with dotted names (<c>layer1.0.conv1.weight</c>), in PyTorch's order; only this module's own with <paramref name="recurse"/> false. The tensors are the module's own, not copies: do not dispose them.</summary>
     public IEnumerable<(string name, Tensor parameter)> named_parameters(bool recurse = true)
     {
         foreach (var (prefix, m) in recurse ? named_modules() : [("", this)])
@@ -77,8 +84,10 @@ public abstract class Module : IDisposable
                 if (kv.Value is not null) yield return (Join(prefix, kv.Key), kv.Value);
     }
 
+    /// <summary><c>Module.parameters</c>: the parameters in PyTorch's order, e.g. for an optimizer (the module's own tensors, not copies).</summary>
     public IEnumerable<Tensor> parameters(bool recurse = true) => named_parameters(recurse).Select(p => p.parameter);
 
+    /// <summary><c>Module.named_buffers</c>: the buffers (persistent or not) with dotted names.</summary>
     public IEnumerable<(string name, Tensor buffer)> named_buffers(bool recurse = true)
     {
         foreach (var (prefix, m) in recurse ? named_modules() : [("", this)])
@@ -94,12 +103,14 @@ public abstract class Module : IDisposable
 
     // ---- modes and devices ----
 
+    /// <summary><c>Module.train</c>: sets training mode (or evaluation with false) on this module and every descendant; returns this module.</summary>
     public Module train(bool mode = true)
     {
         foreach (var (_, m) in named_modules()) m.training = mode;
         return this;
     }
 
+    /// <summary><c>Module.eval</c>: <c>train(false)</c>; returns this module.</summary>
     public Module eval() => train(false);
 
     /// <summary>Sets requires_grad on every parameter (false freezes the module).</summary>
@@ -170,20 +181,24 @@ public abstract class Module : IDisposable
         return report;
     }
 
+    /// <summary>Frees every parameter and buffer of this module and its descendants now (the GC cannot see their native memory).</summary>
     public void Dispose()
     {
         foreach (var t in parameters().Concat(named_buffers().Select(b => b.buffer)).ToList()) t.Dispose();
         GC.SuppressFinalize(this);
     }
 
+    /// <summary>The type name and parameter count, e.g. <c>ResNet(11,173,962 parameters)</c> (PyTorch prints the whole module tree).</summary>
     public override string ToString() => $"{GetType().Name}({parameter_count():N0} parameters)";
 }
 
 /// <summary>What loading a state dict found: names missing from it, names the model lacks, and shape mismatches.</summary>
 public sealed record StateDictReport(IReadOnlyList<string> Missing, IReadOnlyList<string> Unexpected, IReadOnlyList<string> Mismatched)
 {
+    /// <summary>Whether every name matched and every shape agreed.</summary>
     public bool Clean => Missing.Count == 0 && Unexpected.Count == 0 && Mismatched.Count == 0;
 
+    /// <summary>The missing, unexpected and mis-shaped names, or "all tensors matched".</summary>
     public override string ToString()
     {
         var parts = new List<string>();
@@ -194,7 +209,9 @@ public sealed record StateDictReport(IReadOnlyList<string> Missing, IReadOnlyLis
     }
 }
 
+/// <summary>Thrown by <see cref="Module.load_state_dict"/> when a state dict does not fit the model (a shape mismatch, or any missing or unexpected name when strict); nothing has been copied.</summary>
 public sealed class StateDictException(StateDictReport report) : Exception($"state dict does not fit the model: {report}")
 {
+    /// <summary>Everything that did not fit.</summary>
     public StateDictReport Report { get; } = report;
 }

@@ -6,6 +6,7 @@ public static partial class optim
     /// <summary>A set of parameters sharing hyper-parameters (PyTorch's param group).</summary>
     public sealed class ParamGroup
     {
+        /// <summary>A group of <paramref name="parameters"/> with its own hyper-parameters, e.g. <c>new ParamGroup(head.parameters(), new Dictionary&lt;string, double&gt; { ["lr"] = 0.1 })</c> (PyTorch's <c>{"params": ..., "lr": 0.1}</c> dict).</summary>
         public ParamGroup(IEnumerable<Tensor> parameters, IReadOnlyDictionary<string, double>? options = null)
         {
             Params = parameters.ToList();
@@ -13,11 +14,13 @@ public static partial class optim
                 foreach (var kv in options) Options[kv.Key] = kv.Value;
         }
 
+        /// <summary>The group's parameters (PyTorch's <c>group["params"]</c>).</summary>
         public List<Tensor> Params { get; }
 
         /// <summary>Hyper-parameters of this group; keys absent here take the optimizer's defaults.</summary>
         public Dictionary<string, double> Options { get; } = [];
 
+        /// <summary>The group's current learning rate, <c>Options["lr"]</c> (PyTorch's <c>group["lr"]</c>); schedules set it.</summary>
         public double lr
         {
             get => Options["lr"];
@@ -37,6 +40,7 @@ public static partial class optim
     {
         private readonly Dictionary<Tensor, Dictionary<string, Tensor>> state = new(ReferenceEqualityComparer.Instance);
 
+        /// <summary>Fills each group's missing options from <paramref name="defaults"/> and records its initial lr; throws when there are no parameters.</summary>
         protected Optimizer(IEnumerable<ParamGroup> groups, IReadOnlyDictionary<string, double> defaults)
         {
             param_groups = groups.ToList();
@@ -49,6 +53,7 @@ public static partial class optim
             }
         }
 
+        /// <summary><c>Optimizer.param_groups</c>: the parameter groups, in order.</summary>
         public IReadOnlyList<ParamGroup> param_groups { get; }
 
         /// <summary>Steps taken so far.</summary>
@@ -138,6 +143,7 @@ public static partial class optim
             return (tensors, metadata);
         }
 
+        /// <summary>Restores a state from <see cref="state_dict"/> (for example after a round trip through safetensors): copies the state tensors, the groups' hyper-parameters and the step count. Throws when the state was saved by another optimizer type or names a parameter index this optimizer lacks.</summary>
         public void load_state_dict(IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string> metadata)
         {
             if (metadata.TryGetValue("optimizer", out var kind) && kind != GetType().Name)
@@ -159,6 +165,7 @@ public static partial class optim
             if (metadata.TryGetValue("step_count", out var sc)) step_count = long.Parse(sc);
         }
 
+        /// <summary>Frees the optimizer's state tensors (momentum buffers, moments). The parameters belong to the model and are left alone.</summary>
         public void Dispose()
         {
             foreach (var s in state.Values)
@@ -172,6 +179,7 @@ public static partial class optim
     /// <summary>SGD with momentum, dampening, Nesterov momentum and L2 weight decay (PyTorch's torch.optim.SGD).</summary>
     public sealed class SGD : Optimizer
     {
+        /// <summary><c>torch.optim.SGD</c> over parameter groups. <paramref name="lr"/> is required, as in PyTorch. <paramref name="weight_decay"/> is added to the gradient (L2); <paramref name="nesterov"/> needs a momentum and zero dampening.</summary>
         public SGD(IEnumerable<ParamGroup> groups, double lr, double momentum = 0, double dampening = 0, double weight_decay = 0, bool nesterov = false)
             : base(groups, new Dictionary<string, double>
             {
@@ -181,9 +189,11 @@ public static partial class optim
             if (nesterov && (momentum <= 0 || dampening != 0)) throw new ArgumentException("Nesterov momentum requires a momentum and zero dampening");
         }
 
+        /// <summary><c>torch.optim.SGD(model.parameters(), lr, ...)</c>: one group holding <paramref name="parameters"/>.</summary>
         public SGD(IEnumerable<Tensor> parameters, double lr, double momentum = 0, double dampening = 0, double weight_decay = 0, bool nesterov = false)
             : this(One(parameters), lr, momentum, dampening, weight_decay, nesterov) { }
 
+        /// <summary>One SGD step for <paramref name="param"/>, as PyTorch computes it: <c>d = g + wd·p</c>; <c>buf = momentum·buf + (1 - dampening)·d</c> (the first buffer is <c>d</c>); <c>d = d + momentum·buf</c> with Nesterov, else <c>buf</c>; <c>p -= lr·d</c>.</summary>
         protected override void update(ParamGroup group, Tensor param, Tensor grad, Dictionary<string, Tensor> state)
         {
             var o = group.Options;
@@ -205,20 +215,24 @@ public static partial class optim
     {
         private readonly bool decoupled;
 
+        /// <summary><c>torch.optim.Adam</c> over parameter groups. PyTorch's <c>betas=(0.9, 0.999)</c> tuple is two arguments here, <paramref name="beta1"/> and <paramref name="beta2"/> (as in TorchSharp). <paramref name="weight_decay"/> is L2 added to the gradient; for decoupled decay use <see cref="AdamW"/>.</summary>
         public Adam(IEnumerable<ParamGroup> groups, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
             double weight_decay = 0, bool amsgrad = false)
             : this(groups, lr, beta1, beta2, eps, weight_decay, amsgrad, decoupled: false) { }
 
+        /// <summary><c>torch.optim.Adam(model.parameters(), ...)</c>: one group holding <paramref name="parameters"/>.</summary>
         public Adam(IEnumerable<Tensor> parameters, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
             double weight_decay = 0, bool amsgrad = false)
             : this(One(parameters), lr, beta1, beta2, eps, weight_decay, amsgrad, decoupled: false) { }
 
+        /// <summary>Adam or, with <paramref name="decoupled"/>, AdamW (weight decay applied to the parameter, not the gradient).</summary>
         protected Adam(IEnumerable<ParamGroup> groups, double lr, double beta1, double beta2, double eps, double weight_decay, bool amsgrad, bool decoupled)
             : base(groups, new Dictionary<string, double>
             {
                 ["lr"] = lr, ["beta1"] = beta1, ["beta2"] = beta2, ["eps"] = eps, ["weight_decay"] = weight_decay, ["amsgrad"] = amsgrad ? 1 : 0,
             }) => this.decoupled = decoupled;
 
+        /// <summary>One Adam step for <paramref name="param"/> with bias correction (and AMSGrad's running maximum when enabled), as PyTorch's single-tensor implementation computes it; the state holds <c>step</c>, <c>exp_avg</c>, <c>exp_avg_sq</c> (and <c>max_exp_avg_sq</c>).</summary>
         protected override void update(ParamGroup group, Tensor param, Tensor grad, Dictionary<string, Tensor> state)
         {
             var o = group.Options;
@@ -251,10 +265,12 @@ public static partial class optim
     /// <summary>AdamW (Loshchilov &amp; Hutter, 2019): Adam with weight decay decoupled from the gradient.</summary>
     public sealed class AdamW : Adam
     {
+        /// <summary><c>torch.optim.AdamW</c> over parameter groups: <c>p *= 1 - lr·weight_decay</c> before the Adam step. The default <paramref name="weight_decay"/> is 0.01, as in PyTorch.</summary>
         public AdamW(IEnumerable<ParamGroup> groups, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
             double weight_decay = 1e-2, bool amsgrad = false)
             : base(groups, lr, beta1, beta2, eps, weight_decay, amsgrad, decoupled: true) { }
 
+        /// <summary><c>torch.optim.AdamW(model.parameters(), ...)</c>: one group holding <paramref name="parameters"/>.</summary>
         public AdamW(IEnumerable<Tensor> parameters, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
             double weight_decay = 1e-2, bool amsgrad = false)
             : base(One(parameters), lr, beta1, beta2, eps, weight_decay, amsgrad, decoupled: true) { }
@@ -268,6 +284,7 @@ public static partial class optim
     /// </summary>
     public sealed class LARS : Optimizer
     {
+        /// <summary>LARS over parameter groups (not in <c>torch.optim</c>; SimCLR's reference implementation). <paramref name="eta"/> is the trust coefficient; <paramref name="exclude_1d"/> exempts biases and normalisation parameters.</summary>
         public LARS(IEnumerable<ParamGroup> groups, double lr, double momentum = 0.9, double weight_decay = 1e-6, double eta = 0.001,
             bool exclude_1d = true)
             : base(groups, new Dictionary<string, double>
@@ -275,10 +292,12 @@ public static partial class optim
                 ["lr"] = lr, ["momentum"] = momentum, ["weight_decay"] = weight_decay, ["eta"] = eta, ["exclude_1d"] = exclude_1d ? 1 : 0,
             }) { }
 
+        /// <summary>LARS over one group holding <paramref name="parameters"/>.</summary>
         public LARS(IEnumerable<Tensor> parameters, double lr, double momentum = 0.9, double weight_decay = 1e-6, double eta = 0.001,
             bool exclude_1d = true)
             : this(One(parameters), lr, momentum, weight_decay, eta, exclude_1d) { }
 
+        /// <summary>One LARS step: <c>g = grad + wd·p</c> and <c>lr_local = lr·eta·‖p‖/‖g‖</c> (unless excluded), then <c>buf = momentum·buf + lr_local·g</c>, <c>p -= buf</c>.</summary>
         protected override void update(ParamGroup group, Tensor param, Tensor grad, Dictionary<string, Tensor> state)
         {
             var o = group.Options;
