@@ -1,9 +1,9 @@
 using RepLab.Abstractions;
 using RepLab.Torch;
 
-namespace RepLab.Host.Tests;
+namespace RepLab.Host.Conformance;
 
-/// <summary>A run context for exercising a plugin alone: records the last value of every key logged.</summary>
+/// <summary>A run context for exercising a plugin alone (a plugin's unit tests, the conformance checks): records the last value of every key logged; nothing is saved.</summary>
 public sealed class RecordingRunContext : IRunContext
 {
     public Dictionary<string, double> Logged { get; } = [];
