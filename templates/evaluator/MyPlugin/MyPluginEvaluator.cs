@@ -38,7 +38,8 @@ public sealed class MyPluginEvaluator(MyPluginOptions options) : IEvaluator
     public static double Accuracy(Tensor probe, Tensor probeLabels, Tensor test, Tensor testLabels, int classes)
     {
         var means = torch.stack(Enumerable.Range(0, classes).Select(c => probe[probeLabels.eq(c)].mean([0])).ToArray());
-        var predicted = torch.cdist(test, means).argmin(1);
+        // Squared Euclidean distances [test, classes]; the nearest mean's class is the prediction.
+        var predicted = (test.unsqueeze(1) - means.unsqueeze(0)).pow(2).sum(2).argmin(1);
         return predicted.eq(testLabels).to(ScalarType.Float64).mean().item();
     }
 }
