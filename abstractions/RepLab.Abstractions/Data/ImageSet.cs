@@ -60,4 +60,11 @@ public interface IDataset : IPlugin
 
     /// <summary>Loads <paramref name="split"/> as uint8 images (and labels where the split has them).</summary>
     ImageSet Load(string split);
+
+    /// <summary>
+    /// The shape of <paramref name="split"/>'s images when it is known without loading the split (from
+    /// the options, a fixed format or a file header), else null (the default). Validation builds the
+    /// method on it before any data loads; null makes that check use a nominal shape.
+    /// </summary>
+    ImageShape? ShapeOf(string split) => null;
 }

@@ -42,12 +42,17 @@ internal static class ExperimentCommands
             var resolved = Load(r);
             using var registry = Registry(resolved);
             var spec = ExperimentSpec.Bind(resolved, registry);
+            // The method built once on the declared image shape: an undeclared optimizer group or state kept out of
+            // the checkpoint is refused here, before any data loads, not after loading it.
+            var dryBuilds = new MethodDryBuilds(registry);
+            dryBuilds.Check(spec);
             var name = r.GetValue(File)!.Name;
             Console.WriteLine($"{name}: valid ({spec.Plugins().Count()} plugin sections bound), config hash {resolved.ShortHash()}");
             if (resolved.Get("sweep") is null) return 0;
             // Every trial, bound as its run would be: a bad value in one is refused here, not an hour into the sweep.
-            var plan = SweepPlan.Build(r.GetValue(File)!.FullName, r.GetValue(Overrides) ?? [], new SweepHost(registry), "runs");
-            Console.WriteLine($"sweep {plan.Definition.Name}: {plan.Trials.Count} trials, all valid (replab sweep {name} --dry-run lists them)");
+            var plan = SweepPlan.Build(r.GetValue(File)!.FullName, r.GetValue(Overrides) ?? [], new SweepHost(registry, dryBuilds), "runs");
+            Console.WriteLine($"sweep {plan.Definition.Name}: {plan.Trials.Count} trials, all valid (replab sweep {name} --dry-run lists them)" +
+                (dryBuilds.Skipped > 0 ? $"; the method was dry-built for {MethodDryBuilds.MaxBuilds} distinct configurations, the other {dryBuilds.Skipped} are built by their runs" : ""));
             return 0;
         }));
         return validate;

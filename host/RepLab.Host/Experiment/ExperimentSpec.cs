@@ -42,6 +42,9 @@ public sealed class ExperimentSpec
     /// <summary>The <c>optimizer:</c> and <c>optimizers:</c> sections, over the method's defaults.</summary>
     public required OptimizerOverrides Optimizers { get; init; }
 
+    /// <summary>Where the experiment names its method (the <c>method:</c> section), for errors the built method causes.</summary>
+    public SourceLocation MethodLocation => Config.Get(Method?.KeyPath ?? "method")?.Location ?? Config.Root.Location;
+
     /// <summary>The MLflow experiment the run goes to: <c>tracking.experiment</c>, else the dataset plugin's name.</summary>
     public string TrackingExperiment => string.IsNullOrEmpty(Tracking.Experiment) ? Dataset.Descriptor.Name : Tracking.Experiment;
 

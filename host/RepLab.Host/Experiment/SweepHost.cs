@@ -6,11 +6,16 @@ using RepLab.Sweeps;
 namespace RepLab.Host.Experiment;
 
 /// <summary>The host's side of a sweep: trials bound as <c>replab run</c> binds them, executors from the plugin registry.</summary>
-internal sealed class SweepHost(PluginRegistry registry) : ISweepHost
+/// <param name="dryBuilds">The method dry builds to share (validate's, which built the base config's already); a new set when null.</param>
+internal sealed class SweepHost(PluginRegistry registry, MethodDryBuilds? dryBuilds = null) : ISweepHost
 {
+    /// <summary>The dry builds of the trials' methods, one per distinct method configuration.</summary>
+    public MethodDryBuilds DryBuilds { get; } = dryBuilds ?? new MethodDryBuilds(registry);
+
     public TrialBinding Bind(ResolvedConfig config)
     {
         var spec = ExperimentSpec.Bind(config, registry);
+        DryBuilds.Check(spec);
         return new TrialBinding(spec.Name, spec.TrackingExperiment, spec.Tracking.Uri);
     }
 

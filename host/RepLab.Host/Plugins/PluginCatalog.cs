@@ -14,6 +14,13 @@ public sealed record PluginDescriptor(PluginKind Kind, string Name, Type Type, T
 public sealed record PluginLoadFailure(string Path, string Reason);
 
 /// <summary>
+/// Something in a plugin folder that loaded but is probably not what its author meant: a class of a
+/// plugin kind without <see cref="PluginAttribute"/> (<paramref name="Kind"/> set), a private copy of
+/// an SDK assembly the host never uses.
+/// </summary>
+public sealed record PluginNote(string Path, PluginKind? Kind, string Message);
+
+/// <summary>
 /// Finds plugin assemblies in folders, loads each in its own <see cref="PluginLoadContext"/> and
 /// collects the public classes marked with <see cref="PluginAttribute"/>. Built-in plugins come in
 /// through exactly this path. A plugin that fails to load is recorded with its path and reason;
@@ -27,6 +34,7 @@ public sealed class PluginCatalog
     private static readonly IReadOnlySet<string> Shared = SharedAssemblyNames();
     private readonly List<PluginDescriptor> plugins = [];
     private readonly List<PluginLoadFailure> failures = [];
+    private readonly List<PluginNote> notes = [];
     private readonly HashSet<string> loaded = new(StringComparer.Ordinal);
 
     /// <summary>Every plugin found so far.</summary>
@@ -34,6 +42,17 @@ public sealed class PluginCatalog
 
     /// <summary>Every assembly or type that failed to load.</summary>
     public IReadOnlyList<PluginLoadFailure> Failures => failures;
+
+    /// <summary>Plugin-kind classes without [Plugin] and private SDK copies found beside plugins.</summary>
+    public IReadOnlyList<PluginNote> Notes => notes;
+
+    /// <summary>
+    /// What may explain that no <paramref name="kind"/> plugin has a name the user gave: unmarked classes
+    /// of that kind, and the assemblies that did not load ("" when there is nothing to say).
+    /// </summary>
+    public string NotFoundHint(PluginKind kind) =>
+        string.Concat(notes.Where(n => n.Kind == kind).Select(n => $"; note: {n.Path} {n.Message}")
+            .Concat(failures.Where(f => !f.Reason.Contains("does not exist")).Select(f => $"; note: plugin not loaded: {f.Path}: {f.Reason}")));
 
     /// <summary>The folders searched by default: built-ins beside the host, then <see cref="PathVariable"/>.</summary>
     public static IEnumerable<string> DefaultFolders()
@@ -81,14 +100,7 @@ public sealed class PluginCatalog
     {
         var full = Path.GetFullPath(path);
         if (!loaded.Add(full) || Shared.Contains(Path.GetFileNameWithoutExtension(full))) return this;
-        // The runtime's dependency resolver aborts the process on some malformed deps.json files
-        // (seen with "{}"), so check the shape before handing it over.
-        var depsProblem = CheckDepsJson(Path.ChangeExtension(full, ".deps.json"));
-        if (depsProblem is not null)
-        {
-            failures.Add(new(full, depsProblem));
-            return this;
-        }
+        if (!Checked(full)) return this;
         Assembly assembly;
         try
         {
@@ -119,7 +131,11 @@ public sealed class PluginCatalog
             try
             {
                 var attr = type.GetCustomAttribute<PluginAttribute>();
-                if (attr is null) continue;
+                if (attr is null)
+                {
+                    if (PluginBuildChecks.Unmarked(type) is var (kind, message)) notes.Add(new(full, kind, message));
+                    continue;
+                }
                 var problem = Describe(type, attr, full, version, out var descriptor);
                 if (problem is not null) problems.Add($"{type.FullName}: {problem}");
                 else if (plugins.Concat(found).FirstOrDefault(p => p.Kind == descriptor!.Kind && p.Name == descriptor.Name) is { } clash)
@@ -136,6 +152,24 @@ public sealed class PluginCatalog
             failures.Add(new(full, string.Join("; ", problems) +
                 (found.Count == 0 ? "" : $" (so its other plugins are not loaded either: {string.Join(", ", found.Select(f => f.Id))})")));
         return this;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="full"/> may be loaded: a sound deps.json (the runtime's dependency resolver aborts
+    /// the process on some malformed ones, seen with "{}"), a compatible SDK, every dependency present (read
+    /// from files and metadata, before .NET fails later and less clearly). Private SDK copies are noted.
+    /// </summary>
+    private bool Checked(string full)
+    {
+        var problem = CheckDepsJson(Path.ChangeExtension(full, ".deps.json")) ?? PluginBuildChecks.SdkMismatch(full) ?? PluginBuildChecks.MissingDependencies(full, Shared);
+        if (problem is not null)
+        {
+            failures.Add(new(full, problem));
+            return false;
+        }
+        foreach (var (copy, message) in PluginBuildChecks.PrivateSdkCopies(full, Shared))
+            if (!notes.Any(n => n.Path == copy)) notes.Add(new(copy, null, message));
+        return true;
     }
 
     private static string? CheckDepsJson(string path)

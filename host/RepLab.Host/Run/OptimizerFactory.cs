@@ -1,4 +1,5 @@
 using RepLab.Abstractions;
+using RepLab.Config;
 using RepLab.Host.Experiment;
 using RepLab.Torch;
 
@@ -9,12 +10,13 @@ namespace RepLab.Host.Run;
 /// else <c>optimizer:</c>, over the group's paper defaults; splits off biases and normalisation
 /// parameters when asked; attaches the schedule, counted in the optimizer's own steps.
 /// </summary>
-public sealed class OptimizerFactory(string method, MethodNeeds needs, OptimizerOverrides overrides, TrainingPlan plan)
+/// <param name="at">Where the experiment names the method: a group the method creates without declaring it is refused there.</param>
+public sealed class OptimizerFactory(string method, MethodNeeds needs, OptimizerOverrides overrides, TrainingPlan plan, SourceLocation? at = null)
     : IOptimizerFactory
 {
     /// <summary>The factory of <paramref name="spec"/>'s method.</summary>
     public OptimizerFactory(ExperimentSpec spec, TrainingPlan plan)
-        : this(spec.Method?.Descriptor.Name ?? "", spec.Needs ?? new MethodNeeds(), spec.Optimizers, plan) { }
+        : this(spec.Method?.Descriptor.Name ?? "", spec.Needs ?? new MethodNeeds(), spec.Optimizers, plan, spec.MethodLocation) { }
 
     /// <summary>A factory giving every group its declared defaults (tests and benchmarks that build a method by hand).</summary>
     public static OptimizerFactory Defaults(string method, MethodNeeds needs, TrainingPlan plan) => new(method, needs, OptimizerOverrides.None, plan);
@@ -32,8 +34,10 @@ public sealed class OptimizerFactory(string method, MethodNeeds needs, Optimizer
     {
         var declared = needs.OptimizerGroups;
         if (!declared.TryGetValue(group, out var defaults))
-            throw new InvalidOperationException($"method '{method}' created optimizer group '{group}' without declaring it in Needs.OptimizerGroups " +
-                $"(declared: {(declared.Count == 0 ? "none" : string.Join(", ", declared.Keys))})");
+            // The plugin's mistake, not the user's, but one the user meets: a located message (exit 2) naming the plugin, not an internal error.
+            throw ConfigException.At(at ?? SourceLocation.Unknown, "method",
+                $"method '{method}' created optimizer group '{group}' without declaring it in Needs.OptimizerGroups " +
+                $"(declared: {(declared.Count == 0 ? "none" : string.Join(", ", declared.Keys))}): the plugin must declare every group it creates");
         return overrides.For(group, defaults);
     }
 

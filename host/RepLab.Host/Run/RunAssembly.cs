@@ -1,4 +1,5 @@
 using RepLab.Abstractions;
+using RepLab.Config;
 using RepLab.Host.Experiment;
 using RepLab.Host.Run.Distributed;
 using RepLab.Torch;
@@ -90,6 +91,7 @@ internal sealed class RunAssembly : IDisposable
         var classes = labels is null ? 0 : TrainingSet.Classes;
         var optimizers = new OptimizerFactory(spec, plan);
         method.Build(new MethodSetup(encoder, encoders, TrainingSet.Shape, classes, device, plan, optimizers));
+        if (CheckpointCoverage.Problem(method, spec.Method!.Descriptor.Name) is { } hidden) throw ConfigException.At(spec.MethodLocation, "method", hidden);
         foreach (var (group, settings) in optimizers.Settings) session.Tag(TagNames.Optimizer(group), OptimizerOverrides.Describe(settings));
         Representation = method.Representation;
         var callbackSetup = new CallbackSetup(Representation, TrainingSet.Shape, classes, device, plan);

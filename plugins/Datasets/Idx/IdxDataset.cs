@@ -63,6 +63,24 @@ public sealed class IdxDataset(IdxOptions options) : IDataset
         return new ImageSet(pixels, torch.tensor<long>(labelValues), options.Classes, $"idx/{split}");
     }
 
+    /// <summary>The image size from the images file's header (16 bytes, decompressed when gzipped); null when the file is missing or unreadable.</summary>
+    public ImageShape? ShapeOf(string split)
+    {
+        try
+        {
+            var path = Find($"{(split == "test" ? "t10k" : "train")}-images-idx3-ubyte");
+            using var file = File.OpenRead(path);
+            using var stream = path.EndsWith(".gz", StringComparison.Ordinal) ? new GZipStream(file, CompressionMode.Decompress) : (Stream)file;
+            var header = new byte[16];
+            stream.ReadExactly(header);
+            return new ImageShape(1, BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(8)), BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(12)));
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     private string Find(string name)
     {
         foreach (var candidate in new[] { name + ".gz", name })

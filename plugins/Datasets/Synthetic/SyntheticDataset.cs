@@ -38,6 +38,8 @@ public sealed class SyntheticDataset(SyntheticOptions options) : IDataset
 
     public IReadOnlyList<string> Splits { get; } = ["train", "test", "unlabeled"];
 
+    public ImageShape? ShapeOf(string split) => new ImageShape(options.Channels, options.Size, options.Size);
+
     public ImageSet Load(string split)
     {
         var (count, salt) = split switch

@@ -39,6 +39,17 @@ public class IdxTests() : DatasetFiles("replab-idx-")
     }
 
     [Fact]
+    public void Idx_declares_its_image_shape_from_the_header_alone_and_nothing_when_the_file_is_missing()
+    {
+        var dataset = Create("idx", ("Root", dir));
+        dataset.ShapeOf("train").Should().BeNull("no file yet");
+        WriteIdx("train-images-idx3-ubyte", new byte[2 * 4 * 5], [2, 4, 5]);
+        WriteIdx("t10k-images-idx3-ubyte", [], [7, 6, 3], gzip: false, truncateTo: 16);
+        dataset.ShapeOf("train").Should().Be(new ImageShape(1, 4, 5));
+        dataset.ShapeOf("test").Should().Be(new ImageShape(1, 6, 3), "the header is enough, even of a truncated file");
+    }
+
+    [Fact]
     public void Idx_names_the_missing_or_broken_file()
     {
         var missing = () => Create("idx", ("Root", dir)).Load("train");
