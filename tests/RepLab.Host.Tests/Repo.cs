@@ -34,4 +34,14 @@ public static class Repo
     [
         "SdkEma", "SdkPlan", "SdkRepresentation", "SdkFeatureMaps", "SdkGroups", "SdkFewLabels", "SdkFrozenStage", "SdkStepLogging", "SdkOnlineProbe", "SdkNoise",
     ];
+
+    private static readonly Lazy<RepLab.Host.Plugins.PluginRegistry> allPlugins = new(() =>
+    {
+        var catalog = new RepLab.Host.Plugins.PluginCatalog().AddFolder(BuiltInPlugins);
+        foreach (var f in SdkFixtures) catalog.AddFolder(Fixture(f));
+        return new RepLab.Host.Plugins.PluginRegistry(catalog);
+    });
+
+    /// <summary>The built-in plugins and the SDK fixtures in one registry (plugin contexts are never unloaded).</summary>
+    public static RepLab.Host.Plugins.PluginRegistry AllPlugins => allPlugins.Value;
 }

@@ -30,6 +30,8 @@ public sealed class MyPluginEvaluator(MyPluginOptions options) : IEvaluator
         var (probeLabels, testLabels) = data.Labels("my-plugin", context.Device);
         if (options.Normalize) (probe, test) = (F.normalize(probe, dim: 1), F.normalize(test, dim: 1));
         var top1 = Accuracy(probe, probeLabels, test, testLabels, data.Classes);
+        // The result and the protocol it was measured under, both logged (and the result returned).
+        context.Log(Top1, top1);
         context.Log("eval/my-plugin/normalize", options.Normalize ? 1 : 0);
         return new Dictionary<string, double> { [Top1] = top1 };
     }

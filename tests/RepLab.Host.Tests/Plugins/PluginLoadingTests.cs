@@ -117,7 +117,7 @@ public class PluginLoadingTests : IDisposable
     [Fact]
     public void A_plugin_built_against_a_newer_sdk_is_named_and_never_given_its_private_copy_of_the_sdk()
     {
-        // PluginA as if built against RepLab.Abstractions 0.(n+1), with that newer SDK in its folder and
+        // PluginA as if built against RepLab.Abstractions 1.(n+1), with that newer SDK in its folder and
         // listed in its deps.json: the host's copy cannot serve it. A loader that falls back to the
         // plugin's copy (McMaster.NETCore.Plugins does) gives the plugin its own IAugmentation and
         // [Plugin], which the host does not recognise, so it vanished without a word.
@@ -147,7 +147,7 @@ public class PluginLoadingTests : IDisposable
         var stderr = cli.StandardError.ReadToEnd();
         cli.WaitForExit(120_000).Should().BeTrue();
         stderr.Should().Contain($"plugin not loaded: {Path.Combine(folder, "PluginA.dll")}: ", "a plugin the host's SDK cannot serve is named, not dropped")
-            .And.Contain($"RepLab.Abstractions, Version={newer}");
+            .And.Contain($"RepLab.Abstractions {newer}").And.Contain($"this RepLab's SDK is {host.Major}.{host.Minor}");
         stdout.Result.Should().NotContain("offset-a");
     }
 

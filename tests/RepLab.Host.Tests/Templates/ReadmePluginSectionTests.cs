@@ -32,5 +32,6 @@ public sealed class ReadmePluginSectionTests : IDisposable
         var script = "set -euo pipefail\n" + string.Join("\n", lines.Skip(1)) + "\n";
         var output = outside.Run(Repo.Root, "bash", "-c", script);
         output.Should().Contain("Passed!").And.MatchRegex(@"eval/knn/top1 = [01]\.\d+");
+        output.Should().MatchRegex(@"method/sim-siam\s+resume\s+pass").And.MatchRegex(@"5 checks of 1 plugin in \S+ passed");
     }
 }
