@@ -20,21 +20,4 @@ internal static class Expect
     {
         if (!condition) throw new ConformanceException(reason);
     }
-
-    /// <summary>A number that changes when any parameter, buffer or gradient of <paramref name="module"/> does (missing and zero gradients differ).</summary>
-    public static double Fingerprint(RepLab.Torch.Module module)
-    {
-        using var scope = RepLab.Torch.torch.NewDisposeScope();
-        using var ng = RepLab.Torch.torch.no_grad();
-        var total = 0.0;
-        var i = 1;
-        foreach (var (_, t) in module.state_dict())
-            total += t.to(RepLab.Torch.ScalarType.Float64).abs().sum().item() * i++;
-        foreach (var p in module.parameters())
-        {
-            using var g = p.grad;
-            total += (g is null ? -1 : g.to(RepLab.Torch.ScalarType.Float64).abs().sum().item() + 1) * i++;
-        }
-        return total;
-    }
 }

@@ -124,7 +124,7 @@ internal sealed class Exercises(PluginRegistry r, string builtInsHint)
     {
         using var test = r.Create<IDataset>("synthetic").Load("test");
         using var encoder = r.Create<IEncoder>("conv-small").Build(data.Shape);
-        var before = Expect.Fingerprint(encoder);
+        var before = Fingerprint.Of(encoder);
         var context = new RecordingRunContext();
         var evaluator = r.Create<IEvaluator>(d.Name);
         using var evaluation = new EvaluationData(data, test);
@@ -138,7 +138,7 @@ internal sealed class Exercises(PluginRegistry r, string builtInsHint)
         // MLflow's file store keeps a metric as a file named by its key: no key may be another's folder.
         var nested = context.Logged.Keys.Where(k => context.Logged.Keys.Any(o => o.StartsWith(k + "/", StringComparison.Ordinal))).ToList();
         Expect.That(nested.Count == 0, $"no logged key is another's folder (MLflow keeps a metric as a file): {string.Join(", ", nested)}");
-        Expect.That(Expect.Fingerprint(encoder) == before, "evaluation leaves the encoder untouched");
+        Expect.That(Fingerprint.Of(encoder) == before, "evaluation leaves the encoder untouched");
         Expect.That(encoder.parameters().All(p => p.grad is null), "evaluation leaves no gradient on the encoder");
     }
 
@@ -148,11 +148,11 @@ internal sealed class Exercises(PluginRegistry r, string builtInsHint)
         using var encoder = r.Create<IEncoder>("conv-small").Build(data.Shape);
         var callback = r.Create<ITrainingCallback>(d.Name);
         var context = new RecordingRunContext();
-        var before = Expect.Fingerprint(encoder);
+        var before = Fingerprint.Of(encoder);
         using var evaluation = callback.NeedsEvaluationData ? new EvaluationData(data, test) : null;
         var stateful = callback as IStatefulCallback;
         stateful?.Build(new CallbackSetup(encoder, data.Shape, data.Classes, Device.CPU, context.Plan));
-        var stateBefore = stateful?.Modules.Values.Select(Expect.Fingerprint).ToList();
+        var stateBefore = stateful?.Modules.Values.Select(Fingerprint.Of).ToList();
         for (var step = 0; step < 2; step++)
         {
             using var stepScope = torch.NewDisposeScope();
@@ -165,9 +165,9 @@ internal sealed class Exercises(PluginRegistry r, string builtInsHint)
         if (stateful is not null)
         {
             Expect.That(context.Logged.Count > 0, "a callback with state of its own reports what it does");
-            Expect.That(!stateful.Modules.Values.Select(Expect.Fingerprint).SequenceEqual(stateBefore!), "its state is trained");
+            Expect.That(!stateful.Modules.Values.Select(Fingerprint.Of).SequenceEqual(stateBefore!), "its state is trained");
         }
-        Expect.That(Expect.Fingerprint(encoder) == before, "a callback leaves the representation untouched");
+        Expect.That(Fingerprint.Of(encoder) == before, "a callback leaves the representation untouched");
         Expect.That(encoder.named_modules().All(m => m.module.training), "a callback restores the modes it changes");
     }
 

@@ -36,6 +36,17 @@ public sealed class CheckCommandTests() : CliHarness("replab-check-")
     }
 
     [Fact]
+    public void A_method_that_keeps_a_module_out_of_its_checkpoint_fails_with_the_runs_own_words()
+    {
+        var (code, stdout, stderr) = Cli("check", Repo.Fixture("GuardHiddenModule"));
+
+        code.Should().Be(1, stdout + stderr);
+        var lines = stdout.Split('\n').Where(l => l.Contains("FAIL")).ToList();
+        lines.Should().Contain(l => l.Contains("exercise")).And.Contain(l => l.Contains("resume"));
+        stdout.Should().Contain("holds module field 'projector'");
+    }
+
+    [Fact]
     public void An_assembly_that_does_not_load_is_a_failed_load_check_naming_the_clash()
     {
         var (code, stdout, stderr) = Cli("check", Repo.Fixture("PluginClash"));

@@ -1,6 +1,6 @@
 using RepLab.Torch;
 
-namespace RepLab.Blocks;
+namespace RepLab.Abstractions;
 
 /// <summary>A number that changes when any parameter, buffer or gradient of a module does: an evaluator's proof that it left a frozen encoder untouched.</summary>
 public static class Fingerprint
