@@ -6,8 +6,9 @@ namespace RepLab.Host.Cli;
 
 /// <summary>
 /// <c>replab new KIND NAME</c>: installs the plugin templates that travel with the CLI (a folder
-/// <c>templates/</c> beside replab.dll, staged there by templates/RepLab.Templates.csproj) into
-/// <c>dotnet new</c> and makes a plugin project from one: the same as <c>dotnet new install</c> of the
+/// <c>templates/</c> beside replab.dll, staged there by templates/RepLab.Templates.csproj; one folder per
+/// kind and <c>common/</c>, which their template.json files name as a second source) into <c>dotnet new</c>
+/// and makes a plugin project from one: the same as <c>dotnet new install</c> of the
 /// template pack, then <c>dotnet new replab-KIND -n NAME</c>.
 /// </summary>
 internal static class NewCommand
@@ -28,7 +29,10 @@ internal static class NewCommand
 
     private static int Create(string kind, string name, string output)
     {
-        var kinds = Directory.Exists(TemplatesFolder) ? Directory.GetDirectories(TemplatesFolder).Select(Path.GetFileName).OfType<string>().Order().ToList() : [];
+        // A kind is a folder with a template in it (common/ holds what they share).
+        var kinds = Directory.Exists(TemplatesFolder)
+            ? Directory.GetDirectories(TemplatesFolder).Where(d => Directory.Exists(Path.Combine(d, ".template.config"))).Select(Path.GetFileName).OfType<string>().Order().ToList()
+            : [];
         if (kinds.Count == 0) throw new DirectoryNotFoundException($"no templates beside the CLI ({TemplatesFolder}): build the checkout (./replab build) or reinstall the tool");
         if (!kinds.Contains(kind))
             throw new ArgumentException($"new: unknown kind '{kind}'{Hint(DidYouMean.Suggest(kind, kinds))}; kinds: {string.Join(", ", kinds)}");
@@ -36,7 +40,7 @@ internal static class NewCommand
             throw new ArgumentException($"new: the name '{name}' is not a PascalCase identifier (e.g. BarlowTwins): it names the project, the namespace and the classes");
         if (Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any())
             throw new ArgumentException($"new: {output} exists and is not empty: choose another name or --output");
-        Dotnet("new", "install", Path.Combine(TemplatesFolder, kind), "--force");
+        Dotnet("new", "install", TemplatesFolder, "--force");
         Dotnet("new", $"replab-{kind}", "-n", name, "-o", output);
         Console.WriteLine($"""
             replab: made {output}
