@@ -30,6 +30,8 @@ internal static class CheckCommand
         }
         using var checks = new PluginChecks { TimeLimit = timeLimit };
         var cases = checks.Cases(folder);
+        // Build mistakes the loader noticed (a class without [Plugin], a private copy of the SDK) are said either way.
+        foreach (var note in checks.NotesIn(folder)) Console.Error.WriteLine($"replab: note: {note.Path} {note.Message}");
         if (cases.Count == 0)
         {
             Console.Error.WriteLine($"replab: no plugin found in {folder}: a plugin folder holds a plugin's build output (X.dll with X.deps.json beside it)");

@@ -95,6 +95,12 @@ public sealed class PluginChecks : IDisposable
         lock (gate) return catalog.Failures.Where(f => IsUnder(f.Path, folder)).ToList();
     }
 
+    /// <summary>What the catalog noted in <paramref name="folder"/>: plugin-kind classes without [Plugin], private SDK copies.</summary>
+    public IReadOnlyList<PluginNote> NotesIn(string folder)
+    {
+        lock (gate) return catalog.Notes.Where(n => IsUnder(n.Path, folder)).ToList();
+    }
+
     /// <summary>Whether <paramref name="check"/> applies to a plugin of <paramref name="kind"/>.</summary>
     public static bool Applies(string check, PluginKind kind) => check != "resume" || kind == PluginKind.Method;
 

@@ -47,6 +47,15 @@ public sealed class CheckCommandTests() : CliHarness("replab-check-")
     }
 
     [Fact]
+    public void A_folder_whose_method_lacks_the_attribute_says_so_and_exits_2()
+    {
+        var (code, _, stderr) = Cli("check", Repo.Fixture("GuardUnmarked"));
+
+        code.Should().Be(2);
+        stderr.Should().Contain("holds BarlowTwinsMethod implementing IMethod but without [Plugin(\"name\")]").And.Contain("no plugin found in");
+    }
+
+    [Fact]
     public void An_assembly_that_does_not_load_is_a_failed_load_check_naming_the_clash()
     {
         var (code, stdout, stderr) = Cli("check", Repo.Fixture("PluginClash"));
