@@ -3,7 +3,7 @@
 # building blocks (their csproj files and XML documentation comments) into docs/api/_site, then its links
 # are checked.
 #   tools/docs.sh              install DocFX into .tools/docfx if missing, build the site, check its links
-#   tools/docs.sh screenshot   also render the Tensor page to docs/api-reference.png (headless Chromium)
+#   tools/docs.sh screenshot   also render the nn.Conv2d page to docs/api-reference.png (headless Chromium)
 # Fails on any DocFX warning (an unresolved cross-reference, a broken link in a page: --warningsAsErrors)
 # and on any internal href or src in the generated HTML that names no file or no anchor (tools/check-links.py).
 set -euo pipefail

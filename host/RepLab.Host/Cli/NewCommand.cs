@@ -42,20 +42,17 @@ internal static class NewCommand
             throw new ArgumentException($"new: {output} exists and is not empty: choose another name or --output");
         Dotnet("new", "install", TemplatesFolder, "--force");
         Dotnet("new", $"replab-{kind}", "-n", name, "-o", output);
+        var experiment = Directory.EnumerateFiles(Path.Combine(output, "experiments"), "*.yaml").Select(f => Path.GetRelativePath(output, f)).FirstOrDefault();
         Console.WriteLine($"""
             replab: made {output}
               cd {Path.GetRelativePath(Environment.CurrentDirectory, output)}
               dotnet test                     # its tests and the conformance checks (needs REPLAB_FEED: see nuget.config)
-              replab run experiments/{Kebab(name)}.yaml
+              replab run {experiment}
             """);
         return 0;
     }
 
     private static string Hint(string? suggestion) => suggestion is null ? "" : $" (did you mean '{suggestion}'?)";
-
-    /// <summary>The template engine's kebab-case form of a PascalCase name: BarlowTwins -> barlow-twins.</summary>
-    internal static string Kebab(string name) =>
-        string.Concat(name.Select((c, i) => char.IsUpper(c) ? (i > 0 ? "-" : "") + char.ToLowerInvariant(c) : c.ToString()));
 
     private static void Dotnet(params string[] args)
     {

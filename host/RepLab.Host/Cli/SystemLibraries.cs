@@ -26,7 +26,8 @@ internal static partial class SystemLibraries
         {
             if (x is not DllNotFoundException) continue;
             var missing = MissingObject().Match(x.Message);
-            if (!missing.Success)
+            // The shim itself not found (the loader lists every path it probed): the install, not the system, lacks it.
+            if (!missing.Success || missing.Groups[1].Value.StartsWith("libreplab_torch", StringComparison.Ordinal))
                 return "the engine's native library (libreplab_torch.so) could not be loaded: " + x.Message.TrimEnd('.') +
                        "; reinstall the replab tool, or build a checkout with ./replab build";
             var name = missing.Groups[1].Value;

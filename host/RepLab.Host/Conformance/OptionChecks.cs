@@ -31,7 +31,8 @@ internal static class OptionChecks
         var xml = Path.ChangeExtension(d.AssemblyPath, ".xml");
         Expect.That(File.Exists(xml), $"{Path.GetFileName(xml)} is missing beside the assembly: set <GenerateDocumentationFile>true</GenerateDocumentationFile> (plugins ship their XML docs for `replab plugins`)");
         var documented = XDocument.Load(xml).Descendants("member").Select(m => (string?)m.Attribute("name")).ToHashSet();
-        var missing = options.Where(p => !documented.Contains($"P:{d.OptionsType.FullName}.{p.Name}")).Select(p => p.Name).ToList();
+        // Documentation ids write a nested type's '+' as '.' (OptionsDescriber reads them the same way).
+        var missing = options.Where(p => !documented.Contains($"P:{d.OptionsType.FullName!.Replace('+', '.')}.{p.Name}")).Select(p => p.Name).ToList();
         Expect.That(missing.Count == 0, $"option {string.Join(", ", missing)} of {d.OptionsType.Name} needs a /// <summary> doc comment (meaning, unit, default)");
     }
 

@@ -13,7 +13,8 @@ namespace RepLab.Host.Experiment;
 /// </summary>
 internal static class DryBuildCache
 {
-    private static readonly string? Folder = Locate();
+    // Read at each use, so a process (a test) that sets XDG_CACHE_HOME gets a cache of its own.
+    private static string? Folder => Locate();
 
     public static bool Passed(ExperimentSpec spec, string key) => Folder is not null && File.Exists(Path.Combine(Folder, Hash(spec, key)));
 

@@ -52,11 +52,17 @@ internal sealed class MethodDryBuilds(PluginRegistry registry)
             {
                 if (built.Count >= MaxBuilds)
                 {
+                    // Left to the run; remembered, so the other trials of this configuration skip the YAML too.
                     skipped.Add(key);
+                    byOptions[fast] = null;
                     return;
                 }
-                built[key] = error = DryBuildCache.Passed(spec, key) ? null : Build(spec, shape);
-                if (error is null) DryBuildCache.Pass(spec, key);
+                var cached = DryBuildCache.Passed(spec, key);
+                var outcome = cached ? (Known: true, Error: null) : Build(spec, shape);
+                built[key] = error = outcome.Error;
+                // Only a build that ran through and passed is remembered across processes; one that stopped
+                // on something it could not know (a nominal shape) is built again next time.
+                if (!cached && outcome.Known && error is null) DryBuildCache.Pass(spec, key);
             }
             byOptions[fast] = error;
         }
@@ -74,7 +80,8 @@ internal sealed class MethodDryBuilds(PluginRegistry registry)
         return shape;
     }
 
-    private ConfigError? Build(ExperimentSpec spec, ImageShape shape)
+    /// <summary>The build's outcome: an error, none, or not known (it stopped on something a dry build cannot know).</summary>
+    private (bool Known, ConfigError? Error) Build(ExperimentSpec spec, ImageShape shape)
     {
         // Fresh instances: the spec's own are the run's, built once.
         var method = (IMethod)registry.Create(spec.Method!.Descriptor, spec.Method.Options);
@@ -87,17 +94,17 @@ internal sealed class MethodDryBuilds(PluginRegistry registry)
             modules.Add(encoders.Build());
             method.Build(new MethodSetup((EncoderModule)modules[0], encoders, shape, 0, Device.CPU, plan, new OptimizerFactory(spec, plan)));
             modules.AddRange(CheckpointCoverage.HeldModules(method).Select(h => h.Module));
-            return CheckpointCoverage.Problem(method, spec.Method.Descriptor.Name) is { } hidden ? new ConfigError(spec.MethodLocation, "method", hidden) : null;
+            return (true, CheckpointCoverage.Problem(method, spec.Method.Descriptor.Name) is { } hidden ? new ConfigError(spec.MethodLocation, "method", hidden) : null);
         }
         catch (ConfigException e)
         {
-            return e.Errors[0];
+            return (true, e.Errors[0]);
         }
         catch (Exception)
         {
             // A nominal shape, no classes, a plugin's own check of its options: the run builds on the
             // real images and reports whatever this build could not know.
-            return null;
+            return (false, null);
         }
         finally
         {

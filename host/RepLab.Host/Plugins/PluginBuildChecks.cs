@@ -14,33 +14,38 @@ internal static class PluginBuildChecks
 {
     private static readonly AssemblyName Sdk = typeof(IPlugin).Assembly.GetName();
 
-    /// <summary>
-    /// Why the assembly at <paramref name="path"/> cannot use this host's SDK, read from its references
-    /// without loading it, or null. SDK assembly versions are Major.Minor.0.0: a plugin loads with the
-    /// same major and the same or an older minor (patch releases stay binary-compatible).
-    /// </summary>
-    public static string? SdkMismatch(string path) => SdkMismatch(path, Sdk.Version!);
+    /// <summary>The engine binding, shared like the SDK and versioned with it.</summary>
+    private static readonly AssemblyName Engine = typeof(RepLab.Torch.Tensor).Assembly.GetName();
 
-    internal static string? SdkMismatch(string path, Version host)
+    /// <summary>
+    /// Why the assembly at <paramref name="path"/> cannot use this host's SDK (or engine binding), read from its
+    /// references without loading it, or null. Their assembly versions are Major.Minor.0.0: a plugin loads with
+    /// the same major and the same or an older minor (patch releases stay binary-compatible).
+    /// </summary>
+    public static string? SdkMismatch(string path) => SdkMismatch(path, Sdk.Version!) ?? SharedMismatch(path, Engine.Name!, Engine.Version!, "engine binding");
+
+    internal static string? SdkMismatch(string path, Version host) => SharedMismatch(path, Sdk.Name!, host, "SDK");
+
+    private static string? SharedMismatch(string path, string name, Version host, string what)
     {
-        if (ReferencedSdk(path) is not { } built || Compatible(built, host)) return null;
-        return $"built against RepLab SDK {built.Major}.{built.Minor} ({Sdk.Name} {built}), but this RepLab's SDK is {host.Major}.{host.Minor} ({host}): " +
-               $"a plugin loads with the same major version and the same or an older minor; rebuild it against {Sdk.Name} {host.Major}.{host.Minor} " +
-               $"or use a RepLab whose SDK is {built.Major}.{built.Minor} or newer within major {built.Major}";
+        if (Referenced(path, name) is not { } built || Compatible(built, host)) return null;
+        return $"built against RepLab {what} {built.Major}.{built.Minor} ({name} {built}), but this RepLab's {what} is {host.Major}.{host.Minor} ({host}): " +
+               $"a plugin loads with the same major version and the same or an older minor; rebuild it against {name} {host.Major}.{host.Minor} " +
+               $"or use a RepLab whose {what} is {built.Major}.{built.Minor} or newer within major {built.Major}";
     }
 
     /// <summary>Whether a plugin built against SDK <paramref name="built"/> runs on SDK <paramref name="host"/>: the same major, the same or an older minor.</summary>
     internal static bool Compatible(Version built, Version host) => built.Major == host.Major && built.Minor <= host.Minor;
 
-    /// <summary>The version of the SDK <paramref name="path"/> references, or null (none, or not a .NET assembly: loading says so).</summary>
-    private static Version? ReferencedSdk(string path)
+    /// <summary>The version of <paramref name="name"/> that <paramref name="path"/> references, or null (none, or not a .NET assembly: loading says so).</summary>
+    private static Version? Referenced(string path, string name)
     {
         try
         {
             using var pe = new PEReader(File.OpenRead(path));
             if (!pe.HasMetadata) return null;
             var md = pe.GetMetadataReader();
-            return md.AssemblyReferences.Select(md.GetAssemblyReference).Where(r => md.GetString(r.Name) == Sdk.Name).Select(r => r.Version).FirstOrDefault();
+            return md.AssemblyReferences.Select(md.GetAssemblyReference).Where(r => md.GetString(r.Name) == name).Select(r => r.Version).FirstOrDefault();
         }
         catch (BadImageFormatException)
         {

@@ -31,7 +31,8 @@ public sealed class PluginCatalog
     /// <summary>Environment variable with extra plugin folders, separated by ':'.</summary>
     public const string PathVariable = "REPLAB_PLUGIN_PATH";
 
-    private static readonly IReadOnlySet<string> Shared = SharedAssemblyNames();
+    /// <summary>The assemblies every plugin shares with the host (the SDK, the engine and what they reference).</summary>
+    internal static readonly IReadOnlySet<string> Shared = SharedAssemblyNames();
     private readonly List<PluginDescriptor> plugins = [];
     private readonly List<PluginLoadFailure> failures = [];
     private readonly List<PluginNote> notes = [];
@@ -51,7 +52,7 @@ public sealed class PluginCatalog
     /// of that kind, and the assemblies that did not load ("" when there is nothing to say).
     /// </summary>
     public string NotFoundHint(PluginKind kind) =>
-        string.Concat(notes.Where(n => n.Kind == kind).Select(n => $"; note: {n.Path} {n.Message}")
+        string.Concat(notes.Where(n => n.Kind == kind || n.Kind is null).Select(n => $"; note: {n.Path} {n.Message}")
             .Concat(failures.Where(f => !f.Reason.Contains("does not exist")).Select(f => $"; note: plugin not loaded: {f.Path}: {f.Reason}")));
 
     /// <summary>The folders searched by default: built-ins beside the host, then <see cref="PathVariable"/>.</summary>

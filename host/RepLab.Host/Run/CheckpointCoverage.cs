@@ -24,17 +24,18 @@ public static class CheckpointCoverage
             saved.UnionWith(m.named_buffers().Select(b => b.buffer));
         }
         var who = $"method '{name}' ({method.GetType().Name})";
-        foreach (var (group, optimizer) in method.Optimizers)
-        {
-            var missing = optimizer.param_groups.SelectMany(g => g.Params).Count(p => !saved.Contains(p));
-            if (missing > 0)
-                return $"{who} has optimizer group '{group}' updating {missing} parameter(s) that are in no checkpointed module: " +
-                       "a resume would restore the optimizer's state but not those weights; add their module to Modules";
-        }
+        // A field names what is missing; an optimizer can also update parameters no field holds (made and dropped in Build).
         foreach (var (field, module) in HeldModules(method))
             if (module.parameters().Concat(module.named_buffers().Select(b => b.buffer)).Any(t => !saved.Contains(t)))
                 return $"{who} holds module field '{field}' ({module.GetType().Name}) whose parameters or buffers are not in any checkpointed module: " +
                        "a resume would start it from fresh weights; add it to Modules";
+        foreach (var (group, optimizer) in method.Optimizers)
+        {
+            var missing = optimizer.param_groups.SelectMany(g => g.Params).Count(p => !saved.Contains(p));
+            if (missing > 0)
+                return $"{who} has optimizer group '{group}' updating {missing} parameter(s) that are in no checkpointed module and in no field of the method: " +
+                       "a resume would restore the optimizer's state but not those weights; add their module to Modules";
+        }
         return null;
     }
 

@@ -114,13 +114,13 @@ public class PluginLoadingTests : IDisposable
         catalog.Failures[2].Reason.Should().Contain("does not exist");
     }
 
-    [Fact]
-    public void A_plugin_built_against_a_newer_sdk_is_named_and_never_given_its_private_copy_of_the_sdk()
+    /// <summary>
+    /// PluginA as if built against RepLab.Abstractions 1.(n+1), with that newer SDK in its folder and listed in its
+    /// deps.json: the host's copy cannot serve it. A loader that falls back to the plugin's copy (McMaster.NETCore.Plugins
+    /// does) gives the plugin its own IAugmentation and [Plugin], which the host does not recognise.
+    /// </summary>
+    private (string Folder, Version Host, Version Newer) NewerSdkPlugin()
     {
-        // PluginA as if built against RepLab.Abstractions 1.(n+1), with that newer SDK in its folder and
-        // listed in its deps.json: the host's copy cannot serve it. A loader that falls back to the
-        // plugin's copy (McMaster.NETCore.Plugins does) gives the plugin its own IAugmentation and
-        // [Plugin], which the host does not recognise, so it vanished without a word.
         var folder = Path.Combine(temp, "NewerSdk");
         Directory.CreateDirectory(folder);
         foreach (var f in Directory.EnumerateFiles(Repo.Fixture("PluginA"))) File.Copy(f, Path.Combine(folder, Path.GetFileName(f)));
@@ -135,6 +135,13 @@ public class PluginLoadingTests : IDisposable
         target[$"RepLab.Abstractions/{newer}"] = new System.Text.Json.Nodes.JsonObject { ["runtime"] = new System.Text.Json.Nodes.JsonObject { ["RepLab.Abstractions.dll"] = new System.Text.Json.Nodes.JsonObject() } };
         json["libraries"]![$"RepLab.Abstractions/{newer}"] = new System.Text.Json.Nodes.JsonObject { ["type"] = "project", ["serviceable"] = false, ["sha512"] = "" };
         File.WriteAllText(deps, json.ToJsonString());
+        return (folder, host, newer);
+    }
+
+    [Fact]
+    public void A_plugin_built_against_a_newer_sdk_is_named_and_never_given_its_private_copy_of_the_sdk()
+    {
+        var (folder, host, newer) = NewerSdkPlugin();
 
         // Through the CLI: the test host resolves a request for a newer RepLab.Abstractions to its own
         // copy (its runner's resolver, seen), which replab does not.
@@ -149,6 +156,19 @@ public class PluginLoadingTests : IDisposable
         stderr.Should().Contain($"plugin not loaded: {Path.Combine(folder, "PluginA.dll")}: ", "a plugin the host's SDK cannot serve is named, not dropped")
             .And.Contain($"RepLab.Abstractions {newer}").And.Contain($"this RepLab's SDK is {host.Major}.{host.Minor}");
         stdout.Result.Should().NotContain("offset-a");
+    }
+
+    [Fact]
+    public void Our_load_context_alone_never_loads_a_plugins_private_copy_of_the_sdk()
+    {
+        // Past the catalog's version check, straight into the load context: whatever becomes of the plugin's
+        // request for the newer SDK, the copy beside it is not what it gets.
+        var (folder, _, _) = NewerSdkPlugin();
+        var context = new PluginLoadContext(Path.Combine(folder, "PluginA.dll"), PluginCatalog.Shared);
+        var assembly = context.LoadFromAssemblyPath(Path.Combine(folder, "PluginA.dll"));
+        try { assembly.GetExportedTypes(); }
+        catch (Exception e) when (e is FileLoadException or FileNotFoundException or System.Reflection.ReflectionTypeLoadException) { }
+        context.Assemblies.Select(a => a.GetName().Name).Should().NotContain("RepLab.Abstractions");
     }
 
     [Fact]

@@ -64,4 +64,38 @@ public class CheckpointCoverageTests : CliHarness
         held.Select(h => h.Field).Should().Equal("Saved", "Parts[0]");
         foreach (var (_, m) in held) m.Dispose();
     }
+
+    /// <summary>A method whose optimizer updates a layer it neither keeps in a field nor checkpoints.</summary>
+    private sealed class DroppedLayerMethod : IMethod
+    {
+        private readonly nn.Linear kept = new(2, 2);
+
+        public DroppedLayerMethod(bool dropOne)
+        {
+            var dropped = new nn.Linear(2, 2);
+            var parameters = dropOne ? kept.parameters().Concat(dropped.parameters()) : kept.parameters();
+            Optimizers = new Dictionary<string, optim.Optimizer> { ["all"] = new optim.SGD(parameters, lr: 0.1) };
+        }
+
+        public MethodNeeds Needs => new();
+
+        public void Build(MethodSetup setup) { }
+
+        public void Step(TrainBatch batch, IRunContext context) { }
+
+        public EncoderModule Representation => throw new NotSupportedException();
+
+        public IReadOnlyDictionary<string, Module> Modules => new Dictionary<string, Module> { ["kept"] = kept };
+
+        public IReadOnlyDictionary<string, optim.Optimizer> Optimizers { get; }
+    }
+
+    [Fact]
+    public void An_optimizer_updating_parameters_no_checkpointed_module_holds_is_named_with_its_group_and_count()
+    {
+        using var scope = torch.NewDisposeScope();
+        CheckpointCoverage.Problem(new DroppedLayerMethod(dropOne: false), "dropped").Should().BeNull();
+        CheckpointCoverage.Problem(new DroppedLayerMethod(dropOne: true), "dropped").Should()
+            .StartWith("method 'dropped' (DroppedLayerMethod) has optimizer group 'all' updating 2 parameter(s) that are in no checkpointed module");
+    }
 }

@@ -67,6 +67,8 @@ public sealed class OutsideTheRepository : IDisposable
         psi.Environment["DOTNET_CLI_HOME"] = Home;
         psi.Environment["NUGET_PACKAGES"] = Path.Combine(Root, "packages");
         psi.Environment["REPLAB_FEED"] = Feed;
+        // mktemp and the like make their folders here, under the nuget.config that clears every other source.
+        psi.Environment["TMPDIR"] = Work;
         psi.Environment["PATH"] = Path.Combine(Home, ".dotnet", "tools") + ":" + Environment.GetEnvironmentVariable("PATH");
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         psi.Environment["DOTNET_NOLOGO"] = "1";

@@ -33,6 +33,7 @@ public sealed class TemplatesEndToEndTests(ITestOutputHelper output) : IDisposab
     public void Every_template_builds_passes_its_tests_and_runs_resumes_and_evaluates_from_the_feed_alone()
     {
         var clock = Stopwatch.StartNew();
+        var repository = Git("status", "--porcelain");
         Run(Work, "dotnet", "tool", "install", "replab", "--tool-path", Path.Combine(root, "tool"), "--add-source", Feed, "--version", Version);
         Run(Work, "dotnet", "new", "install", $"RepLab.Templates::{Version}", "--add-source", Feed);
         foreach (var kind in Kinds) Run(Work, "dotnet", "new", $"replab-{kind}", "-n", Name(kind));
@@ -46,9 +47,10 @@ public sealed class TemplatesEndToEndTests(ITestOutputHelper output) : IDisposab
 
         foreach (var kind in Kinds) RunResumeAndEvaluate(kind);
         output.WriteLine($"all in {clock.Elapsed.TotalSeconds:F0} s");
-        Directory.EnumerateFiles(Work, "*", SearchOption.AllDirectories)
+        Kinds.SelectMany(k => Directory.EnumerateFiles(Path.Combine(Work, Name(k)), "*", SearchOption.AllDirectories))
             .Where(f => !f.Contains("/bin/") && !f.Contains("/obj/") && !f.Contains("/runs/") && !f.Contains("/mlruns/"))
-            .Where(f => File.ReadAllText(f).Contains(Repo.Root)).Should().BeEmpty("no generated file names this machine's checkout");
+            .Where(f => File.ReadAllText(f) is var text && (text.Contains(Repo.Root) || text.Contains(root))).Should().BeEmpty("no generated file names a path of this machine");
+        Git("status", "--porcelain").Should().Be(repository, "nothing in the repository was edited");
     }
 
     [Fact]
@@ -65,20 +67,31 @@ public sealed class TemplatesEndToEndTests(ITestOutputHelper output) : IDisposab
         stderr.Should().Contain("unknown kind 'methd' (did you mean 'method'?)");
     }
 
-    private static string Name(string kind) => "My" + char.ToUpperInvariant(kind[0]) + kind[1..];
+    private static string Git(params string[] args)
+    {
+        var psi = new ProcessStartInfo("git") { WorkingDirectory = Repo.Root, RedirectStandardOutput = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var output = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return output;
+    }
 
-    private static string Kebab(string name) => string.Concat(name.Select((c, i) => char.IsUpper(c) ? (i > 0 ? "-" : "") + char.ToLowerInvariant(c) : c.ToString()));
+    private static string Name(string kind) => "My" + char.ToUpperInvariant(kind[0]) + kind[1..];
 
     /// <summary>Trains the generated experiment for 4 steps (checkpoint and stop), resumes it to its end and checks the evaluation ran.</summary>
     private void RunResumeAndEvaluate(string kind)
     {
         var dir = Path.Combine(Work, Name(kind));
         var tool = Path.Combine(root, "tool", "replab");
-        var experiment = $"experiments/{Kebab(Name(kind))}.yaml";
+        var experiment = Path.GetRelativePath(dir, Directory.GetFiles(Path.Combine(dir, "experiments"), "*.yaml").Single());
         Run(dir, tool, "run", experiment, "trainer.epochs=1", "--stop-after-steps", "4");
         var resumed = Run(dir, tool, "run", experiment, "trainer.epochs=1", "--resume");
         resumed.Should().Contain("resumed from").And.Contain("step 4", $"the {kind} run resumes from its checkpoint");
         resumed.Should().MatchRegex(@"eval/[a-z-]+/top1 = [01]\.\d+", $"the {kind} run is evaluated");
+        // The other commands of the generated README: the installed tool's checks, and the listing with this plugin in it.
+        Run(dir, tool, "check", $"{Name(kind)}/bin/Debug/net10.0").Should().MatchRegex(@"\d+ checks of 1 plugin in \S+ passed");
+        Run(dir, tool, "plugins", experiment).Should().Contain(Path.GetFileNameWithoutExtension(experiment), "the plugin is listed under its name");
     }
 
     private string Run(string dir, string file, params string[] args) => outside.Run(dir, file, args);
