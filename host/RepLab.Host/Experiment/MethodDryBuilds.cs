@@ -15,7 +15,8 @@ namespace RepLab.Host.Experiment;
 /// <see cref="MaxBuilds"/> of them, so binding a sweep of 100,000 trials stays bounded. Any other failure
 /// is left to the run, which builds on the real images and reports it there. A build that passed is
 /// remembered (<see cref="DryBuildCache"/>): loading libtorch for it takes 0.3 s, more than the rest of
-/// a validation.
+/// a validation. Built-in methods are not dry-built: the conformance checks build each of them with the
+/// same guards, so validating an experiment of built-ins never loads libtorch.
 /// </summary>
 internal sealed class MethodDryBuilds(PluginRegistry registry)
 {
@@ -41,7 +42,9 @@ internal sealed class MethodDryBuilds(PluginRegistry registry)
     /// <exception cref="ConfigException">The built method creates an undeclared optimizer group or hides state from its checkpoint.</exception>
     public void Check(ExperimentSpec spec)
     {
-        if (spec.Method is null) return;
+        // A built-in method (one beside the host) is built with these same guards by the conformance checks of
+        // every test run; building it here would cost libtorch's load for nothing a plugin author can change.
+        if (spec.Method is null || IsBuiltIn(spec.Method.Descriptor)) return;
         var fast = (spec.Method.Descriptor.Type, spec.Method.Options, spec.Encoder.Descriptor.Type, spec.Encoder.Options,
             spec.Dataset.Descriptor.Type, spec.Dataset.Options, spec.Data.PretrainSplits.FirstOrDefault() ?? "train");
         if (!byOptions.TryGetValue(fast, out var error))
@@ -68,6 +71,9 @@ internal sealed class MethodDryBuilds(PluginRegistry registry)
         }
         if (error is not null) throw new ConfigException(error);
     }
+
+    private static bool IsBuiltIn(PluginDescriptor d) =>
+        Path.GetFullPath(d.AssemblyPath).StartsWith(Path.GetFullPath(PluginCatalog.BuiltInFolder) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
 
     private static string Yaml(ExperimentSpec spec, string path) => spec.Config.Get(path) is { } node ? ConfigYaml.Write(node) : "";
 

@@ -55,10 +55,13 @@ public sealed class PluginCatalog
         string.Concat(notes.Where(n => n.Kind == kind || n.Kind is null).Select(n => $"; note: {n.Path} {n.Message}")
             .Concat(failures.Where(f => !f.Reason.Contains("does not exist")).Select(f => $"; note: plugin not loaded: {f.Path}: {f.Reason}")));
 
+    /// <summary>The built-in plugins' folder, beside the host.</summary>
+    public static string BuiltInFolder => Path.Combine(AppContext.BaseDirectory, "plugins");
+
     /// <summary>The folders searched by default: built-ins beside the host, then <see cref="PathVariable"/>.</summary>
     public static IEnumerable<string> DefaultFolders()
     {
-        yield return Path.Combine(AppContext.BaseDirectory, "plugins");
+        yield return BuiltInFolder;
         var extra = Environment.GetEnvironmentVariable(PathVariable);
         if (string.IsNullOrEmpty(extra)) yield break;
         foreach (var p in extra.Split(':', StringSplitOptions.RemoveEmptyEntries)) yield return p;
