@@ -34,4 +34,14 @@ public sealed class ReadmePluginSectionTests : IDisposable
         output.Should().Contain("Passed!").And.MatchRegex(@"eval/knn/top1 = [01]\.\d+");
         output.Should().MatchRegex(@"method/sim-siam\s+resume\s+pass").And.MatchRegex(@"5 checks of 1 plugin in \S+ passed");
     }
+
+    [Theory]
+    [InlineData("method/MyPlugin/MyPluginMethod.cs")]
+    [InlineData("common/MyPlugin.Tests/ConformanceTests.cs")]
+    public void The_code_the_readme_shows_is_the_templates_own(string template)
+    {
+        var readme = File.ReadAllText(Path.Combine(Repo.Root, "README.md"));
+        var shown = File.ReadAllText(Path.Combine(Repo.Root, "templates", template)).Replace("MyPlugin", "SimSiam").Replace("my-plugin", "sim-siam");
+        readme.Should().Contain("```csharp\n" + shown + "```", $"the README shows templates/{template} as `replab new method SimSiam` makes it");
+    }
 }
