@@ -13,8 +13,9 @@ public static class PluginSubtree
     /// <param name="keyPath">The subtree's key path, for messages.</param>
     /// <param name="known">The registered plugin names of this kind.</param>
     /// <param name="kind">The kind in words ("method", "encoder"), for messages.</param>
+    /// <param name="unknownHint">Appended to the message when the name is unknown: what the loader knows that may explain it (a plugin class without its attribute, an assembly that did not load).</param>
     /// <exception cref="ConfigException">When the subtree is not a map, has no <c>plugin</c> key, or names an unknown plugin.</exception>
-    public static string PluginName(ConfigNode node, string keyPath, IReadOnlyCollection<string> known, string kind)
+    public static string PluginName(ConfigNode node, string keyPath, IReadOnlyCollection<string> known, string kind, string unknownHint = "")
     {
         var names = string.Join(", ", known.Order(StringComparer.Ordinal));
         if (node is not ConfigMap map)
@@ -28,7 +29,7 @@ public static class PluginSubtree
         if (!known.Contains(scalar.Value))
         {
             throw ConfigException.At(value.Location, pluginPath,
-                $"unknown {kind} '{scalar.Value}'{DidYouMean.Hint(scalar.Value, known)}; expected one of: {names}");
+                $"unknown {kind} '{scalar.Value}'{DidYouMean.Hint(scalar.Value, known)}; expected one of: {names}{unknownHint}");
         }
         return scalar.Value;
     }

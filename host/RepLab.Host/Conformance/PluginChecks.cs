@@ -87,18 +87,18 @@ public sealed class PluginChecks : IDisposable
 
     /// <summary>The plugins loaded from <paramref name="folder"/> (built-ins loaded from it too when it is theirs).</summary>
     public IReadOnlyList<PluginDescriptor> PluginsIn(string folder) =>
-        Registry.Catalog.Plugins.Where(p => IsUnder(p.AssemblyPath, folder)).ToList();
+        Registry.Catalog.Plugins.Where(p => PluginCatalog.IsUnder(p.AssemblyPath, folder)).ToList();
 
     /// <summary>The assemblies of <paramref name="folder"/> that did not load, with the reasons.</summary>
     public IReadOnlyList<PluginLoadFailure> FailuresIn(string folder)
     {
-        lock (gate) return catalog.Failures.Where(f => IsUnder(f.Path, folder)).ToList();
+        lock (gate) return catalog.Failures.Where(f => PluginCatalog.IsUnder(f.Path, folder)).ToList();
     }
 
     /// <summary>What the catalog noted in <paramref name="folder"/>: plugin-kind classes without [Plugin], private SDK copies.</summary>
     public IReadOnlyList<PluginNote> NotesIn(string folder)
     {
-        lock (gate) return catalog.Notes.Where(n => IsUnder(n.Path, folder)).ToList();
+        lock (gate) return catalog.Notes.Where(n => PluginCatalog.IsUnder(n.Path, folder)).ToList();
     }
 
     /// <summary>Whether <paramref name="check"/> applies to a plugin of <paramref name="kind"/>.</summary>
@@ -158,12 +158,6 @@ public sealed class PluginChecks : IDisposable
     }
 
     private string BuiltInsHint => $"the built-in plugins are looked for in {string.Join(", ", builtInFolders)}";
-
-    private static bool IsUnder(string path, string folder)
-    {
-        var root = Path.GetFullPath(folder).TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar;
-        return Path.GetFullPath(path).StartsWith(root, StringComparison.Ordinal) || Path.GetFullPath(path) == root.TrimEnd(Path.DirectorySeparatorChar);
-    }
 
     public void Dispose() => Registry.Dispose();
 }

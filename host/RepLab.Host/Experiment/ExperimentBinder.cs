@@ -46,15 +46,7 @@ internal sealed class ExperimentBinder(ResolvedConfig config, PluginRegistry reg
         }
         return Try(() =>
         {
-            string name;
-            try
-            {
-                name = PluginSubtree.PluginName(node, path, registry.Names(kind).ToList(), kind.Yaml());
-            }
-            catch (ConfigException e) when (e.Errors[0].Message.StartsWith($"unknown {kind.Yaml()} ", StringComparison.Ordinal) && registry.Catalog.NotFoundHint(kind) is { Length: > 0 } hint)
-            {
-                throw new ConfigException(e.Errors[0] with { Message = e.Errors[0].Message + hint });
-            }
+            var name = PluginSubtree.PluginName(node, path, registry.Names(kind).ToList(), kind.Yaml(), registry.Catalog.NotFoundHint(kind));
             var d = registry.Find(kind, name)!;
             var options = (PluginOptions)PluginSubtree.BindOptions(d.OptionsType, node, path);
             return new PluginChoice(d, options, path, registry.Create(d, options));

@@ -13,10 +13,10 @@ namespace RepLab.Host.Experiment;
 /// it keeps out of its checkpoint (<see cref="CheckpointCoverage"/>). Each distinct method, encoder and
 /// shape is built once (a sweep's trials mostly differ elsewhere: the optimizer, the seed), and at most
 /// <see cref="MaxBuilds"/> of them, so binding a sweep of 100,000 trials stays bounded. Any other failure
-/// is left to the run, which builds on the real images and reports it there. A build that passed is
-/// remembered (<see cref="DryBuildCache"/>): loading libtorch for it takes 0.3 s, more than the rest of
-/// a validation. Built-in methods are not dry-built: the conformance checks build each of them with the
-/// same guards, so validating an experiment of built-ins never loads libtorch.
+/// is left to the run, which builds on the real images and reports it there. Building needs libtorch,
+/// whose loading takes 0.3 s, more than the rest of a validation: built-in methods are not dry-built (the
+/// conformance checks build every one of them with the same guards), so validating an experiment of
+/// built-ins never loads it.
 /// </summary>
 internal sealed class MethodDryBuilds(PluginRegistry registry)
 {
@@ -60,20 +60,14 @@ internal sealed class MethodDryBuilds(PluginRegistry registry)
                     byOptions[fast] = null;
                     return;
                 }
-                var cached = DryBuildCache.Passed(spec, key);
-                var outcome = cached ? (Known: true, Error: null) : Build(spec, shape);
-                built[key] = error = outcome.Error;
-                // Only a build that ran through and passed is remembered across processes; one that stopped
-                // on something it could not know (a nominal shape) is built again next time.
-                if (!cached && outcome.Known && error is null) DryBuildCache.Pass(spec, key);
+                built[key] = error = Build(spec, shape);
             }
             byOptions[fast] = error;
         }
         if (error is not null) throw new ConfigException(error);
     }
 
-    private static bool IsBuiltIn(PluginDescriptor d) =>
-        Path.GetFullPath(d.AssemblyPath).StartsWith(Path.GetFullPath(PluginCatalog.BuiltInFolder) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+    private static bool IsBuiltIn(PluginDescriptor d) => PluginCatalog.IsUnder(d.AssemblyPath, PluginCatalog.BuiltInFolder);
 
     private static string Yaml(ExperimentSpec spec, string path) => spec.Config.Get(path) is { } node ? ConfigYaml.Write(node) : "";
 
@@ -86,8 +80,7 @@ internal sealed class MethodDryBuilds(PluginRegistry registry)
         return shape;
     }
 
-    /// <summary>The build's outcome: an error, none, or not known (it stopped on something a dry build cannot know).</summary>
-    private (bool Known, ConfigError? Error) Build(ExperimentSpec spec, ImageShape shape)
+    private ConfigError? Build(ExperimentSpec spec, ImageShape shape)
     {
         // Fresh instances: the spec's own are the run's, built once.
         var method = (IMethod)registry.Create(spec.Method!.Descriptor, spec.Method.Options);
@@ -100,17 +93,17 @@ internal sealed class MethodDryBuilds(PluginRegistry registry)
             modules.Add(encoders.Build());
             method.Build(new MethodSetup((EncoderModule)modules[0], encoders, shape, 0, Device.CPU, plan, new OptimizerFactory(spec, plan)));
             modules.AddRange(CheckpointCoverage.HeldModules(method).Select(h => h.Module));
-            return (true, CheckpointCoverage.Problem(method, spec.Method.Descriptor.Name) is { } hidden ? new ConfigError(spec.MethodLocation, "method", hidden) : null);
+            return CheckpointCoverage.Problem(method, spec.Method.Descriptor.Name) is { } hidden ? new ConfigError(spec.MethodLocation, "method", hidden) : null;
         }
         catch (ConfigException e)
         {
-            return (true, e.Errors[0]);
+            return e.Errors[0];
         }
         catch (Exception)
         {
             // A nominal shape, no classes, a plugin's own check of its options: the run builds on the
             // real images and reports whatever this build could not know.
-            return (false, null);
+            return null;
         }
         finally
         {

@@ -64,12 +64,7 @@ internal static class PluginBuildChecks
         var folder = Path.GetDirectoryName(path)!;
         var depsPath = Path.ChangeExtension(path, ".deps.json");
         if (!File.Exists(depsPath)) return null;
-        using var deps = System.Text.Json.JsonDocument.Parse(File.ReadAllText(depsPath));
-        if (deps.RootElement.GetProperty("runtimeTarget").ValueKind != System.Text.Json.JsonValueKind.Object ||
-            deps.RootElement.GetProperty("targets").ValueKind != System.Text.Json.JsonValueKind.Object || !deps.RootElement.GetProperty("runtimeTarget").TryGetProperty("name", out var name) ||
-            !deps.RootElement.GetProperty("targets").TryGetProperty(name.GetString() ?? "", out var libraries) || libraries.ValueKind != System.Text.Json.JsonValueKind.Object) return null;
-        var missing = libraries.EnumerateObject()
-            .SelectMany(l => l.Value.ValueKind == System.Text.Json.JsonValueKind.Object && l.Value.TryGetProperty("runtime", out var runtime) && runtime.ValueKind == System.Text.Json.JsonValueKind.Object ? runtime.EnumerateObject().Select(a => Path.GetFileName(a.Name)) : [])
+        var missing = RuntimeAssemblies(depsPath)
             .Where(dll => !shared.Contains(Path.GetFileNameWithoutExtension(dll)) && !File.Exists(Path.Combine(folder, dll)) && !File.Exists(Path.Combine(AppContext.BaseDirectory, dll)))
             .Distinct().Order(StringComparer.Ordinal).ToList();
         if (missing.Count == 0) return null;
@@ -80,6 +75,24 @@ internal static class PluginBuildChecks
         return $"{Path.GetFileName(path)} depends on {string.Join(", ", missing)} ({Path.GetFileName(Path.ChangeExtension(path, ".deps.json"))}), not in its folder {folder}: {fix}";
     }
 
+    /// <summary>The file names of the runtime assemblies a deps.json lists for its runtime target (none when its shape is not the usual one).</summary>
+    private static IEnumerable<string> RuntimeAssemblies(string depsPath)
+    {
+        using var deps = System.Text.Json.JsonDocument.Parse(File.ReadAllText(depsPath));
+        var root = deps.RootElement;
+        if (!root.TryGetProperty("runtimeTarget", out var target) || target.ValueKind != System.Text.Json.JsonValueKind.Object
+            || !target.TryGetProperty("name", out var name) || !root.TryGetProperty("targets", out var targets)
+            || targets.ValueKind != System.Text.Json.JsonValueKind.Object || !targets.TryGetProperty(name.GetString() ?? "", out var libraries)
+            || libraries.ValueKind != System.Text.Json.JsonValueKind.Object)
+            return [];
+        var files = new List<string>();
+        foreach (var library in libraries.EnumerateObject())
+            if (library.Value.ValueKind == System.Text.Json.JsonValueKind.Object && library.Value.TryGetProperty("runtime", out var runtime)
+                && runtime.ValueKind == System.Text.Json.JsonValueKind.Object)
+                files.AddRange(runtime.EnumerateObject().Select(a => Path.GetFileName(a.Name)));
+        return files;
+    }
+
     /// <summary>The host's shared assemblies (the SDK, the engine) that a plugin's folder holds copies of, which are never loaded.</summary>
     public static IEnumerable<(string Path, string Message)> PrivateSdkCopies(string plugin, IReadOnlySet<string> shared) =>
         Directory.EnumerateFiles(Path.GetDirectoryName(plugin)!, "RepLab.*.dll")
@@ -87,7 +100,7 @@ internal static class PluginBuildChecks
             .Order(StringComparer.Ordinal)
             .Select(f => (f, $"is a private copy of an SDK assembly beside {Path.GetFileName(plugin)}: the host always uses its own, so this copy is never loaded " +
                              "(and would hide a version mismatch); reference the SDK so it is not copied: " +
-                             "<ProjectReference ... Private=\"false\" ExcludeAssets=\"runtime\" /> or <PackageReference ... ExcludeAssets=\"runtime\" />"));
+                             "<ProjectReference ... Private=\"false\" ExcludeAssets=\"runtime\" /> or <PackageReference ... ExcludeAssets=\"runtime;native\" />"));
 
     /// <summary>The kind <paramref name="type"/> would be as a plugin and why it is not one, when it is a concrete class of a plugin kind without [Plugin].</summary>
     public static (PluginKind Kind, string Message)? Unmarked(Type type)

@@ -58,6 +58,14 @@ public sealed class PluginCatalog
     /// <summary>The built-in plugins' folder, beside the host.</summary>
     public static string BuiltInFolder => Path.Combine(AppContext.BaseDirectory, "plugins");
 
+    /// <summary>Whether <paramref name="path"/> is <paramref name="folder"/> or lies below it.</summary>
+    internal static bool IsUnder(string path, string folder)
+    {
+        var full = Path.GetFullPath(path);
+        var root = Path.GetFullPath(folder).TrimEnd(Path.DirectorySeparatorChar);
+        return full == root || full.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+    }
+
     /// <summary>The folders searched by default: built-ins beside the host, then <see cref="PathVariable"/>.</summary>
     public static IEnumerable<string> DefaultFolders()
     {

@@ -50,7 +50,7 @@ public class MethodDryBuildTests : CliHarness
     }
 
     [Fact]
-    public void A_sweep_dry_builds_each_distinct_method_configuration_once_and_refuses_a_bad_one()
+    public void A_sweep_validates_its_trials_and_refuses_one_whose_method_creates_an_undeclared_group()
     {
         var good = Experiment("GuardUndeclaredGroup", "autoencoder", "{ plugin: synthetic }", "sweep:\n  grid:\n    optimizer.lr: [0.1, 0.2, 0.3]\n");
         var (code, stdout, stderr) = Cli("validate", good);

@@ -33,9 +33,17 @@ public class PluginBuildCheckTests : CliHarness
     }
 
     [Fact]
-    public void The_sdk_is_version_1_0_with_assembly_version_major_minor_0_0()
+    public void The_sdk_the_engine_and_the_host_carry_one_version_and_assembly_version_major_minor_0_0()
     {
-        typeof(IPlugin).Assembly.GetName().Version.Should().Be(new Version(1, 0, 0, 0));
+        static string Of(System.Reflection.Assembly a) =>
+            a.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false).Cast<System.Reflection.AssemblyInformationalVersionAttribute>().Single().InformationalVersion.Split('+')[0];
+        var version = Version.Parse(Of(typeof(IPlugin).Assembly));
+        version.Major.Should().BeGreaterThanOrEqualTo(1, "the SDK is frozen from 1.0");
+        foreach (var a in new[] { typeof(IPlugin).Assembly, typeof(RepLab.Torch.Tensor).Assembly, typeof(PluginCatalog).Assembly })
+        {
+            Of(a).Should().Be(version.ToString(), $"{a.GetName().Name} has the one version of Directory.Build.props");
+            a.GetName().Version.Should().Be(new Version(version.Major, version.Minor, 0, 0), $"{a.GetName().Name}'s assembly version is Major.Minor.0.0");
+        }
     }
 
     [Theory]
