@@ -96,7 +96,7 @@ internal static class CliGuard
     /// </summary>
     internal static bool IsUserError(Exception e) => e switch
     {
-        FileNotFoundException or DirectoryNotFoundException or InvalidDataException or UriFormatException => true,
+        FileNotFoundException or DirectoryNotFoundException or InvalidDataException or UriFormatException or RepLab.Export.ExportNotSupportedException => true,
         ArgumentNullException => false,
         ArgumentException => e.TargetSite?.DeclaringType?.Namespace is { } ns && !ns.StartsWith("System", StringComparison.Ordinal) && !ns.StartsWith("Microsoft", StringComparison.Ordinal),
         _ => false,

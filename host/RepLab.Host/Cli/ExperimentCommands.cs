@@ -13,7 +13,7 @@ internal static class ExperimentCommands
     private static readonly Argument<FileInfo> File = new("experiment") { Description = "Experiment YAML file" };
     private static readonly Argument<string[]> Overrides = new("overrides") { Description = "a.b=value, +a.new=value or ~a.b", Arity = ArgumentArity.ZeroOrMore };
 
-    public static IEnumerable<Command> Create(Option<bool> verbose) => [Config(verbose), Preview(verbose), Validate(verbose), PluginsCommand.Create(verbose), NewCommand.Create(verbose), CheckCommand.Create(verbose), Run(verbose)];
+    public static IEnumerable<Command> Create(Option<bool> verbose) => [Config(verbose), Preview(verbose), Validate(verbose), PluginsCommand.Create(verbose), NewCommand.Create(verbose), CheckCommand.Create(verbose), Run(verbose), ExportCommand.Create(verbose)];
 
     /// <summary>The experiment of the command line, resolved.</summary>
     private static ResolvedConfig Load(ParseResult r) => ExperimentLoader.Load(r.GetValue(File)!.FullName, r.GetValue(Overrides) ?? []);

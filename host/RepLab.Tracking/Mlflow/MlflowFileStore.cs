@@ -239,6 +239,19 @@ public sealed class MlflowFileStore
             ("tags", "[]"),
             ("user_id", Q(r.UserId))));
 
+    /// <summary>
+    /// Copies <paramref name="localPath"/> to <c>artifacts/&lt;artifactPath&gt;</c> of <paramref name="run"/>, atomically;
+    /// a run that has ended can take more (an export made after it), and the uploader ships them on its next sync.
+    /// </summary>
+    public static void AddArtifact(LocalRunInfo run, string localPath, string artifactPath)
+    {
+        var root = Path.Combine(run.Directory, "artifacts");
+        var target = Path.GetFullPath(Path.Combine(root, artifactPath));
+        if (!target.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            throw new ArgumentException($"artifact path '{artifactPath}' leaves the run's artifacts folder", nameof(artifactPath));
+        AtomicFile.Copy(localPath, target);
+    }
+
     /// <summary>Sets the status (and end time) of a run written by any process; used by <c>replab runs --repair</c>.</summary>
     public static LocalRunInfo SetStatus(LocalRunInfo run, RunStatus status, long? endTime)
     {
@@ -391,14 +404,7 @@ public sealed class LocalRun : IDisposable
     }
 
     /// <summary>Copies <paramref name="localPath"/> to <c>artifacts/&lt;artifactPath&gt;</c>.</summary>
-    public void LogArtifact(string localPath, string artifactPath)
-    {
-        var root = Path.Combine(Directory, "artifacts");
-        var target = Path.GetFullPath(Path.Combine(root, artifactPath));
-        if (!target.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
-            throw new ArgumentException($"artifact path '{artifactPath}' leaves the run's artifacts folder", nameof(artifactPath));
-        AtomicFile.Copy(localPath, target);
-    }
+    public void LogArtifact(string localPath, string artifactPath) => MlflowFileStore.AddArtifact(Info, localPath, artifactPath);
 
     /// <summary>Ends the run: status and end time in <c>meta.yaml</c>.</summary>
     public void End(RunStatus status, DateTimeOffset time)
