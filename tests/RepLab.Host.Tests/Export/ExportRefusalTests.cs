@@ -81,7 +81,7 @@ public class ExportRefusalTests : IDisposable
         var refusal = act.Should().Throw<ExportNotSupportedException>().Which;
         refusal.Message.Should().StartWith("encoder.body.3 is a RepLab.Host.Tests.Export.FancyConv, which the exporter does not support (supported: Conv2d, ")
             .And.EndWith("; a custom layer can implement RepLab.Abstractions.IExportable");
-        (refusal.ModulePath, refusal.ModuleType).Should().Be(("encoder.body.3", typeof(FancyConv).FullName));
+        (refusal.ModulePath, refusal.ModuleType).Should().Be(("encoder.body.3", typeof(FancyConv).FullName!));
         Directory.Exists(folder).Should().BeFalse("the walk fails before the folder is made");
 
         Directory.CreateDirectory(folder);
