@@ -110,4 +110,19 @@ public class ModuleTests
         var act = () => bn1.forward(x);
         act.Should().Throw<ArgumentException>().WithMessage("*2 or 3-D input, got 4-D*");
     }
+
+    [Fact]
+    public void Layers_expose_their_arguments_as_pytorch_stores_them()
+    {
+        using var conv = new nn.Conv2d(4, 6, 3, stride: 2, padding: 1, dilation: 2, groups: 2, bias: false);
+        (conv.kernel_size, conv.stride, conv.padding, conv.dilation, conv.groups).Should().BeEquivalentTo(
+            (new[] { 3L, 3 }, new[] { 2L, 2 }, new[] { 1L, 1 }, new[] { 2L, 2 }, 2L));
+        var pool = new nn.MaxPool2d(3, padding: 1);
+        (pool.kernel_size, pool.stride, pool.padding).Should().Be((3, 3, 1), "the stride defaults to the kernel size");
+        var avg = new nn.AvgPool2d(2, stride: 1);
+        (avg.kernel_size, avg.stride, avg.padding).Should().Be((2, 1, 0));
+        (new nn.AdaptiveMaxPool2d(4).output_size, new nn.AdaptiveAvgPool2d(1).output_size).Should().Be((4, 1));
+        var flatten = new nn.Flatten(2);
+        (flatten.start_dim, flatten.end_dim).Should().Be((2, -1));
+    }
 }

@@ -37,6 +37,21 @@ public abstract class EncoderModule : Module
         foreach (var stage in Stages) maps.Add(x = stage.Module.forward(x));
         return maps;
     }
+
+    /// <summary>
+    /// <see cref="FeatureMaps"/> for an exporter (<see cref="IExportGraph"/>): the same maps, with the same shapes,
+    /// as graph values. By default each stage's module is exported on the previous stage's output, as
+    /// <see cref="FeatureMaps"/> runs them; an encoder that overrides <see cref="FeatureMaps"/> overrides this alike.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The encoder exposes no stages.</exception>
+    public virtual IReadOnlyList<ExportValue> ExportFeatureMaps(IExportGraph graph, ExportValue input)
+    {
+        if (Stages.Count == 0) throw new NotSupportedException($"{GetType().Name} exposes no stages or feature maps");
+        var maps = new List<ExportValue>();
+        var x = input;
+        foreach (var stage in Stages) maps.Add(x = graph.Module(stage.Module, x));
+        return maps;
+    }
 }
 
 /// <summary>A backbone factory: builds a fresh encoder for the dataset's image shape.</summary>
@@ -96,7 +111,7 @@ public static class EncoderCopies
 /// mean, a projected representation, a classifier's logits. State keys: the encoder's under
 /// <c>encoder.</c>, the map's under <c>head.</c>.
 /// </summary>
-public sealed class LinearHeadEncoder : EncoderModule
+public sealed class LinearHeadEncoder : EncoderModule, IExportable
 {
     private readonly nn.Linear head;
 
@@ -119,6 +134,9 @@ public sealed class LinearHeadEncoder : EncoderModule
 
     /// <inheritdoc />
     public override Tensor forward(Tensor input) => head.forward(Encoder.forward(input));
+
+    /// <inheritdoc />
+    public ExportValue Export(IExportGraph graph, ExportValue input) => graph.Module(head, graph.Module(Encoder, input));
 }
 
 /// <summary>
@@ -126,7 +144,7 @@ public sealed class LinearHeadEncoder : EncoderModule
 /// section 5.1): every convolutional stage's map max-pooled to a <c>grid</c> x <c>grid</c> spatial
 /// grid, flattened and concatenated. Stages whose map is 1x1 (a linear head) are left out.
 /// </summary>
-public sealed class PooledFeatureMaps : EncoderModule
+public sealed class PooledFeatureMaps : EncoderModule, IExportable
 {
     private readonly int grid;
     private readonly bool[] pooled;
@@ -160,6 +178,14 @@ public sealed class PooledFeatureMaps : EncoderModule
     public static Tensor Pool(IEnumerable<Tensor> maps, int grid) =>
         torch.cat(maps.Select(m => F.adaptive_max_pool2d(m, grid).flatten(1)).ToList(), 1);
 
+    /// <summary><see cref="Pool"/> in an export graph: the same maps pooled, flattened and concatenated.</summary>
+    public static ExportValue ExportPool(IExportGraph graph, IEnumerable<ExportValue> maps, int grid) =>
+        graph.Concat(maps.Select(m => graph.Flatten(graph.AdaptiveMaxPool(m, grid))).ToList(), 1);
+
     /// <inheritdoc />
     public override Tensor forward(Tensor input) => Pool(Encoder.FeatureMaps(input).Where((_, i) => pooled[i]), grid);
+
+    /// <inheritdoc />
+    public ExportValue Export(IExportGraph graph, ExportValue input) =>
+        ExportPool(graph, Encoder.ExportFeatureMaps(graph, input).Where((_, i) => pooled[i]), grid);
 }

@@ -32,21 +32,31 @@ public static partial class nn
         public readonly Tensor weight;
         /// <summary>The bias [out_channels], or null when built with <c>bias: false</c>.</summary>
         public readonly Tensor? bias;
-        private readonly long[] stride, padding, dilation;
-        private readonly long groups;
+        private readonly long[] kernel, strides, paddings, dilations;
 
         /// <summary>A convolution from <paramref name="in_channels"/> to <paramref name="out_channels"/> with a <paramref name="kernel_size"/>² kernel; the arguments keep PyTorch's names and order.</summary>
         public Conv2d(long in_channels, long out_channels, long kernel_size, long stride = 1, long padding = 0, long dilation = 1,
             long groups = 1, bool bias = true, Device? device = null)
         {
-            (this.stride, this.padding, this.dilation, this.groups) = (Pair(stride), Pair(padding), Pair(dilation), groups);
+            (kernel, strides, paddings, dilations, this.groups) = (Pair(kernel_size), Pair(stride), Pair(padding), Pair(dilation), groups);
             weight = register_parameter("weight", torch.empty([out_channels, in_channels / groups, kernel_size, kernel_size], device: device));
             this.bias = bias ? register_parameter("bias", torch.empty([out_channels], device: device)) : null;
             init.default_layer_(weight, this.bias);
         }
 
+        /// <summary>The kernel's (height, width), as PyTorch's <c>conv.kernel_size</c> (both the constructor's <c>kernel_size</c>).</summary>
+        public IReadOnlyList<long> kernel_size => kernel;
+        /// <summary>The step between windows along (height, width), as PyTorch's <c>conv.stride</c>.</summary>
+        public IReadOnlyList<long> stride => strides;
+        /// <summary>The zeros added on each side of (height, width), as PyTorch's <c>conv.padding</c>.</summary>
+        public IReadOnlyList<long> padding => paddings;
+        /// <summary>The spacing between kernel taps along (height, width), as PyTorch's <c>conv.dilation</c>.</summary>
+        public IReadOnlyList<long> dilation => dilations;
+        /// <summary>The number of channel groups (<c>conv.groups</c>): each output channel sees <c>in_channels / groups</c> input channels.</summary>
+        public long groups { get; }
+
         /// <summary><see cref="F.conv2d(Tensor, Tensor, Tensor?, long, long, long, long)"/> with this layer's parameters: [N, C_in, H, W] → [N, C_out, H_out, W_out], H_out = ⌊(H + 2·padding - dilation·(k - 1) - 1)/stride⌋ + 1.</summary>
-        public override Tensor forward(Tensor input) => F.conv2d(input, weight, bias, stride, padding, dilation, groups);
+        public override Tensor forward(Tensor input) => F.conv2d(input, weight, bias, strides, paddings, dilations, groups);
     }
 
     /// <summary><c>nn.ConvTranspose2d</c>: transposed 2-D convolution of [N, C_in, H, W] to [N, C_out, H_out, W_out] with a square kernel; H_out = (H - 1)·stride - 2·padding + dilation·(k - 1) + output_padding + 1. The arguments keep PyTorch's order (groups, bias, dilation after output_padding).</summary>
@@ -299,6 +309,13 @@ public static partial class nn
     /// <summary><c>nn.MaxPool2d</c> with square windows: [N, C, H, W] → [N, C, H_out, W_out]; the stride defaults to the kernel size. No dilation, ceil_mode or return_indices here (see <see cref="F.max_pool2d(Tensor, long[], long[], long[], long[], bool)"/>).</summary>
     public sealed class MaxPool2d(long kernel_size, long? stride = null, long padding = 0) : Module
     {
+        /// <summary>The side of the square window.</summary>
+        public long kernel_size { get; } = kernel_size;
+        /// <summary>The step between windows (the kernel size when built without one, as PyTorch stores it).</summary>
+        public long stride { get; } = stride ?? kernel_size;
+        /// <summary>The implicit negative-infinity padding on each side.</summary>
+        public long padding { get; } = padding;
+
         /// <summary><see cref="F.max_pool2d(Tensor, long, long?, long)"/> with this module's window.</summary>
         public override Tensor forward(Tensor input) => F.max_pool2d(input, kernel_size, stride, padding);
     }
@@ -306,6 +323,13 @@ public static partial class nn
     /// <summary><c>nn.AvgPool2d</c> with square windows; the stride defaults to the kernel size.</summary>
     public sealed class AvgPool2d(long kernel_size, long? stride = null, long padding = 0) : Module
     {
+        /// <summary>The side of the square window.</summary>
+        public long kernel_size { get; } = kernel_size;
+        /// <summary>The step between windows (the kernel size when built without one, as PyTorch stores it).</summary>
+        public long stride { get; } = stride ?? kernel_size;
+        /// <summary>The zero padding on each side, counted in the divisor (PyTorch's default <c>count_include_pad=True</c>).</summary>
+        public long padding { get; } = padding;
+
         /// <summary><see cref="F.avg_pool2d(Tensor, long, long?, long)"/> with this module's window.</summary>
         public override Tensor forward(Tensor input) => F.avg_pool2d(input, kernel_size, stride, padding);
     }
@@ -313,6 +337,9 @@ public static partial class nn
     /// <summary><c>nn.AdaptiveAvgPool2d</c> to a square <c>output_size</c>: [N, C, H, W] → [N, C, s, s]. Tuple sizes: use <see cref="F.adaptive_avg_pool2d(Tensor, long[])"/>.</summary>
     public sealed class AdaptiveAvgPool2d(long output_size) : Module
     {
+        /// <summary>The side of the square output.</summary>
+        public long output_size { get; } = output_size;
+
         /// <summary>Average pools to this module's output size.</summary>
         public override Tensor forward(Tensor input) => F.adaptive_avg_pool2d(input, output_size);
     }
@@ -320,6 +347,9 @@ public static partial class nn
     /// <summary><c>nn.AdaptiveMaxPool2d</c> to a square <c>output_size</c> (values only).</summary>
     public sealed class AdaptiveMaxPool2d(long output_size) : Module
     {
+        /// <summary>The side of the square output.</summary>
+        public long output_size { get; } = output_size;
+
         /// <summary>Max pools to this module's output size.</summary>
         public override Tensor forward(Tensor input) => F.adaptive_max_pool2d(input, output_size);
     }
@@ -327,6 +357,11 @@ public static partial class nn
     /// <summary><c>nn.Flatten</c>: merges dimensions <c>start_dim</c>..<c>end_dim</c> (from 1, keeping the batch dimension, as in PyTorch).</summary>
     public sealed class Flatten(long start_dim = 1, long end_dim = -1) : Module
     {
+        /// <summary>The first dimension merged.</summary>
+        public long start_dim { get; } = start_dim;
+        /// <summary>The last dimension merged (negative counts from the end).</summary>
+        public long end_dim { get; } = end_dim;
+
         /// <summary><see cref="Tensor.flatten"/> with this module's dimensions: [N, C, H, W] → [N, C·H·W] by default.</summary>
         public override Tensor forward(Tensor input) => input.flatten(start_dim, end_dim);
     }

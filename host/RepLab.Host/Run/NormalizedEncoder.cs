@@ -9,7 +9,7 @@ namespace RepLab.Host.Run;
 /// State keys: <c>input_mean</c>, <c>input_std</c> and the wrapped encoder's under <c>encoder.</c>.
 /// Stages and feature maps are the wrapped encoder's, fed normalised input.
 /// </summary>
-internal sealed class NormalizedEncoder : EncoderModule
+internal sealed class NormalizedEncoder : EncoderModule, IExportable
 {
     private readonly EncoderModule encoder;
     private readonly Tensor mean, std;  // buffers: moved in place by to(), loaded by load_state_dict
@@ -36,4 +36,12 @@ internal sealed class NormalizedEncoder : EncoderModule
         using var normalized = (input - mean) / std;
         return encoder.FeatureMaps(normalized);
     }
+
+    public ExportValue Export(IExportGraph graph, ExportValue input) => graph.Module(encoder, Normalize(graph, input));
+
+    public override IReadOnlyList<ExportValue> ExportFeatureMaps(IExportGraph graph, ExportValue input) =>
+        encoder.ExportFeatureMaps(graph, Normalize(graph, input));
+
+    private ExportValue Normalize(IExportGraph graph, ExportValue input) =>
+        graph.Div(graph.Sub(input, graph.State(this, "input_mean")), graph.State(this, "input_std"));
 }

@@ -47,7 +47,7 @@ public sealed class ConvSmallEncoder(ConvSmallOptions options) : IEncoder
 /// Stages: <c>block1</c>..<c>block3</c> (conv, BN, LeakyReLU; 32, 64, 128 channels) and <c>head</c>
 /// (flatten and linear, a [N, F, 1, 1] map).
 /// </summary>
-public sealed class ConvSmallNetwork : EncoderModule
+public sealed class ConvSmallNetwork : EncoderModule, IExportable
 {
     private readonly nn.Sequential body;
     private readonly List<EncoderStage> stages;
@@ -82,6 +82,16 @@ public sealed class ConvSmallNetwork : EncoderModule
     {
         var maps = base.FeatureMaps(input).ToList();
         maps[^1] = maps[^1].unsqueeze(-1).unsqueeze(-1);
+        return maps;
+    }
+
+    public ExportValue Export(IExportGraph graph, ExportValue input) => graph.Module(body, input);
+
+    /// <summary>The stages' maps in an export graph, the head's as a [N, F, 1, 1] map as in <see cref="FeatureMaps"/>.</summary>
+    public override IReadOnlyList<ExportValue> ExportFeatureMaps(IExportGraph graph, ExportValue input)
+    {
+        var maps = base.ExportFeatureMaps(graph, input).ToList();
+        maps[^1] = graph.Unsqueeze(graph.Unsqueeze(maps[^1], -1), -1);
         return maps;
     }
 }

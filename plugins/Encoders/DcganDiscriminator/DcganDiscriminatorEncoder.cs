@@ -36,7 +36,7 @@ public sealed class DcganDiscriminatorEncoder(DcganDiscriminatorOptions options)
 }
 
 /// <summary>The network: <c>blocks.N</c> are nn.Sequential(conv, [batch norm,] LeakyReLU) as in PyTorch.</summary>
-public sealed class DcganDiscriminatorNetwork : EncoderModule
+public sealed class DcganDiscriminatorNetwork : EncoderModule, IExportable
 {
     private readonly List<EncoderStage> stages = [];
     private readonly int grid;
@@ -67,4 +67,6 @@ public sealed class DcganDiscriminatorNetwork : EncoderModule
     public override IReadOnlyList<EncoderStage> Stages => stages;
 
     public override Tensor forward(Tensor input) => PooledFeatureMaps.Pool(FeatureMaps(input), grid);
+
+    public ExportValue Export(IExportGraph graph, ExportValue input) => PooledFeatureMaps.ExportPool(graph, ExportFeatureMaps(graph, input), grid);
 }

@@ -26,7 +26,7 @@ public sealed class Resnet18CifarEncoder(Resnet18CifarOptions options) : IEncode
 }
 
 /// <summary>Two 3x3 conv + batch norm, ReLU between and after the sum with the identity or a 1x1 conv + batch-norm shortcut.</summary>
-public sealed class BasicBlock : Module
+public sealed class BasicBlock : Module, IExportable
 {
     private readonly nn.Conv2d conv1, conv2;
     private readonly nn.BatchNorm2d bn1, bn2;
@@ -53,10 +53,17 @@ public sealed class BasicBlock : Module
         using var sum = e.add(s ?? x);
         return sum.relu();
     }
+
+    public ExportValue Export(IExportGraph graph, ExportValue x)
+    {
+        var c = graph.Relu(graph.Module(bn1, graph.Module(conv1, x)));
+        var e = graph.Module(bn2, graph.Module(conv2, c));
+        return graph.Relu(graph.Add(e, downsample is null ? x : graph.Module(downsample, x)));
+    }
 }
 
 /// <summary>The network; see <see cref="Resnet18CifarEncoder"/>.</summary>
-public sealed class Resnet18CifarNetwork : EncoderModule
+public sealed class Resnet18CifarNetwork : EncoderModule, IExportable
 {
     private readonly List<EncoderStage> stages = [];
 
@@ -85,4 +92,6 @@ public sealed class Resnet18CifarNetwork : EncoderModule
     public override IReadOnlyList<EncoderStage> Stages => stages;
 
     public override Tensor forward(Tensor input) => FeatureMaps(input)[^1].mean([2, 3]);
+
+    public ExportValue Export(IExportGraph graph, ExportValue input) => graph.Mean(ExportFeatureMaps(graph, input)[^1], [2, 3]);
 }
