@@ -45,8 +45,43 @@ internal static partial class PytorchModule
         }
         py.Append($"        return {Ref(trace.Output)}\n\n\n");
         py.Append("def build():\n    \"\"\"The encoder with uninitialised weights: load encoder.safetensors into it.\"\"\"\n    return Encoder()\n");
+        py.Append(Loader);
         return py.ToString();
     }
+
+    /// <summary>
+    /// <c>load(path)</c>: the safetensors file as a state dict, read with torch alone (the safetensors library is not
+    /// everywhere torch is: Debian packages torch but not it). The format: a little-endian u64 header length, a JSON
+    /// header of dtype, shape and byte offsets per tensor, then the tensors' little-endian bytes.
+    /// </summary>
+    private const string Loader = """"
+
+
+        _DTYPES = {"F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
+                   "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8, "U8": torch.uint8,
+                   "BOOL": torch.bool}
+
+
+        def load(path):
+            """The tensors of a safetensors file (encoder.safetensors) by name, for load_state_dict."""
+            import json
+            import struct
+            with open(path, "rb") as f:
+                data = f.read()
+            (length,) = struct.unpack("<Q", data[:8])
+            header = json.loads(data[8:8 + length])
+            tensors = {}
+            for name, entry in header.items():
+                if name == "__metadata__":
+                    continue
+                begin, end = entry["data_offsets"]
+                raw = bytearray(data[8 + length + begin:8 + length + end])
+                dtype = _DTYPES[entry["dtype"]]
+                flat = torch.frombuffer(raw, dtype=dtype) if raw else torch.empty(0, dtype=dtype)
+                tensors[name] = flat.reshape(entry["shape"])
+            return tensors
+
+        """";
 
     /// <summary>The docstring, imports, constants, the container helper and Encoder's constructor up to its first child.</summary>
     private static string Preamble(ExportTrace trace, string description)
@@ -62,7 +97,7 @@ internal static partial class PytorchModule
             state_dict keys) with strict=True, then call eval():
 
                 model = build()
-                model.load_state_dict(tensors, strict=True)
+                model.load_state_dict(load("encoder.safetensors"), strict=True)
                 model.eval()
                 features = model(images)
             """

@@ -17,7 +17,7 @@ internal static class ExportCommand
 {
     public static Command Create(Option<bool> verbose)
     {
-        var run = new Argument<string>("run") { Description = "A run folder, its name (or the experiment's name) under --runs-dir, or the experiment file that made the run" };
+        var run = new Argument<string>("run") { Description = "A run folder, the experiment file that made it, or its name under --runs-dir (NAME/HASH, or NAME: its newest finished run)" };
         var format = new Option<string>("--format", "-f") { Description = "onnx (encoder.onnx, for ONNX Runtime) or pytorch (encoder.safetensors and encoder.py)", DefaultValueFactory = _ => "onnx" };
         format.AcceptOnlyFromAmong("onnx", "pytorch");
         var output = new Option<string?>("--output", "-o") { Description = "Folder to write to (default: the run's artifacts/export)" };
@@ -38,20 +38,26 @@ internal static class ExportCommand
         return export;
     }
 
-    /// <summary>The run folder <paramref name="which"/> names.</summary>
+    /// <summary>
+    /// The run folder <paramref name="which"/> names: a folder, an experiment file, or a name under
+    /// <paramref name="runsRoot"/> (<c>NAME/HASH</c>, or <c>NAME</c>: its newest finished run, said on stderr when it has several).
+    /// </summary>
     internal static string Locate(string which, string runsRoot)
     {
-        if (File.Exists(Path.Combine(which, "config.yaml"))) return Path.GetFullPath(which);
+        foreach (var folder in new[] { which, Path.Combine(runsRoot, which) })
+            if (File.Exists(Path.Combine(folder, "config.yaml"))) return Path.GetFullPath(folder);
         if (File.Exists(which) && Path.GetExtension(which) is ".yaml" or ".yml") return OfExperiment(Path.GetFullPath(which), runsRoot);
-        var folders = Directory.Exists(runsRoot) ? Directory.GetDirectories(runsRoot).Where(d => File.Exists(Path.Combine(d, "config.yaml"))).Select(Path.GetFileName).OfType<string>().ToList() : [];
-        if (folders.Contains(which)) return Path.GetFullPath(Path.Combine(runsRoot, which));
-        // An experiment's runs are <name>-<hash>: its name finds them, and the newest one wins only when it is the one run of that name.
-        var named = folders.Where(f => f.StartsWith(RunRecords.SafeName(which) + "-", StringComparison.Ordinal)).ToList();
-        if (named is [var only]) return Path.GetFullPath(Path.Combine(runsRoot, only));
-        if (named.Count > 1)
-            throw new ArgumentException($"'{which}' names {named.Count} runs under {runsRoot}: {string.Join(", ", named)}; pass one of them");
-        throw new DirectoryNotFoundException($"no run '{which}' under {Path.GetFullPath(runsRoot)}{DidYouMean.Hint(which, folders)}; " +
-                                             $"runs there: {(folders.Count == 0 ? "none" : string.Join(", ", folders))}");
+        var named = Path.Combine(runsRoot, RunRecords.SafeName(which));
+        var runs = Directory.Exists(named) ? Directory.GetDirectories(named).Select(d => new RunRecords(d)).Where(r => File.Exists(r.ConfigFile)).ToList() : [];
+        var finished = runs.Where(r => File.Exists(r.EncoderWeights)).OrderByDescending(r => File.GetLastWriteTimeUtc(r.EncoderWeights)).ToList();
+        if (finished.Count > 1)
+            Console.Error.WriteLine($"replab: {which} has {finished.Count} finished runs under {Path.GetFullPath(runsRoot)}; exporting the newest, " +
+                                    $"{Path.GetFileName(finished[0].Folder)} (pass {which}/HASH for another: {string.Join(", ", finished.Skip(1).Select(r => Path.GetFileName(r.Folder)))})");
+        if (finished.Count > 0) return finished[0].Folder;
+        if (runs.Count > 0) return runs[0].Folder;
+        var known = Directory.Exists(runsRoot) ? Directory.GetDirectories(runsRoot).Select(Path.GetFileName).OfType<string>().Where(n => !n.StartsWith('.') && !n.StartsWith('_')).ToList() : [];
+        throw new DirectoryNotFoundException($"no run '{which}' under {Path.GetFullPath(runsRoot)}{DidYouMean.Hint(which, known)}; " +
+                                             $"experiments there: {(known.Count == 0 ? "none" : string.Join(", ", known))}");
     }
 
     /// <summary>The folder <c>replab run <paramref name="file"/></c> (without overrides) trained in.</summary>

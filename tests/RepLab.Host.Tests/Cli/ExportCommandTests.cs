@@ -31,7 +31,7 @@ public sealed class ExportCommandTests() : CliHarness("replab-export-")
 
     private string Runs => Path.Combine(Dir, "runs");
 
-    private string RunFolder(string name) => Directory.GetDirectories(Runs, name + "-*").Single();
+    private string RunFolder(string name) => Directory.GetDirectories(Path.Combine(Runs, name)).Single();
 
     [Fact]
     public void An_onnx_export_of_a_trained_dcgan_runs_in_onnx_runtime_as_the_runs_representation_and_is_logged_to_its_mlflow_run()
