@@ -3,7 +3,9 @@
 # the engine benchmark's peers), or bash bench/run.sh ... after a Release build.
 #   pipeline [--runs R] [--threads N] [--pipeline simclr|byol] [--size S] [--batch B]:
 #            two augmented views, ours vs torchvision (see below)
-#   tracking [--steps S] [--events E]: the trackers' cost per quickstart training step
+#   tracking [--steps S] [--events E] [--samples N] [--interval SECONDS]: the trackers' cost per quickstart training step,
+#            and the system-metrics sampler's per sample and as a share of a step at the interval (default 10 s);
+#            written to bench/results/tracking-<date>.txt
 #   sweep-tracking [--trials N] [--parallel P] [--steps S] [--blocks B]: a local sweep of N tiny trials (default 1000),
 #            once without a tracking server and once with an unreachable one (a closed port);
 #            seconds per trial of each and their ratio (see bench/sweep_tracking.sh)
@@ -46,13 +48,15 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-usage() { sed -n '2,44p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,46p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 what="${1:-}"
 if [ "$what" = "tracking" ]; then
   # What metrics.jsonl and the local MLflow store add to a quickstart training step.
   shift
-  exec dotnet "$root/bench/RepLab.Bench/bin/Release/net10.0/RepLab.Bench.dll" tracking "$@"
+  mkdir -p "$root/bench/results"
+  dotnet "$root/bench/RepLab.Bench/bin/Release/net10.0/RepLab.Bench.dll" tracking "$@" | tee "$root/bench/results/tracking-$(date -u +%Y%m%d-%H%M%S).txt"
+  exit "${PIPESTATUS[0]}"
 fi
 if [ "$what" = "sweep-tracking" ]; then
   shift

@@ -13,4 +13,7 @@ internal sealed class Options
     public string Get(string name, string fallback) => values.GetValueOrDefault(name, fallback);
 
     public int Int(string name, int fallback) => values.TryGetValue(name, out var v) ? int.Parse(v) : fallback;
+
+    public double Double(string name, double fallback) =>
+        values.TryGetValue(name, out var v) ? double.Parse(v, System.Globalization.CultureInfo.InvariantCulture) : fallback;
 }

@@ -243,4 +243,27 @@ public sealed record TrackingOptions
 
     /// <summary>MLflow experiment name (default: the dataset plugin's name).</summary>
     public string Experiment { get; init; } = "";
+
+    /// <summary>The run's system metrics (CPU, memory, disk, network, GPU) under MLflow's <c>system/</c> names.</summary>
+    public SystemMetricsOptions SystemMetrics { get; init; } = new();
+}
+
+/// <summary>
+/// The <c>tracking.system-metrics:</c> section: what MLflow's system-metrics monitor logs (CPU, memory, disk
+/// and network use; each GPU's memory and utilization when the run trains on CUDA and NVIDIA's NVML loads),
+/// under its names (<c>system/cpu_utilization_percentage</c>, ...) with its own step counter, sampled by
+/// rank 0 of a distributed run. <c>enabled: false</c> turns it off.
+/// </summary>
+public sealed record SystemMetricsOptions
+{
+    /// <summary>Whether the run logs system metrics (default true).</summary>
+    public bool Enabled { get; init; } = true;
+
+    /// <summary>Seconds between samples, from 0.1 (MLflow's sampling interval; default 10).</summary>
+    [Range(0.1, 86_400.0)]
+    public double Interval { get; init; } = 10;
+
+    /// <summary>Samples averaged into each logged point (MLflow's samples before logging; default 1).</summary>
+    [Range(1, 10_000)]
+    public int Samples { get; init; } = 1;
 }

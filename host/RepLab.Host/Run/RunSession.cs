@@ -10,7 +10,8 @@ namespace RepLab.Host.Run;
 /// <summary>
 /// What one run holds while it lives: its folder (locked), the signals that stop it, and one
 /// fan-out tracker (the folder's records, then the MLflow store behind a <see cref="DegradingTracker"/>,
-/// then any extra tracker) that every event of the run goes through. A signal or the run's time
+/// then any extra tracker) that every event of the run goes through, the system-metrics sampler's from its
+/// start to just before the run's end included. A signal or the run's time
 /// limit cancels <see cref="Stopping"/>; a run that has not ended by itself <see cref="Grace"/> later
 /// (a call that never returns, such as a read that blocks) is ended here: its end record, then exit.
 /// </summary>
@@ -25,6 +26,7 @@ internal sealed class RunSession : IDisposable
     private readonly Lock gate = new();
     private (RunStatus Status, string Reason) stopping = (RunStatus.Killed, "stopped by signal");
     private int ended;
+    private SystemMetricsSampler? systemMetrics;
 
     private RunSession(ExperimentSpec spec, RunFolder folder)
     {
@@ -123,6 +125,20 @@ internal sealed class RunSession : IDisposable
             spec.Config.Hash(), Records.Folder, Resumed, WithTrackingUri(spec.Config.Flatten(), trackingUri), tags));
         Artifact(Records.ConfigFile, RunRecords.ConfigArtifact);
         Console.WriteLine($"replab: {spec.Name} [{spec.Config.ShortHash()}] on {device}, {torch.get_num_threads()} threads, libtorch {torch.version}; run folder {Records.Folder}");
+        systemMetrics = StartSystemMetrics(device);
+    }
+
+    /// <summary>
+    /// The system-metrics sampler (<c>tracking.system-metrics</c>), into the run's tracker; a resumed run continues
+    /// its step counter from the records. Only a leader gets here: rank 0 samples for a distributed run.
+    /// </summary>
+    private SystemMetricsSampler? StartSystemMetrics(Device device)
+    {
+        var options = spec.Tracking.SystemMetrics;
+        if (!options.Enabled) return null;
+        var firstStep = Resumed ? Records.Read().NextSystemStep : 0;
+        return SystemMetricsSampler.Start(tracker, new SystemMetricsSettings(TimeSpan.FromSeconds(options.Interval), options.Samples), firstStep,
+            gpus: device.Type == DeviceType.CUDA);
     }
 
     public void Tag(string key, string value) => tracker.Emit(new TagSet(DateTimeOffset.UtcNow, key, value));
@@ -134,7 +150,9 @@ internal sealed class RunSession : IDisposable
     /// <summary>The run's end record, once: after a stop the session may have ended the run already.</summary>
     public void End(RunStatus status, string? reason)
     {
-        if (Interlocked.Exchange(ref ended, 1) == 0) tracker.Emit(new RunEnded(DateTimeOffset.UtcNow, status, reason));
+        if (Interlocked.Exchange(ref ended, 1) != 0) return;
+        systemMetrics?.Dispose();
+        tracker.Emit(new RunEnded(DateTimeOffset.UtcNow, status, reason));
     }
 
     /// <summary>Cancels <see cref="Stopping"/> for <paramref name="status"/> (the first reason wins) and gives the run <see cref="Grace"/> to end by itself.</summary>
@@ -187,6 +205,7 @@ internal sealed class RunSession : IDisposable
 
     public void Dispose()
     {
+        systemMetrics?.Dispose();
         for (var i = owned.Count - 1; i >= 0; i--) owned[i].Dispose();
         stop.Dispose();
         folder.Dispose();

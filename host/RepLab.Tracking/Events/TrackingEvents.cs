@@ -56,6 +56,13 @@ public sealed record RunResumed(DateTimeOffset Time, long Step) : TrackingEvent(
 
 public sealed record MetricLogged(DateTimeOffset Time, string Key, double Value, long Step) : TrackingEvent(Time);
 
+/// <summary>
+/// One point of the system metrics (<see cref="SystemMetricNames"/>: MLflow's <c>system/</c> names): its own event,
+/// not <see cref="MetricLogged"/>, because its step is the sampler's publish counter (0, 1, ...; a resumed run
+/// continues it), not the training step that resumes supersede and deduplicate by.
+/// </summary>
+public sealed record SystemMetricsSampled(DateTimeOffset Time, IReadOnlyDictionary<string, double> Metrics, long Step) : TrackingEvent(Time);
+
 /// <summary>A tag set or changed during the run.</summary>
 public sealed record TagSet(DateTimeOffset Time, string Key, string Value) : TrackingEvent(Time);
 

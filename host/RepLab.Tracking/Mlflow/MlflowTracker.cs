@@ -43,6 +43,9 @@ public sealed class MlflowTracker : ITracker
                 if (recorded is not null && recorded.TryGetValue(MlflowNames.Sanitize(m.Key), out var last) && m.Step <= last) break;
                 Current(e).LogMetric(m.Key, m.Value, m.Step, m.Time);
                 break;
+            case SystemMetricsSampled m:
+                foreach (var (key, value) in m.Metrics) Current(e).LogMetric(key, value, m.Step, m.Time);
+                break;
             case TagSet t:
                 Current(e).SetTag(t.Key, t.Value);
                 break;

@@ -23,6 +23,7 @@ internal sealed class RunRecordWriter(string path, bool append = false) : ITrack
             MetricLogged m => new { time = m.Time.ToUnixTimeMilliseconds(), kind = RecordKind.Metric, key = m.Key, value = m.Value, step = m.Step },
             RunStarted s => new { time = s.Time.ToUnixTimeMilliseconds(), kind = RecordKind.Start, experiment = s.Experiment, run = s.RunName, hash = s.ConfigHash, resumed = s.Resumed },
             RunResumed r => new { time = r.Time.ToUnixTimeMilliseconds(), kind = RecordKind.Resume, step = r.Step },
+            SystemMetricsSampled m => new { time = m.Time.ToUnixTimeMilliseconds(), kind = RecordKind.SystemMetrics, step = m.Step, metrics = m.Metrics },
             TagSet t => new { time = t.Time.ToUnixTimeMilliseconds(), kind = RecordKind.Tag, key = t.Key, value = t.Value },
             ArtifactLogged a => new { time = a.Time.ToUnixTimeMilliseconds(), kind = RecordKind.Artifact, path = a.ArtifactPath },
             RunEnded r => new { time = r.Time.ToUnixTimeMilliseconds(), kind = RecordKind.End, status = r.Status.ToString(), reason = r.Reason },

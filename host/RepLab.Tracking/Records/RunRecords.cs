@@ -98,7 +98,7 @@ public sealed partial class RunRecords(string folder)
                 if (line.Length > 0) summary.Add(line);
         if (!summary.Any) return RunSummary.None;
         var metrics = summary.Ended == RunStatus.Finished ? ReadEvaluation() : new Dictionary<string, double>();
-        return new RunSummary(true, summary.Ended, summary.Step, summary.TotalSteps, metrics, summary.Reason, summary.FirstStepTime);
+        return new RunSummary(true, summary.Ended, summary.Step, summary.TotalSteps, metrics, summary.Reason, summary.FirstStepTime) { NextSystemStep = summary.NextSystemStep };
     }
 
     /// <summary>Accumulates the records of metrics.jsonl in order; a later start clears an earlier end.</summary>
@@ -109,6 +109,7 @@ public sealed partial class RunRecords(string folder)
         public string? Reason;
         public long Step, TotalSteps;
         public long? FirstStepTime;
+        public long NextSystemStep;
 
         public void Add(string line)
         {
@@ -122,6 +123,9 @@ public sealed partial class RunRecords(string folder)
                     case RecordKind.Metric:
                         Step = Math.Max(Step, r.GetProperty("step").GetInt64());
                         FirstStepTime ??= r.GetProperty("time").GetInt64();
+                        break;
+                    case RecordKind.SystemMetrics:
+                        NextSystemStep = Math.Max(NextSystemStep, r.GetProperty("step").GetInt64() + 1);
                         break;
                     case RecordKind.Tag when r.GetProperty("key").GetString() == TagNames.TotalSteps:
                         long.TryParse(r.GetProperty("value").GetString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out TotalSteps);
@@ -153,6 +157,9 @@ public sealed partial class RunRecords(string folder)
 /// <param name="FirstStepTime">When the first metric was recorded (Unix ms).</param>
 public sealed record RunSummary(bool Any, RunStatus? Ended, long Step, long TotalSteps, IReadOnlyDictionary<string, double> Metrics, string? EndReason, long? FirstStepTime)
 {
+    /// <summary>The step the next system-metrics point takes: one past the last recorded (0 without any), as MLflow resumes its monitor.</summary>
+    public long NextSystemStep { get; init; }
+
     /// <summary>A folder without records.</summary>
     public static readonly RunSummary None = new(false, null, 0, 0, new Dictionary<string, double>(), null, null);
 }
@@ -161,6 +168,9 @@ public sealed record RunSummary(bool Any, RunStatus? Ended, long Step, long Tota
 public static class RecordKind
 {
     public const string Metric = "metric", Start = "start", Resume = "resume", Tag = "tag", Artifact = "artifact", End = "end";
+
+    /// <summary>A point of the system metrics (<see cref="SystemMetricsSampled"/>): <c>step</c> and <c>metrics</c>, a map of name to value.</summary>
+    public const string SystemMetrics = "system";
 }
 
 /// <summary>Every tag name a run or a sweep sets beside MLflow's own, in one place.</summary>

@@ -47,7 +47,7 @@ public sealed class RealMlflowTests : IDisposable
         Directory.Delete(dir, recursive: true);
     }
 
-    private string Experiment(int epochs = 2, int trainSize = 96)
+    private string Experiment(int epochs = 2, int trainSize = 96, string tracking = "")
     {
         var path = Path.Combine(dir, "exp.yaml");
         File.WriteAllText(path, $$"""
@@ -58,19 +58,24 @@ public sealed class RealMlflowTests : IDisposable
             method: { plugin: autoencoder }
             trainer: { epochs: {{epochs}}, batch-size: 16, threads: 1, log-every: 1 }
             evaluation: [{ plugin: knn, k: 5 }]
-            tracking: { experiment: {{experiment}} }
+            tracking: { experiment: {{experiment}}{{tracking}} }
             """);
         return path;
     }
 
     private static string RunFolder(string runs) => Directory.GetDirectories(Path.Combine(runs, "tracked")).Single();
 
-    /// <summary>metrics.jsonl's points by key: what the run logged, each step once.</summary>
+    /// <summary>metrics.jsonl's points by key: what the run logged, each step once; system metrics (one record a point) included.</summary>
     private static Dictionary<string, List<(long Step, double Value)>> Logged(string folder) =>
         File.ReadAllLines(Path.Combine(folder, "metrics.jsonl")).Select(l => JsonDocument.Parse(l).RootElement)
-            .Where(e => e.GetProperty("kind").GetString() == "metric")
-            .GroupBy(e => e.GetProperty("key").GetString()!)
-            .ToDictionary(g => g.Key, g => g.Select(e => (e.GetProperty("step").GetInt64(), e.GetProperty("value").GetDouble())).ToList());
+            .SelectMany(e => e.GetProperty("kind").GetString() switch
+            {
+                "metric" => [(Key: e.GetProperty("key").GetString()!, Step: e.GetProperty("step").GetInt64(), Value: e.GetProperty("value").GetDouble())],
+                "system" => e.GetProperty("metrics").EnumerateObject().Select(m => (Key: m.Name, Step: e.GetProperty("step").GetInt64(), Value: m.Value.GetDouble())),
+                _ => [],
+            })
+            .GroupBy(p => p.Key)
+            .ToDictionary(g => g.Key, g => g.Select(p => (p.Step, p.Value)).ToList());
 
     /// <summary>The server's run holds every logged point exactly once, with the same values.</summary>
     private void ShouldHoldEveryPointOnce(JsonNode run, string folder)
@@ -138,6 +143,38 @@ public sealed class RealMlflowTests : IDisposable
         history.Select(h => h.Key).Should().BeEquivalentTo(logged.Keys, "the client sees every metric we logged");
         foreach (var (key, points) in logged)
             history[key]!.AsArray().Select(p => p![0]!.GetValue<long>()).OrderBy(s => s).Should().Equal(points.Select(p => p.Step).OrderBy(s => s), key);
+    }
+
+    [Fact]
+    public void System_metrics_reach_the_server_and_the_real_client_reads_them_from_our_store()
+    {
+        var (code, stdout, stderr) = CliRunner.Run("run", Experiment(epochs: 6, trainSize: 256, tracking: ", system-metrics: { interval: 0.3 }"), "--runs-dir", Runs, "+trainer.device=cpu");
+        code.Should().Be(0, stderr + stdout);
+        var names = RepLab.Tracking.SystemMetricNames.Host.Select(n => RepLab.Tracking.SystemMetricNames.Prefix + n).ToList();
+        var logged = Logged(RunFolder(Runs));
+        logged.Keys.Where(k => k.StartsWith("system/", StringComparison.Ordinal)).Should().BeEquivalentTo(names, "MLflow's CPU, memory, disk and network names; no GPU on the CPU");
+        var steps = logged[names[0]].Select(p => p.Step).ToList();
+        steps.Should().HaveCountGreaterThanOrEqualTo(3).And.Equal(Enumerable.Range(0, steps.Count).Select(i => (long)i), "MLflow's publish counter");
+
+        // The server, through GET metrics/get-history.
+        var run = server.Runs(experiment).Should().ContainSingle().Subject;
+        var id = run["info"]!["run_id"]!.GetValue<string>();
+        foreach (var name in names)
+            server.History(id, name).Should().Equal(logged[name], $"{name} on the server, each step once");
+        ShouldHoldEveryPointOnce(run, RunFolder(Runs));
+
+        // MLflow's own client, on our local store.
+        var json = server.Python($$"""
+            import json
+            from mlflow import MlflowClient
+            c = MlflowClient("file://{{Store}}")
+            r = c.search_runs([c.get_experiment_by_name("{{experiment}}").experiment_id])[0]
+            print(json.dumps({k: [[m.step, m.value] for m in c.get_metric_history(r.info.run_id, k)] for k in r.data.metrics if k.startswith("system/")}))
+            """);
+        var history = JsonNode.Parse(json)!.AsObject();
+        history.Select(h => h.Key).Should().BeEquivalentTo(names);
+        foreach (var name in names)
+            history[name]!.AsArray().Select(p => (p![0]!.GetValue<long>(), p[1]!.GetValue<double>())).OrderBy(p => p.Item1).Should().Equal(logged[name], name);
     }
 
     [Fact]
