@@ -267,8 +267,8 @@ public sealed class MlflowFileStore
     /// ignores the field); we write the run, which the field means.
     /// </summary>
     internal static string InputMeta(string datasetId, string runId, string context) =>
-        Yaml(("destination_id", Q(runId)), ("destination_type", "RUN"), ("source_id", Q(datasetId)), ("source_type", "DATASET"),
-            ("tags", context.Length == 0 ? "{}" : $"\n  {DatasetInput.ContextTag}: {Q(context)}"));
+        Yaml(("destination_id", Q(runId)), ("destination_type", "RUN"), ("source_id", Q(datasetId)), ("source_type", "DATASET"))
+        + (context.Length == 0 ? "tags: {}\n" : $"tags:\n  {DatasetInput.ContextTag}: {Q(context)}\n");
 
     /// <summary>
     /// The dataset inputs of a run, read as MLflow's FileStore reads them: each <c>inputs/&lt;id&gt;/meta.yaml</c>

@@ -192,6 +192,11 @@ public sealed class RealMlflowTests : IDisposable
         recorded.Should().OnlyContain(d => d["source_type"]!.GetValue<string>() == "local");
         var id = server.Runs(experiment).Should().ContainSingle().Subject["info"]!["run_id"]!.GetValue<string>();
         ShouldHoldTheRecordedDatasets(Inputs(id), recorded);
+        using (var client = new RepLab.Tracking.MlflowRestClient(new RepLab.Tracking.MlflowServer(server.Uri)))
+            client.GetRunAsync(id).GetAwaiter().GetResult().Inputs!.DatasetInputs!
+                .Select(i => (i.Dataset.Name, i.Dataset.Digest, i.Dataset.Profile, i.Tags!.Single().Value))
+                .Should().BeEquivalentTo(recorded.Select(d => (d["name"]!.GetValue<string>(), d["digest"]!.GetValue<string>(), d["profile"]!.GetValue<string>(),
+                    d["context"]!.GetValue<string>())), "our client reads the inputs back");
 
         // The answer to log-inputs lost (the upload state never recorded it): the next sync sends them again, the server keeps each once.
         var state = Directory.GetFiles(Store, "upload-*.json", SearchOption.AllDirectories).Should().ContainSingle().Subject;

@@ -211,7 +211,7 @@ public class DatasetInputTests : IDisposable
         var remoteId = server.Runs.Values.Single().RunId;
         var inputs = (await client.GetRunAsync(remoteId)).Inputs!.DatasetInputs!;
         inputs.Select(i => (i.Dataset.Name, i.Tags!.Single().Value)).Should().BeEquivalentTo([("tiny/train", "training"), ("tiny/test", "evaluation")]);
-        inputs[0].Dataset.Should().Be(new MlflowDataset(Input().Name, Input().Digest, "code", Input().Source, Input().Schema, Input().Profile));
+        inputs.Single(i => i.Dataset.Name == "tiny/train").Dataset.Should().Be(new MlflowDataset(Input().Name, Input().Digest, "code", Input().Source, Input().Schema, Input().Profile));
 
         // The answer to log-inputs lost (the state never recorded it) and the run resumed: sent again, on the server once.
         var statePath = Directory.GetFiles(Path.Combine(runDir, MlflowFileStore.SidecarFolder), "upload-*.json").Single();
