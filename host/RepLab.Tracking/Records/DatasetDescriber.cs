@@ -65,7 +65,11 @@ public static class DatasetDescriber
     public static DatasetInput Describe(TensorDataset data, string digest, IReadOnlyList<string> files, IReadOnlyDictionary<string, string> codeTags, string context)
     {
         var (sourceType, source) = Source(files, codeTags);
-        return new DatasetInput(data.Name, digest, sourceType, source, Schema(data), Profile(data), context);
+        // Within MLflow's limits, or the server refuses the run's every upload: class names go first, then the list of files.
+        var schema = Schema(data);
+        if (schema.Length > DatasetInput.MaxSchemaLength) schema = Schema(data with { ClassNames = null });
+        if (source.Length > DatasetInput.MaxSourceLength) source = Python(new JsonObject { ["uri"] = JsonNode.Parse(source)!["uri"]!.GetValue<string>() });
+        return new DatasetInput(MlflowNames.Cap(data.Name, DatasetInput.MaxNameLength), digest, sourceType, source, schema, Profile(data), context);
     }
 
     /// <summary>

@@ -20,6 +20,9 @@ public sealed record DatasetInput(string Name, string Digest, string SourceType,
     /// <summary>The context of a labelled set the evaluators fit or score on.</summary>
     public const string Evaluation = "evaluation";
 
+    /// <summary>MLflow's limits of a dataset's name, and of its source and schema (a database TEXT column).</summary>
+    public const int MaxNameLength = 500, MaxSourceLength = 65535, MaxSchemaLength = 65535;
+
     /// <summary>The input tag MLflow keeps the context in.</summary>
     public const string ContextTag = "mlflow.data.context";
 

@@ -92,6 +92,19 @@ public class DatasetInputTests : IDisposable
     }
 
     [Fact]
+    public void A_description_stays_within_mlflows_limits_dropping_class_names_and_the_file_list_first()
+    {
+        var names = Enumerable.Range(0, 3).Select(i => new string((char)('a' + i), 30_000)).ToList();
+        var files = Enumerable.Range(0, 5000).Select(i => Path.Combine(Path.GetTempPath(), "d", $"file-{i:D5}-of-a-long-listing.bin")).ToList();
+        var input = DatasetDescriber.Describe(Tiny(new string('n', 600), names: names), "d", files, new Dictionary<string, string>(), DatasetInput.Training);
+        input.Name.Should().HaveLength(DatasetInput.MaxNameLength).And.EndWith("...");
+        input.Schema!.Length.Should().BeLessThanOrEqualTo(DatasetInput.MaxSchemaLength);
+        JsonNode.Parse(input.Schema)!["classes"]!["count"]!.GetValue<int>().Should().Be(3);
+        JsonNode.Parse(input.Schema)!["classes"]!["names"].Should().BeNull();
+        input.Source.Should().Be($$"""{"uri": "{{Path.Combine(Path.GetTempPath(), "d")}}"}""");
+    }
+
+    [Fact]
     public void A_source_is_local_with_the_path_or_its_files_folder_else_code_with_its_tags()
     {
         var folder = Path.Combine(Path.GetTempPath(), "fm");
