@@ -24,9 +24,10 @@ rootfs="$cache/rootfs"
 suite=trixie
 # libtorch-dev pulls libtorch2.6; without libopenblas0-pthread apt would pick the reference BLAS.
 # libicu76 and libssl3t64: what the .NET runtime loads. libpng16-16t64 and libturbojpeg0: the
-# image readers. libgloo-dev: the c10d headers. python3-torch and python3-onnxruntime: the peers.
+# image readers. libgloo-dev: the c10d headers. python3-torch and python3-onnxruntime: the peers;
+# python3-onnx: the export tests' checker (with python3-torch: the exports against PyTorch 2.6).
 # git, procps and mount: what the tests call (the file-system fault tests make bind mounts).
-packages=(libtorch-dev libopenblas0-pthread python3-torch python3-onnxruntime g++ cmake make
+packages=(libtorch-dev libopenblas0-pthread python3-torch python3-onnxruntime python3-onnx g++ cmake make
   libgloo-dev libicu76 libssl3t64 libpng16-16t64 libturbojpeg0 ca-certificates git procps mount)
 
 log() { printf '\033[2m[reference-root] %s\033[0m\n' "$*" >&2; }

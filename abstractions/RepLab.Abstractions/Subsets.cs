@@ -15,7 +15,7 @@ public static class Subsets
         var labels = set.Labels ?? throw new ArgumentException($"{set.Name} has no labels to stratify by");
         using var index = torch.tensor<long>(StratifiedIndices(labels, fraction, seed));
         return new ImageSet(set.Images.index_select(0, index), labels.index_select(0, index), set.Classes,
-            $"{set.Name}[{fraction:P0} per class, seed {seed}]");
+            $"{set.Name}[{fraction:P0} per class, seed {seed}]") { ClassNames = set.ClassNames };
     }
 
     /// <summary>

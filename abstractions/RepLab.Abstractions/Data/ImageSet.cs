@@ -31,6 +31,12 @@ public sealed class ImageSet(Tensor images, Tensor? labels, int classes, string 
     /// <summary>Dataset and split, e.g. <c>fashion-mnist/test</c>.</summary>
     public string Name { get; } = name;
 
+    /// <summary>
+    /// The classes' names in index order, where the dataset knows them (image-folder's folder names,
+    /// CIFAR's label files), else null (the default). Recorded with the run's datasets.
+    /// </summary>
+    public IReadOnlyList<string>? ClassNames { get; init; }
+
     /// <summary>Number of images.</summary>
     public long Count => Images.size(0);
 
@@ -67,4 +73,11 @@ public interface IDataset : IPlugin
     /// method on it before any data loads; null makes that check use a nominal shape.
     /// </summary>
     ImageShape? ShapeOf(string split) => null;
+
+    /// <summary>
+    /// The files (or folders) <paramref name="split"/> is read from, for the run's record of its datasets
+    /// (MLflow's dataset source, <c>local</c> with their path). Empty (the default) for data a plugin
+    /// generates, which is recorded as made by code, with the plugin's name and the split.
+    /// </summary>
+    IReadOnlyList<string> SourceOf(string split) => [];
 }

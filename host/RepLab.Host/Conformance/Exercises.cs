@@ -66,9 +66,10 @@ internal sealed class Exercises(PluginRegistry r, string builtInsHint)
         var dataset = r.Create<IDataset>(d.Name);
         Expect.That(dataset.Splits.Contains("train"), $"the splits ({string.Join(", ", dataset.Splits)}) include train");
         ImageSet set;
+        var split = dataset.Splits.Contains("test") ? "test" : "train";
         try
         {
-            set = dataset.Load(dataset.Splits.Contains("test") ? "test" : "train");
+            set = dataset.Load(split);
         }
         catch (IOException e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -83,6 +84,10 @@ internal sealed class Exercises(PluginRegistry r, string builtInsHint)
             Expect.That(set.Images.dtype == ScalarType.UInt8, $"images are uint8, not {set.Images.dtype}");
             Expect.That(set.Images.dim() == 4, $"images are [N, C, H, W], not {set.Images.dim()}-dimensional");
             Expect.That(set.Count > 0, "the split holds images");
+            // What the run records as the set's source and classes (MLflow's dataset inputs) is true of it.
+            var sources = dataset.SourceOf(split);
+            Expect.That(sources.All(p => File.Exists(p) || Directory.Exists(p)), $"the files SourceOf names for {split} exist ({string.Join(", ", sources)})");
+            Expect.That(set.ClassNames is null || set.ClassNames.Count == set.Classes, $"ClassNames, when given, name each of the {set.Classes} classes (got {set.ClassNames?.Count})");
         }
     }
 

@@ -30,7 +30,8 @@ internal static class DataPlan
         if (keep.Length == 0) throw new InvalidDataException($"data.train-classes: {set.Name} has no image of classes {string.Join(", ", classes)}");
         using var scope = torch.NewDisposeScope();
         var index = torch.tensor(keep, keep.Length);
-        var restricted = new ImageSet(set.Images.index_select(0, index), set.Labels.index_select(0, index), set.Classes, $"{set.Name}[classes {string.Join(",", classes)}]");
+        var restricted = new ImageSet(set.Images.index_select(0, index), set.Labels.index_select(0, index), set.Classes, $"{set.Name}[classes {string.Join(",", classes)}]")
+            { ClassNames = set.ClassNames };
         Console.WriteLine($"replab: training on {restricted.Count:N0} images of classes {string.Join(", ", classes)} (data.train-classes)");
         return restricted;
     }
@@ -49,7 +50,8 @@ internal static class DataPlan
             var labels = sets.Any(s => s.Labels is not null)
                 ? torch.cat(sets.Select(s => s.Labels ?? torch.full([s.Count], ImageSet.Unlabelled, ScalarType.Int64)).ToList())
                 : null;
-            return new ImageSet(images, labels, labels is null ? 0 : sets.Max(s => s.Classes), string.Join("+", sets.Select(s => s.Name)));
+            return new ImageSet(images, labels, labels is null ? 0 : sets.Max(s => s.Classes), string.Join("+", sets.Select(s => s.Name)))
+                { ClassNames = sets.Select(s => s.ClassNames).FirstOrDefault(n => n is not null) };
         }
         finally
         {

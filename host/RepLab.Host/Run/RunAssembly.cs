@@ -63,6 +63,7 @@ internal sealed class RunAssembly : IDisposable
     {
         var dataset = spec.Dataset.As<IDataset>();
         TrainingSet = Own(DataPlan.Pretraining(dataset, spec.Data));
+        session.Datasets(() => RunDatasets.Training(TrainingSet, spec));
         session.Stopping.ThrowIfCancellationRequested();
     }
 
@@ -71,6 +72,7 @@ internal sealed class RunAssembly : IDisposable
         var callbacks = spec.Callbacks.Select(c => c.As<ITrainingCallback>()).ToList();
         // Loaded (and checked: the probe split needs labels) before training, not after it.
         var sets = spec.Evaluation.Count > 0 || callbacks.Any(c => c.NeedsEvaluationData) ? Own(DataPlan.Evaluation(spec.Dataset.As<IDataset>(), spec, TrainingSet)) : null;
+        if (sets is not null) session.Datasets(() => RunDatasets.Evaluation(sets, TrainingSet, spec));
         session.Stopping.ThrowIfCancellationRequested();
         var encoders = new EncoderFactory(spec.Encoder.As<IEncoder>(), TrainingSet.Shape, Normalization(), device);
         var encoder = Own(encoders.Build());

@@ -147,6 +147,22 @@ internal sealed class RunSession : IDisposable
 
     public void Artifact(string localPath, string artifactPath) => tracker.Emit(new ArtifactLogged(DateTimeOffset.UtcNow, localPath, artifactPath));
 
+    /// <summary>The datasets this run has logged, by name and digest (its records' on a resume); null until the first are logged.</summary>
+    private HashSet<(string Name, string Digest)>? datasets;
+
+    /// <summary>
+    /// Logs the datasets <paramref name="describe"/> yields but those the run logged before, by name and
+    /// digest: a resumed run logs none twice, and a set that both trains and evaluates keeps its first
+    /// context, as MLflow keeps it. Only the leader describes them (a hash of every image).
+    /// </summary>
+    public void Datasets(Func<IEnumerable<DatasetInput>> describe)
+    {
+        if (!leader) return;
+        datasets ??= [.. Records.LoggedDatasets()];
+        var fresh = describe().Where(d => datasets.Add(d.Identity)).ToList();
+        if (fresh.Count > 0) tracker.Emit(new DatasetsLogged(DateTimeOffset.UtcNow, fresh));
+    }
+
     /// <summary>The run's end record, once: after a stop the session may have ended the run already.</summary>
     public void End(RunStatus status, string? reason)
     {

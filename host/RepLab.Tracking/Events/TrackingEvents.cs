@@ -69,6 +69,9 @@ public sealed record TagSet(DateTimeOffset Time, string Key, string Value) : Tra
 /// <summary>A file to keep with the run: <paramref name="LocalPath"/> stored as <paramref name="ArtifactPath"/>.</summary>
 public sealed record ArtifactLogged(DateTimeOffset Time, string LocalPath, string ArtifactPath) : TrackingEvent(Time);
 
+/// <summary>Datasets the run used, each with its context (training or evaluation); logged once per run.</summary>
+public sealed record DatasetsLogged(DateTimeOffset Time, IReadOnlyList<DatasetInput> Datasets) : TrackingEvent(Time);
+
 /// <summary>The run ends with <paramref name="Status"/>.</summary>
 public sealed record RunEnded(DateTimeOffset Time, RunStatus Status, string? Reason) : TrackingEvent(Time);
 

@@ -29,6 +29,9 @@ public sealed class MlflowFileStore
     /// <summary>Folder in a run directory for RepLab's own records (owner process, upload state); MLflow never reads it.</summary>
     public const string SidecarFolder = "replab";
 
+    /// <summary>MLflow's folders of dataset inputs: <c>datasets/</c> in an experiment (one of its reserved names, never a run), <c>inputs/</c> in a run.</summary>
+    public const string DatasetsFolder = "datasets", InputsFolder = "inputs";
+
     public MlflowFileStore(string root)
     {
         Root = Path.GetFullPath(root);
@@ -252,6 +255,63 @@ public sealed class MlflowFileStore
         AtomicFile.Copy(localPath, target);
     }
 
+    /// <summary>MLflow's id of a dataset in an experiment: the hex MD5 of its name then its digest (UTF-8).</summary>
+    public static string DatasetId(string name, string digest) => Md5Hex(name + digest);
+
+    /// <summary>MLflow's id of a dataset's input to a run: the hex MD5 of the dataset id then the run id.</summary>
+    public static string InputId(string datasetId, string runId) => Md5Hex(datasetId + runId);
+
+#pragma warning disable CA5351 // MLflow's ids are MD5 names, not a security measure
+    private static string Md5Hex(string s) => Convert.ToHexStringLower(MD5.HashData(Encoding.UTF8.GetBytes(s)));
+#pragma warning restore CA5351
+
+    /// <summary>A dataset's <c>meta.yaml</c> as MLflow's FileStore writes it (PyYAML, sorted keys; absent schema or profile as null).</summary>
+    internal static string DatasetMeta(DatasetInput d) => Yaml(
+        ("digest", Q(d.Digest)),
+        ("name", Q(d.Name)),
+        ("profile", d.Profile is null ? "null" : Q(d.Profile)),
+        ("schema", d.Schema is null ? "null" : Q(d.Schema)),
+        ("source", Q(d.Source)),
+        ("source_type", Q(d.SourceType)));
+
+    /// <summary>
+    /// An input's <c>meta.yaml</c> as MLflow's FileStore writes it: the dataset to the run, with the
+    /// context as a tag mapping. MLflow 2.12 writes the dataset id as destination_id too (its reader
+    /// ignores the field); we write the run, which the field means.
+    /// </summary>
+    internal static string InputMeta(string datasetId, string runId, string context) =>
+        Yaml(("destination_id", Q(runId)), ("destination_type", "RUN"), ("source_id", Q(datasetId)), ("source_type", "DATASET"))
+        + (context.Length == 0 ? "tags: {}\n" : $"tags:\n  {DatasetInput.ContextTag}: {Q(context)}\n");
+
+    /// <summary>
+    /// The dataset inputs of a run, read as MLflow's FileStore reads them: each <c>inputs/&lt;id&gt;/meta.yaml</c>
+    /// joined to its dataset in the experiment's <c>datasets/</c>; one whose dataset is missing or
+    /// unreadable is left out (MLflow warns and skips it).
+    /// </summary>
+    public static IReadOnlyList<(string InputId, DatasetInput Input)> ReadInputs(string runDir)
+    {
+        var inputs = Path.Combine(runDir, InputsFolder);
+        if (!System.IO.Directory.Exists(inputs)) return [];
+        var datasets = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(runDir))!, DatasetsFolder);
+        var found = new List<(string, DatasetInput)>();
+        foreach (var dir in System.IO.Directory.EnumerateDirectories(inputs).Order(StringComparer.Ordinal))
+        {
+            if (TryLoadMapping(Path.Combine(dir, "meta.yaml")) is not { } input || Scalar(input, "source_id") is not { } datasetId) continue;
+            if (TryReadYaml(Path.Combine(datasets, datasetId, "meta.yaml")) is not { } d) continue;
+            if (d.GetValueOrDefault("name") is not { } name || d.GetValueOrDefault("digest") is not { } digest) continue;
+            var context = input.Children.TryGetValue(new YamlScalarNode("tags"), out var tags) && tags is YamlMappingNode map
+                ? Scalar(map, DatasetInput.ContextTag) ?? "" : "";
+            found.Add((Path.GetFileName(dir), new DatasetInput(name, digest, d.GetValueOrDefault("source_type") ?? "", d.GetValueOrDefault("source") ?? "",
+                NullIfYamlNull(d.GetValueOrDefault("schema")), NullIfYamlNull(d.GetValueOrDefault("profile")), context)));
+        }
+        return found;
+    }
+
+    private static string? Scalar(YamlMappingNode map, string key) =>
+        map.Children.TryGetValue(new YamlScalarNode(key), out var v) && v is YamlScalarNode s ? s.Value : null;
+
+    private static string? NullIfYamlNull(string? value) => value is null or "null" or "~" ? null : value;
+
     /// <summary>Sets the status (and end time) of a run written by any process; used by <c>replab runs --repair</c>.</summary>
     public static LocalRunInfo SetStatus(LocalRunInfo run, RunStatus status, long? endTime)
     {
@@ -274,17 +334,29 @@ public sealed class MlflowFileStore
 
     private static Dictionary<string, string?>? TryReadYaml(string path)
     {
+        try
+        {
+            return TryLoadMapping(path)?.Children.ToDictionary(
+                kv => ((YamlScalarNode)kv.Key).Value!,
+                kv => kv.Value is YamlScalarNode s ? s.Value : null);
+        }
+        catch (Exception e) when (e is InvalidCastException or ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The YAML mapping in <paramref name="path"/>, or null when it is missing or not a mapping.</summary>
+    private static YamlMappingNode? TryLoadMapping(string path)
+    {
         if (!File.Exists(path)) return null;
         try
         {
             var yaml = new YamlStream();
             using (var reader = new StreamReader(path)) yaml.Load(reader);
-            if (yaml.Documents.Count == 0 || yaml.Documents[0].RootNode is not YamlMappingNode map) return null;
-            return map.Children.ToDictionary(
-                kv => ((YamlScalarNode)kv.Key).Value!,
-                kv => kv.Value is YamlScalarNode s ? s.Value : null);
+            return yaml.Documents.Count == 0 ? null : yaml.Documents[0].RootNode as YamlMappingNode;
         }
-        catch (Exception e) when (e is YamlDotNet.Core.YamlException or IOException or InvalidCastException or InvalidOperationException)
+        catch (Exception e) when (e is YamlDotNet.Core.YamlException or IOException or InvalidOperationException)
         {
             return null;
         }
@@ -405,6 +477,33 @@ public sealed class LocalRun : IDisposable
 
     /// <summary>Copies <paramref name="localPath"/> to <c>artifacts/&lt;artifactPath&gt;</c>.</summary>
     public void LogArtifact(string localPath, string artifactPath) => MlflowFileStore.AddArtifact(Info, localPath, artifactPath);
+
+    /// <summary>
+    /// Records <paramref name="datasets"/> as inputs of the run in MLflow's layout: each dataset once per
+    /// experiment in <c>datasets/&lt;dataset id&gt;/meta.yaml</c>, each input once per run in
+    /// <c>inputs/&lt;input id&gt;/meta.yaml</c> (<see cref="MlflowFileStore.DatasetId"/>, <see cref="MlflowFileStore.InputId"/>).
+    /// What is there already stays as it is: as in MLflow, a dataset keeps its first context.
+    /// </summary>
+    public void LogInputs(IEnumerable<DatasetInput> datasets)
+    {
+        var experimentDir = Path.GetDirectoryName(Directory)!;
+        lock (gate)
+            foreach (var d in datasets)
+            {
+                var datasetId = MlflowFileStore.DatasetId(d.Name, d.Digest);
+                // The file, not the folder, says it is there: MLflow fails to read a run whose dataset folder is empty.
+                var datasetMeta = Path.Combine(experimentDir, MlflowFileStore.DatasetsFolder, datasetId, "meta.yaml");
+                if (!File.Exists(datasetMeta))
+                {
+                    System.IO.Directory.CreateDirectory(Path.GetDirectoryName(datasetMeta)!);
+                    AtomicFile.Write(datasetMeta, MlflowFileStore.DatasetMeta(d));
+                }
+                var inputMeta = Path.Combine(Directory, MlflowFileStore.InputsFolder, MlflowFileStore.InputId(datasetId, Info.RunId), "meta.yaml");
+                if (File.Exists(inputMeta)) continue;
+                System.IO.Directory.CreateDirectory(Path.GetDirectoryName(inputMeta)!);
+                AtomicFile.Write(inputMeta, MlflowFileStore.InputMeta(datasetId, Info.RunId, d.Context));
+            }
+    }
 
     /// <summary>Ends the run: status and end time in <c>meta.yaml</c>.</summary>
     public void End(RunStatus status, DateTimeOffset time)

@@ -36,10 +36,28 @@ public sealed class MlflowRunData
     public List<MlflowKeyValue>? Tags { get; init; }
 }
 
+/// <summary>MLflow's Dataset message: what log-inputs sends and runs/get returns.</summary>
+public sealed record MlflowDataset(string Name, string Digest, string SourceType, string Source, string? Schema, string? Profile);
+
+/// <summary>One dataset input of a run with its tags (the context in <c>mlflow.data.context</c>).</summary>
+public sealed record MlflowDatasetInput(List<MlflowKeyValue>? Tags, MlflowDataset Dataset)
+{
+    /// <summary>The message of <paramref name="d"/>: its context as the one tag, none when it has none.</summary>
+    public static MlflowDatasetInput Of(DatasetInput d) =>
+        new(d.Context.Length == 0 ? [] : [new MlflowKeyValue(DatasetInput.ContextTag, d.Context)],
+            new MlflowDataset(d.Name, d.Digest, d.SourceType, d.Source, d.Schema, d.Profile));
+}
+
+public sealed class MlflowRunInputs
+{
+    public List<MlflowDatasetInput>? DatasetInputs { get; init; }
+}
+
 public sealed class MlflowRun
 {
     public MlflowRunInfo Info { get; init; } = new();
     public MlflowRunData? Data { get; init; }
+    public MlflowRunInputs? Inputs { get; init; }
 }
 
 internal sealed record GetExperimentResponse(MlflowExperiment Experiment);
@@ -51,6 +69,7 @@ internal sealed record UpdateRunRequest(string RunId, string Status, long? EndTi
 internal sealed record UpdateRunResponse(MlflowRunInfo? RunInfo);
 internal sealed record LogBatchRequest(string RunId, List<MlflowMetric> Metrics, List<MlflowKeyValue> Params, List<MlflowKeyValue> Tags);
 internal sealed record SetTagRequest(string RunId, string Key, string Value);
+internal sealed record LogInputsRequest(string RunId, List<MlflowDatasetInput> Datasets);
 internal sealed record SearchRunsRequest(List<string> ExperimentIds, string? Filter, int MaxResults, string? PageToken);
 internal sealed record SearchRunsResponse(List<MlflowRun>? Runs, string? NextPageToken);
 internal sealed record MetricHistoryResponse(List<MlflowMetric>? Metrics, string? NextPageToken);
@@ -71,6 +90,7 @@ internal sealed record EmptyResponse;
 [JsonSerializable(typeof(UpdateRunResponse))]
 [JsonSerializable(typeof(LogBatchRequest))]
 [JsonSerializable(typeof(SetTagRequest))]
+[JsonSerializable(typeof(LogInputsRequest))]
 [JsonSerializable(typeof(SearchRunsRequest))]
 [JsonSerializable(typeof(SearchRunsResponse))]
 [JsonSerializable(typeof(MetricHistoryResponse))]

@@ -177,6 +177,17 @@ public sealed class MlflowRestClient : IDisposable
         PostAsync("api/2.0/mlflow/runs/log-batch", new LogBatchRequest(runId, metrics.ToList(), parameters.ToList(), tags.ToList()),
             MlflowJsonContext.Default.LogBatchRequest, MlflowJsonContext.Default.EmptyResponse, ct);
 
+    /// <summary>MLflow's log-inputs limit of datasets per request.</summary>
+    public const int MaxInputsPerRequest = 1000;
+
+    /// <summary>
+    /// One log-inputs request (at most <see cref="MaxInputsPerRequest"/> datasets): each dataset with its
+    /// context tag. The server keeps a dataset once per run by name and digest, so sending it again changes nothing.
+    /// </summary>
+    public Task LogInputsAsync(string runId, IEnumerable<DatasetInput> datasets, CancellationToken ct = default) =>
+        PostAsync("api/2.0/mlflow/runs/log-inputs", new LogInputsRequest(runId, datasets.Select(MlflowDatasetInput.Of).ToList()),
+            MlflowJsonContext.Default.LogInputsRequest, MlflowJsonContext.Default.EmptyResponse, ct);
+
     public Task SetTagAsync(string runId, string key, string value, CancellationToken ct = default) =>
         PostAsync("api/2.0/mlflow/runs/set-tag", new SetTagRequest(runId, key, value),
             MlflowJsonContext.Default.SetTagRequest, MlflowJsonContext.Default.EmptyResponse, ct);

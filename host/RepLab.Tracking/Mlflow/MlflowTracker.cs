@@ -56,6 +56,9 @@ public sealed class MlflowTracker : ITracker
             case ArtifactLogged a:
                 Current(e).LogArtifact(a.LocalPath, a.ArtifactPath);
                 break;
+            case DatasetsLogged d:
+                Current(e).LogInputs(d.Datasets);
+                break;
             case RunEnded end:
                 Current(e).End(end.Status.Mlflow(), end.Time);
                 if (end.Reason is { Length: > 0 } reason) run!.SetTag(TagNames.EndReason, reason);

@@ -15,6 +15,8 @@ internal sealed class UploadState
     public Dictionary<string, MetricCursor> Metrics { get; set; } = new(StringComparer.Ordinal);
     public Dictionary<string, string> Params { get; set; } = new(StringComparer.Ordinal);
     public Dictionary<string, string> Tags { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>The run's dataset inputs (MLflow input ids) on the server.</summary>
+    public HashSet<string> Inputs { get; set; } = new(StringComparer.Ordinal);
     /// <summary>Artifact path to the size uploaded.</summary>
     public Dictionary<string, long> Artifacts { get; set; } = new(StringComparer.Ordinal);
     /// <summary>Points per key of the batch in flight, written before it is sent; see <see cref="OfflineUploader"/>.</summary>
@@ -341,7 +343,7 @@ public sealed class OfflineUploader : IDisposable
 
     /// <summary>
     /// Sends what the server lacks of one run, in order: the run itself, a batch whose answer was
-    /// lost, params and tags, metrics, artifacts, and last its status. Every step is recorded in
+    /// lost, params and tags, dataset inputs, metrics, artifacts, and last its status. Every step is recorded in
     /// <paramref name="state"/> (<paramref name="save"/>) as soon as the server has it.
     /// </summary>
     private async Task<bool> Ship(string runDir, UploadState state, Action save, Action<int> batchSent, CancellationToken ct)
@@ -352,6 +354,7 @@ public sealed class OfflineUploader : IDisposable
         var runId = await EnsureRemoteRun(info, state, save, ct);
         await SettlePending(runId, state, save, ct);
         var waiting = await ShipParamsAndTags(runDir, runId, state, save, ct);
+        await ShipInputs(runDir, runId, state, save, ct);
         await ShipMetrics(runDir, runId, state, save, batchSent, ct);
         await ShipArtifacts(runDir, state, save, ct);
         var status = StatusName(info.Status);
@@ -423,6 +426,21 @@ public sealed class OfflineUploader : IDisposable
             save();
         }
         return waiting;
+    }
+
+    /// <summary>
+    /// The run's dataset inputs not yet on the server. One whose answer was lost goes again: the
+    /// server keeps a dataset once per run by name and digest, so nothing is there twice.
+    /// </summary>
+    private async Task ShipInputs(string runDir, string runId, UploadState state, Action save, CancellationToken ct)
+    {
+        var fresh = MlflowFileStore.ReadInputs(runDir).Where(i => !state.Inputs.Contains(i.InputId)).ToList();
+        foreach (var batch in fresh.Chunk(MlflowRestClient.MaxInputsPerRequest))
+        {
+            await client.LogInputsAsync(runId, batch.Select(i => i.Input), ct);
+            state.Inputs.UnionWith(batch.Select(i => i.InputId));
+            save();
+        }
     }
 
     /// <summary>Metric points past each key's cursor, in batches recorded as pending until the server answers, each told to <paramref name="batchSent"/>.</summary>

@@ -43,8 +43,12 @@ public static class StoreDoctor
         return found;
     }
 
+    /// <summary>MLflow's reserved folders of an experiment (its datasets, its tags): never runs, left alone.</summary>
+    private static readonly string[] ExperimentParts = [MlflowFileStore.DatasetsFolder, "tags"];
+
     private static bool IsRunFolder(string dir) =>
-        File.Exists(Path.Combine(dir, "meta.yaml")) || RunParts.Any(p => Directory.Exists(Path.Combine(dir, p)));
+        !ExperimentParts.Contains(Path.GetFileName(dir))
+        && (File.Exists(Path.Combine(dir, "meta.yaml")) || RunParts.Any(p => Directory.Exists(Path.Combine(dir, p))));
 
     private static IEnumerable<StoreDamage> ExamineRun(string run, string experimentId, bool repair)
     {

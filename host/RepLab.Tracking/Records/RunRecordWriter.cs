@@ -27,10 +27,14 @@ internal sealed class RunRecordWriter(string path, bool append = false) : ITrack
             TagSet t => new { time = t.Time.ToUnixTimeMilliseconds(), kind = RecordKind.Tag, key = t.Key, value = t.Value },
             ArtifactLogged a => new { time = a.Time.ToUnixTimeMilliseconds(), kind = RecordKind.Artifact, path = a.ArtifactPath },
             RunEnded r => new { time = r.Time.ToUnixTimeMilliseconds(), kind = RecordKind.End, status = r.Status.ToString(), reason = r.Reason },
+            DatasetsLogged d => new { time = d.Time.ToUnixTimeMilliseconds(), kind = RecordKind.Dataset, datasets = d.Datasets.Select(Dataset) },
             _ => new { time = e.Time.ToUnixTimeMilliseconds(), kind = e.GetType().Name },
         };
         writer.WriteLine(JsonSerializer.Serialize(line, RunRecords.Json));
     }
+
+    private static object Dataset(DatasetInput d) =>
+        new { context = d.Context, name = d.Name, digest = d.Digest, source_type = d.SourceType, source = d.Source, schema = d.Schema, profile = d.Profile };
 
     /// <summary>Rewrites the file without metric records of <paramref name="step"/> or later (atomically), then appends again.</summary>
     private void Supersede(long step)

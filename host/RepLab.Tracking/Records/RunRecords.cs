@@ -93,12 +93,40 @@ public sealed partial class RunRecords(string folder)
     {
         if (!File.Exists(MetricsFile)) return RunSummary.None;
         var summary = new SummaryBuilder();
-        using (var reader = new StreamReader(new FileStream(MetricsFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete)))
-            while (reader.ReadLine() is { } line)
-                if (line.Length > 0) summary.Add(line);
+        foreach (var line in Lines()) summary.Add(line);
         if (!summary.Any) return RunSummary.None;
         var metrics = summary.Ended == RunStatus.Finished ? ReadEvaluation() : new Dictionary<string, double>();
         return new RunSummary(true, summary.Ended, summary.Step, summary.TotalSteps, metrics, summary.Reason, summary.FirstStepTime) { NextSystemStep = summary.NextSystemStep };
+    }
+
+    /// <summary>The non-empty lines of <see cref="MetricsFile"/>, read while a writer may be appending.</summary>
+    private IEnumerable<string> Lines()
+    {
+        using var reader = new StreamReader(new FileStream(MetricsFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete));
+        while (reader.ReadLine() is { } line)
+            if (line.Length > 0) yield return line;
+    }
+
+    /// <summary>The datasets the records hold (<see cref="RecordKind.Dataset"/>) by name and digest: a resumed run logs only others.</summary>
+    public IReadOnlySet<(string Name, string Digest)> LoggedDatasets()
+    {
+        var logged = new HashSet<(string, string)>();
+        if (!File.Exists(MetricsFile)) return logged;
+        foreach (var line in Lines())
+        {
+            try
+            {
+                using var doc = JsonDocument.Parse(line);
+                if (doc.RootElement.GetProperty("kind").GetString() != RecordKind.Dataset) continue;
+                foreach (var d in doc.RootElement.GetProperty("datasets").EnumerateArray())
+                    logged.Add((d.GetProperty("name").GetString()!, d.GetProperty("digest").GetString()!));
+            }
+            catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+            {
+                // a line cut by a kill: what it held is logged again
+            }
+        }
+        return logged;
     }
 
     /// <summary>Accumulates the records of metrics.jsonl in order; a later start clears an earlier end.</summary>
@@ -171,6 +199,9 @@ public static class RecordKind
 
     /// <summary>A point of the system metrics (<see cref="SystemMetricsSampled"/>): <c>step</c> and <c>metrics</c>, a map of name to value.</summary>
     public const string SystemMetrics = "system";
+
+    /// <summary>The datasets of one <see cref="DatasetsLogged"/>, under <c>datasets</c>.</summary>
+    public const string Dataset = "dataset";
 }
 
 /// <summary>Every tag name a run or a sweep sets beside MLflow's own, in one place.</summary>

@@ -58,18 +58,29 @@ public sealed class CifarDataset(CifarOptions options) : IDataset
 
     public IReadOnlyList<string> Splits { get; } = ["train", "test"];
 
+    private string Folder => Path.Combine(options.Root, options.Variant == CifarVariant.Cifar10 ? "cifar-10-batches-bin" : "cifar-100-binary");
+
+    /// <summary>The split's record files.</summary>
+    public IReadOnlyList<string> SourceOf(string split) => Files(split).Select(f => Path.Combine(Folder, f)).ToArray();
+
+    private string[] Files(string split) => (options.Variant == CifarVariant.Cifar10, split) switch
+    {
+        (_, not ("train" or "test")) => throw new ArgumentException($"cifar has no split '{split}' (train, test)"),
+        (true, "train") => Enumerable.Range(1, 5).Select(i => $"data_batch_{i}.bin").ToArray(),
+        (true, _) => ["test_batch.bin"],
+        (false, "train") => ["train.bin"],
+        _ => ["test.bin"],
+    };
+
+    /// <summary>The label names the binary version ships beside its records, one a line.</summary>
+    private string NamesFile => Path.Combine(Folder, options.Variant == CifarVariant.Cifar10 ? "batches.meta.txt"
+        : options.Labels == CifarLabels.Fine ? "fine_label_names.txt" : "coarse_label_names.txt");
+
     public ImageSet Load(string split)
     {
-        if (split is not ("train" or "test")) throw new ArgumentException($"cifar has no split '{split}' (train, test)");
+        var files = Files(split);
         var ten = options.Variant == CifarVariant.Cifar10;
-        var folder = Path.Combine(options.Root, ten ? "cifar-10-batches-bin" : "cifar-100-binary");
-        string[] files = (ten, split) switch
-        {
-            (true, "train") => Enumerable.Range(1, 5).Select(i => $"data_batch_{i}.bin").ToArray(),
-            (true, _) => ["test_batch.bin"],
-            (false, "train") => ["train.bin"],
-            _ => ["test.bin"],
-        };
+        var folder = Folder;
         var labelBytes = ten ? 1 : 2;
         var record = labelBytes + Pixels;
         var perFile = ten ? "10,000 records" : split == "train" ? "50,000 records" : "10,000 records";
@@ -114,6 +125,6 @@ public sealed class CifarDataset(CifarOptions options) : IDataset
         }
         var images = torch.tensor<byte>(pixels, [n, 3, Side, Side]);
         var name = (ten ? "cifar10" : options.Labels == CifarLabels.Fine ? "cifar100" : "cifar100-coarse") + "/" + split;
-        return new ImageSet(images, torch.tensor<long>(labels), classes, name);
+        return new ImageSet(images, torch.tensor<long>(labels), classes, name) { ClassNames = ClassNameFile.Read(NamesFile, classes) };
     }
 }

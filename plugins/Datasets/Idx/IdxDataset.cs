@@ -37,14 +37,19 @@ public sealed class IdxDataset(IdxOptions options) : IDataset
 {
     public IReadOnlyList<string> Splits { get; } = ["train", "test"];
 
+    /// <summary>The split's images and labels files.</summary>
+    public IReadOnlyList<string> SourceOf(string split) => [Find($"{Prefix(split)}-images-idx3-ubyte"), Find($"{Prefix(split)}-labels-idx1-ubyte")];
+
+    private static string Prefix(string split) => split switch
+    {
+        "train" => "train",
+        "test" => "t10k",
+        _ => throw new ArgumentException($"idx has no split '{split}' (train, test)"),
+    };
+
     public ImageSet Load(string split)
     {
-        var prefix = split switch
-        {
-            "train" => "train",
-            "test" => "t10k",
-            _ => throw new ArgumentException($"idx has no split '{split}' (train, test)"),
-        };
+        var prefix = Prefix(split);
         var imagePath = Find($"{prefix}-images-idx3-ubyte");
         var (images, shape) = Read(imagePath, 3);
         var labelPath = Find($"{prefix}-labels-idx1-ubyte");

@@ -95,17 +95,22 @@ public sealed class ImageFolderDataset : IDataset
 
     public IReadOnlyList<string> Splits { get; }
 
+    /// <summary>The split's folder (root, or its train/ or test/ with split-folders).</summary>
+    public IReadOnlyList<string> SourceOf(string split) => [Folder(split)];
+
+    private string Folder(string split) => options.SplitFolders ? Path.Combine(options.Root, split) : options.Root;
+
     public ImageSet Load(string split)
     {
         if (!Splits.Contains(split))
             throw new ArgumentException($"image-folder has no split '{split}' ({string.Join(", ", Splits)}{(options.SplitFolders ? "" : "; set split-folders: true for train/ and test/ subfolders")})");
-        var folder = options.SplitFolders ? Path.Combine(options.Root, split) : options.Root;
+        var folder = Folder(split);
         var layout = options.SplitFolders
             ? $"{options.Root}/train/<class>/*.png|jpg and {options.Root}/test/<class>/*.png|jpg"
             : $"{options.Root}/<class>/*.png|jpg";
         if (!Directory.Exists(folder))
             throw new DirectoryNotFoundException($"image-folder: expected the folder {folder} (one subfolder of PNG or JPEG images per class: {layout})");
-        var classes = Directory.GetDirectories(folder).Select(Path.GetFileName).Where(n => !n!.StartsWith('.')).Order(StringComparer.Ordinal).ToArray();
+        var classes = Directory.GetDirectories(folder).Select(d => Path.GetFileName(d)).Where(n => !n.StartsWith('.')).Order(StringComparer.Ordinal).ToArray();
         var files = classes
             .SelectMany((c, i) => Directory.EnumerateFiles(Path.Combine(folder, c!), "*", SearchOption.AllDirectories)
                 .Where(f => Extensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
@@ -121,7 +126,7 @@ public sealed class ImageFolderDataset : IDataset
         var fit = options.Fit == ImageFit.CenterCrop ? "center-crop" : "stretch";
         var cachePath = Path.Combine(folder, $".replab-cache-{options.Size}-{options.Channels}-{fit}{(options.Limit > 0 ? $"-limit{options.Limit}" : "")}.safetensors");
         var listing = Listing(folder, classes!, files.Select(f => f.path));
-        if (options.Cache && TryCache(cachePath, listing, files.Select(f => f.path), classes.Length, name) is { } cached) return cached;
+        if (options.Cache && TryCache(cachePath, listing, files.Select(f => f.path), classes, name) is { } cached) return cached;
 
         var s = options.Size;
         var images = torch.empty([files.Length, options.Channels, s, s], ScalarType.UInt8);
@@ -155,7 +160,7 @@ public sealed class ImageFolderDataset : IDataset
                 // A read-only data folder: the decoded set is still good, only uncached.
             }
         }
-        return new ImageSet(images, labels, classes.Length, name);
+        return new ImageSet(images, labels, classes.Length, name) { ClassNames = classes };
     }
 
     /// <summary>Interleaved H, W, C pixels as [1, C, size, size]: the central square or the whole image, resized.</summary>
@@ -194,7 +199,7 @@ public sealed class ImageFolderDataset : IDataset
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
     }
 
-    private static ImageSet? TryCache(string cachePath, string listing, IEnumerable<string> files, int classes, string name)
+    private static ImageSet? TryCache(string cachePath, string listing, IEnumerable<string> files, string[] classes, string name)
     {
         if (!File.Exists(cachePath)) return null;
         var written = File.GetLastWriteTimeUtc(cachePath);
@@ -214,6 +219,6 @@ public sealed class ImageFolderDataset : IDataset
             foreach (var t in tensors.Values) t.Dispose();
             return null;
         }
-        return new ImageSet(tensors["images"], tensors["labels"], classes, name);
+        return new ImageSet(tensors["images"], tensors["labels"], classes.Length, name) { ClassNames = classes };
     }
 }

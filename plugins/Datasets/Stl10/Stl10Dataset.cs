@@ -40,11 +40,17 @@ public sealed class Stl10Dataset(Stl10Options options) : IDataset
 
     public IReadOnlyList<string> Splits { get; } = ["train", "test", "unlabeled"];
 
+    private string Folder => Path.Combine(options.Root, "stl10_binary");
+
+    /// <summary>The split's images file and, but for unlabeled, its labels file.</summary>
+    public IReadOnlyList<string> SourceOf(string split) =>
+        split == "unlabeled" ? [Path.Combine(Folder, "unlabeled_X.bin")] : [Path.Combine(Folder, $"{split}_X.bin"), Path.Combine(Folder, $"{split}_y.bin")];
+
     public ImageSet Load(string split)
     {
         if (split is not ("train" or "test" or "unlabeled"))
             throw new ArgumentException($"stl10 has no split '{split}' (train, test, unlabeled)");
-        var folder = Path.Combine(options.Root, "stl10_binary");
+        var folder = Folder;
         var xPath = Path.Combine(folder, $"{split}_X.bin");
         var xFormat = "STL-10 binary version: uint8 images of 3 x 96 x 96 bytes, each channel column-major";
         var count = RecordFile.Count(xPath, ImageBytes, "stl10", xFormat, Hint);
@@ -87,6 +93,7 @@ public sealed class Stl10Dataset(Stl10Options options) : IDataset
                 var sized = size == Side ? rowMajor : Resize.Bilinear(rowMajor, size);
                 images.slice(0, i, i + k).copy_(sized);
             }
-        return new ImageSet(images, labels, split == "unlabeled" ? 0 : Classes, $"stl10/{split}");
+        return new ImageSet(images, labels, split == "unlabeled" ? 0 : Classes, $"stl10/{split}")
+            { ClassNames = split == "unlabeled" ? null : ClassNameFile.Read(Path.Combine(folder, "class_names.txt"), Classes) };
     }
 }

@@ -36,6 +36,9 @@ public sealed class SyntheticDataset(SyntheticOptions options) : IDataset
 {
     public const int Classes = 4;
 
+    /// <summary>The shapes of the four classes, in label order.</summary>
+    public static readonly IReadOnlyList<string> ClassNames = ["square", "ring", "cross", "bar"];
+
     public IReadOnlyList<string> Splits { get; } = ["train", "test", "unlabeled"];
 
     public ImageShape? ShapeOf(string split) => new ImageShape(options.Channels, options.Size, options.Size);
@@ -61,7 +64,7 @@ public sealed class SyntheticDataset(SyntheticOptions options) : IDataset
         }
         var images = torch.tensor<byte>(pixels, [count, c, s, s]);
         var labelTensor = split == "unlabeled" ? null : torch.tensor<long>(labels);
-        return new ImageSet(images, labelTensor, split == "unlabeled" ? 0 : Classes, $"synthetic/{split}");
+        return new ImageSet(images, labelTensor, split == "unlabeled" ? 0 : Classes, $"synthetic/{split}") { ClassNames = split == "unlabeled" ? null : ClassNames };
     }
 
     private static void Draw(Span<byte> image, int label, int s, int channels, Random rng)

@@ -189,6 +189,96 @@ public sealed class RealMlflowTests : IDisposable
         run["info"]!["status"]!.GetValue<string>().Should().Be("FINISHED");
         ShouldHoldEveryPointOnce(run, RunFolder(Runs));
         server.History(run["info"]!["run_id"]!.GetValue<string>(), "loss/recon-mse").Should().HaveCount(18, "three epochs of six steps");
+        Inputs(run["info"]!["run_id"]!.GetValue<string>()).Should().HaveCount(2, "the resumed run logged its datasets once");
+    }
+
+    /// <summary>The dataset records of metrics.jsonl: what the run logged.</summary>
+    private static List<JsonNode> RecordedDatasets(string folder) =>
+        File.ReadAllLines(Path.Combine(folder, "metrics.jsonl")).Select(l => JsonNode.Parse(l)!)
+            .Where(l => l["kind"]!.GetValue<string>() == "dataset").SelectMany(l => l["datasets"]!.AsArray().Select(d => d!)).ToList();
+
+    /// <summary>The run's dataset inputs through GET runs/get.</summary>
+    private List<JsonNode> Inputs(string runId) =>
+        server.Api($"runs/get?run_id={runId}")["run"]!["inputs"]?["dataset_inputs"]?.AsArray().Select(i => i!).ToList() ?? [];
+
+    private static readonly string[] DatasetFields = ["name", "digest", "source_type", "source", "schema", "profile"];
+
+    /// <summary>Each recorded dataset, field by field and with its context, among <paramref name="inputs"/> (MLflow's DatasetInput JSON).</summary>
+    private static void ShouldHoldTheRecordedDatasets(List<JsonNode> inputs, List<JsonNode> recorded)
+    {
+        inputs.Should().HaveCount(recorded.Count);
+        foreach (var d in recorded)
+        {
+            var input = inputs.Should().ContainSingle(i => i["dataset"]!["name"]!.GetValue<string>() == d["name"]!.GetValue<string>()).Subject;
+            foreach (var field in DatasetFields) input["dataset"]![field]!.GetValue<string>().Should().Be(d[field]!.GetValue<string>(), field);
+            input["tags"]!.AsArray().Select(t => (t!["key"]!.GetValue<string>(), t["value"]!.GetValue<string>()))
+                .Should().Equal(("mlflow.data.context", d["context"]!.GetValue<string>()));
+        }
+    }
+
+    [Fact]
+    public void A_runs_datasets_reach_the_server_with_both_contexts_and_a_resent_batch_adds_none()
+    {
+        var exp = Experiment();
+        // Fashion-MNIST's files (a local source), as the end-to-end test reads them.
+        File.WriteAllText(exp, File.ReadAllText(exp).Replace("{ plugin: synthetic, train-size: 96, test-size: 32 }", "{ plugin: idx, limit: 96 }"));
+        var (code, stdout, stderr) = CliRunner.Run("run", exp, "--runs-dir", Runs);
+        code.Should().Be(0, stderr + stdout);
+        var recorded = RecordedDatasets(RunFolder(Runs));
+        recorded.Select(d => (d["name"]!.GetValue<string>(), d["context"]!.GetValue<string>())).Should().Equal(("idx/train", "training"), ("idx/test", "evaluation"));
+        recorded.Should().OnlyContain(d => d["source_type"]!.GetValue<string>() == "local");
+        var id = server.Runs(experiment).Should().ContainSingle().Subject["info"]!["run_id"]!.GetValue<string>();
+        ShouldHoldTheRecordedDatasets(Inputs(id), recorded);
+        using (var client = new RepLab.Tracking.MlflowRestClient(new RepLab.Tracking.MlflowServer(server.Uri)))
+            client.GetRunAsync(id).GetAwaiter().GetResult().Inputs!.DatasetInputs!
+                .Select(i => (i.Dataset.Name, i.Dataset.Digest, i.Dataset.Profile, i.Tags!.Single().Value))
+                .Should().BeEquivalentTo(recorded.Select(d => (d["name"]!.GetValue<string>(), d["digest"]!.GetValue<string>(), d["profile"]!.GetValue<string>(),
+                    d["context"]!.GetValue<string>())), "our client reads the inputs back");
+
+        // The answer to log-inputs lost (the upload state never recorded it): the next sync sends them again, the server keeps each once.
+        var state = Directory.GetFiles(Store, "upload-*.json", SearchOption.AllDirectories).Should().ContainSingle().Subject;
+        var json = JsonNode.Parse(File.ReadAllText(state))!.AsObject();
+        json["inputs"] = new JsonArray();
+        json["ended_status"] = null;
+        File.WriteAllText(state, json.ToJsonString());
+        var sync = CliRunner.Run("sync", "--to", server.Uri.ToString(), "--store", Store);
+        sync.code.Should().Be(0, sync.stderr);
+        ShouldHoldTheRecordedDatasets(Inputs(id), recorded);
+    }
+
+    [Fact]
+    public void The_real_mlflow_client_reads_our_datasets_from_the_file_store()
+    {
+        var (code, stdout, stderr) = CliRunner.Run("run", Experiment(), "--runs-dir", Runs);
+        code.Should().Be(0, stderr + stdout);
+        var json = server.Python($$"""
+            import json
+            from mlflow import MlflowClient
+            c = MlflowClient("file://{{Store}}")
+            e = c.get_experiment_by_name("{{experiment}}")
+            [r] = c.search_runs([e.experiment_id])
+            inputs = c.get_run(r.info.run_id).inputs.dataset_inputs
+            print(json.dumps([{"dataset": {f: getattr(i.dataset, f) for f in {{JsonSerializer.Serialize(DatasetFields)}}},
+                               "tags": [{"key": t.key, "value": t.value} for t in i.tags]} for i in inputs]))
+            """);
+        ShouldHoldTheRecordedDatasets(JsonNode.Parse(json)!.AsArray().Select(i => i!).ToList(), RecordedDatasets(RunFolder(Runs)));
+    }
+
+    [Fact]
+    public void Our_schema_and_profile_hold_mlflows_numpy_dataset_ones_byte_for_byte()
+    {
+        long[] labels = [3, 0, 2, -1, 1, 1];
+        var data = new RepLab.Tracking.TensorDataset("tiny", [6, 3, 4, 5], "uint8", 1, labels, 4, ["a", "b", "c", "d"]);
+        var ours = RepLab.Tracking.DatasetDescriber.Describe(data, "d", [], new Dictionary<string, string>(), "training");
+        var theirs = JsonNode.Parse(server.Python($$"""
+            import json, numpy as np
+            from mlflow.data.numpy_dataset import from_numpy
+            d = from_numpy(np.zeros((6, 3, 4, 5), dtype=np.uint8), targets=np.array({{JsonSerializer.Serialize(labels)}}, dtype=np.int64), source="/x")
+            print(json.dumps(d.to_dict()))
+            """))!;
+        // MLflow's keys first, as its json.dumps writes them; ours follow.
+        ours.Schema.Should().StartWith(theirs["schema"]!.GetValue<string>().TrimEnd('}') + "}, \"classes\": ");
+        ours.Profile.Should().StartWith(theirs["profile"]!.GetValue<string>().TrimEnd('}') + ", \"num_classes\": 4");
     }
 
     [Fact]

@@ -30,6 +30,8 @@ public sealed class MlflowStandInServer : IDisposable
         public Dictionary<string, string> Params { get; } = new();
         public Dictionary<string, string> Tags { get; } = new();
         public List<(string Key, double Value, long Timestamp, long Step)> Metrics { get; } = new();
+        /// <summary>Dataset inputs as log-inputs sent them, once per name and digest (the first kept, as MLflow's stores keep it).</summary>
+        public List<JsonObject> Inputs { get; } = new();
     }
 
     public sealed record Request(string Method, string Path, string? ContentType, string? Authorization, int BodyBytes, int Status);
@@ -208,6 +210,8 @@ public sealed class MlflowStandInServer : IDisposable
                 }
                 case ("POST", "runs/log-batch"):
                     return LogBatch(json!, body.Length);
+                case ("POST", "runs/log-inputs"):
+                    return LogInputs(json!);
                 case ("GET", "runs/get"):
                     return Runs.TryGetValue(query.GetValueOrDefault("run_id", ""), out var got)
                         ? (200, new JsonObject { ["run"] = RunJson(got) }.ToJsonString())
@@ -277,8 +281,40 @@ public sealed class MlflowStandInServer : IDisposable
         return (200, "{}");
     }
 
+    /// <summary>MLflow's limits of a dataset input (utils/validation.py), by JSON field.</summary>
+    private static readonly (string Field, int Max)[] DatasetLimits =
+        [("name", 500), ("digest", 36), ("source_type", int.MaxValue), ("source", 65535), ("schema", 65535), ("profile", 16_777_215)];
+
+    private (int, string) LogInputs(JsonNode json)
+    {
+        if (!Runs.TryGetValue((string?)json["run_id"] ?? "", out var run)) return NoRun(json);
+        if (json["datasets"] is not JsonArray datasets) return Error(400, "INVALID_PARAMETER_VALUE", "Missing value for required parameter 'datasets'");
+        if (datasets.Count > 1000) return Error(400, "INVALID_PARAMETER_VALUE", $"A logging request can contain at most 1000 datasets. Got {datasets.Count}.");
+        foreach (var input in datasets)
+        {
+            if (input?["dataset"] is not JsonObject d) return Error(400, "INVALID_PARAMETER_VALUE", "Dataset input must have a dataset");
+            foreach (var (field, max) in DatasetLimits)
+            {
+                var value = (string?)d[field];
+                if (value is null && field is not ("schema" or "profile")) return Error(400, "INVALID_PARAMETER_VALUE", $"Dataset {field} cannot be None");
+                if (value?.Length > max) return Error(400, "INVALID_PARAMETER_VALUE", $"Dataset {field} exceeds the maximum length of {max}");
+            }
+            foreach (var tag in input["tags"]?.AsArray() ?? [])
+                if (((string?)tag!["key"])?.Length is null or > 255 || ((string?)tag["value"])?.Length is null or > 500)
+                    return Error(400, "INVALID_PARAMETER_VALUE", "Input tag key must be at most 255 and value at most 500 characters");
+        }
+        foreach (var input in datasets)
+        {
+            var d = input!["dataset"]!;
+            if (!run.Inputs.Any(i => (string?)i["dataset"]!["name"] == (string?)d["name"] && (string?)i["dataset"]!["digest"] == (string?)d["digest"]))
+                run.Inputs.Add((JsonObject)input.DeepClone());
+        }
+        return (200, "{}");
+    }
+
     private static JsonObject RunJson(Run run) => new()
     {
+        ["inputs"] = new JsonObject { ["dataset_inputs"] = new JsonArray(run.Inputs.Select(i => i.DeepClone()).ToArray()) },
         ["info"] = new JsonObject
         {
             ["run_id"] = run.RunId, ["run_uuid"] = run.RunId, ["experiment_id"] = run.ExperimentId, ["run_name"] = run.RunName,

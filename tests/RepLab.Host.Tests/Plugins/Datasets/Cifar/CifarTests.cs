@@ -92,4 +92,20 @@ public class CifarTests() : DatasetFiles("replab-images-")
         var split = () => Create("cifar", ("Root", dir)).Load("unlabeled");
         split.Should().Throw<ArgumentException>().WithMessage("*no split 'unlabeled'*");
     }
+
+    [Fact]
+    public void Cifar_names_its_record_files_as_the_source_and_its_classes_from_the_label_names_file()
+    {
+        var dataset = Create("cifar", ("Root", dir));
+        dataset.SourceOf("train").Should().Equal(Enumerable.Range(1, 5).Select(b => Path.Combine(dir, "cifar-10-batches-bin", $"data_batch_{b}.bin")));
+        Create("cifar", ("Root", dir), ("Variant", "cifar100")).SourceOf("test").Should().Equal(Path.Combine(dir, "cifar-100-binary", "test.bin"));
+
+        var (_, file) = CifarRecords(new Random(3), [[1], [2]]);
+        Write("cifar-10-batches-bin/test_batch.bin", file);
+        using (var unnamed = dataset.Load("test")) unnamed.ClassNames.Should().BeNull("no batches.meta.txt beside the records");
+        string[] names = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"];
+        Write("cifar-10-batches-bin/batches.meta.txt", System.Text.Encoding.ASCII.GetBytes(string.Join("\n", names) + "\n\n"));
+        using var named = dataset.Load("test");
+        named.ClassNames.Should().Equal(names, "the file's lines, the trailing blank ones skipped");
+    }
 }

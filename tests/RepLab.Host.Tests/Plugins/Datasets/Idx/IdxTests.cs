@@ -129,4 +129,14 @@ public class IdxTests() : DatasetFiles("replab-idx-")
         Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true).Should().BeFalse();
         results.SelectMany(r => r.MemberNames).Should().Equal(key);
     }
+
+    [Fact]
+    public void Idx_names_the_images_and_labels_files_of_each_split_as_its_source()
+    {
+        WriteIdx("train-images-idx3-ubyte", new byte[2 * 4 * 5], [2, 4, 5]);
+        WriteIdx("train-labels-idx1-ubyte", [1, 2], [2], gzip: false);
+        var dataset = Create("idx", ("Root", dir));
+        dataset.SourceOf("train").Should().Equal(Path.Combine(dir, "train-images-idx3-ubyte.gz"), Path.Combine(dir, "train-labels-idx1-ubyte"));
+        dataset.Invoking(d => d.SourceOf("valid")).Should().Throw<ArgumentException>().WithMessage("*no split 'valid'*");
+    }
 }

@@ -381,4 +381,20 @@ public class ImageFolderTests() : DatasetFiles("replab-images-")
         var load = () => Create("image-folder", ("Root", dir), ("Channels", 1)).Load("train");
         load.Should().Throw<InvalidDataException>().WithMessage($"*{path}: {width:N0} x {height:N0} pixels, more than max-pixels 40,000,000*");
     }
+
+    [Fact]
+    public void Image_folder_names_its_folder_as_the_source_and_its_classes_by_their_folders()
+    {
+        var rng = new Random(8);
+        var pixels = new byte[4 * 4];
+        rng.NextBytes(pixels);
+        Write("train/cats/a.png", Png(pixels, 4, 4, 1));
+        Write("train/dogs/b.png", Png(pixels, 4, 4, 1));
+        var dataset = Create("image-folder", ("Root", dir), ("Size", 4), ("Channels", 1), ("SplitFolders", true), ("Cache", true));
+        dataset.SourceOf("train").Should().Equal(Path.Combine(dir, "train"));
+        using (var set = dataset.Load("train")) set.ClassNames.Should().Equal("cats", "dogs");
+        using var cached = dataset.Load("train");
+        cached.ClassNames.Should().Equal(["cats", "dogs"], "a set read back from the cache keeps its names");
+        Directory.GetFiles(Path.Combine(dir, "train"), ".replab-cache-*").Should().ContainSingle("the second load came from the cache");
+    }
 }

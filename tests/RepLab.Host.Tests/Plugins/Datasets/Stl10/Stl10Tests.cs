@@ -104,4 +104,23 @@ public class Stl10Tests() : DatasetFiles("replab-images-")
         var zero = () => Create("stl10", ("Root", dir)).Load("test");
         zero.Should().Throw<InvalidDataException>().WithMessage($"stl10: {y} byte 1 is label 0, outside 1..10*");
     }
+
+    [Fact]
+    public void Stl10_names_its_split_files_as_the_source_and_its_classes_from_class_names_txt()
+    {
+        var dataset = Create("stl10", ("Root", dir));
+        var folder = Path.Combine(dir, "stl10_binary");
+        dataset.SourceOf("test").Should().Equal(Path.Combine(folder, "test_X.bin"), Path.Combine(folder, "test_y.bin"));
+        dataset.SourceOf("unlabeled").Should().Equal(Path.Combine(folder, "unlabeled_X.bin"));
+
+        var (_, file) = Stl10Images(new Random(6), 1);
+        Write("stl10_binary/test_X.bin", file);
+        Write("stl10_binary/test_y.bin", [2]);
+        Write("stl10_binary/class_names.txt", System.Text.Encoding.ASCII.GetBytes("airplane\nbird\ncar\n"));
+        using (var wrong = dataset.Load("test")) wrong.ClassNames.Should().BeNull("three names for ten classes describe nothing");
+        string[] names = ["airplane", "bird", "car", "cat", "deer", "dog", "horse", "monkey", "ship", "truck"];
+        Write("stl10_binary/class_names.txt", System.Text.Encoding.ASCII.GetBytes(string.Join("\n", names)));
+        using var named = dataset.Load("test");
+        named.ClassNames.Should().Equal(names);
+    }
 }

@@ -23,4 +23,15 @@ public class SyntheticTests
         var act = () => Create("synthetic").Load("validation");
         act.Should().Throw<ArgumentException>().WithMessage("*no split 'validation'*");
     }
+
+    [Fact]
+    public void Synthetic_data_has_no_files_as_its_source_and_names_its_shapes()
+    {
+        var dataset = Create("synthetic", ("TrainSize", 8));
+        dataset.SourceOf("train").Should().BeEmpty("generated data is recorded as made by code");
+        using var set = dataset.Load("train");
+        set.ClassNames.Should().Equal("square", "ring", "cross", "bar");
+        using var unlabeled = dataset.Load("unlabeled");
+        unlabeled.ClassNames.Should().BeNull();
+    }
 }
