@@ -16,11 +16,14 @@ public readonly record struct CpuTimes(ulong Busy, ulong Total)
     }
 }
 
-/// <summary>Memory from <c>/proc/meminfo</c>, in bytes.</summary>
-public readonly record struct MemoryBytes(ulong Total, ulong Available)
+/// <summary>Memory from <c>/proc/meminfo</c>, in bytes (<see cref="Cached"/> includes <c>SReclaimable</c>, as psutil counts it).</summary>
+public readonly record struct MemoryBytes(ulong Total, ulong Free, ulong Buffers, ulong Cached)
 {
-    /// <summary>Memory in use: total less available, as <c>free</c> and psutil count it.</summary>
-    public ulong Used => Total - Math.Min(Available, Total);
+    /// <summary>
+    /// Memory in use as psutil 5.9 (Debian 12's, under the MLflow whose monitor these names are) counts it:
+    /// total − free − buffers − cached, or total − free when that comes out negative (some containers).
+    /// </summary>
+    public ulong Used => Free + Buffers + Cached <= Total ? Total - Free - Buffers - Cached : Total - Math.Min(Free, Total);
 }
 
 /// <summary>Bytes received and sent since boot, summed over every interface of <c>/proc/net/dev</c> (loopback included, as psutil sums them).</summary>
@@ -52,22 +55,24 @@ public static class ProcText
         return null;
     }
 
-    /// <summary><c>MemTotal</c> and <c>MemAvailable</c> of <c>/proc/meminfo</c> (kB there), in bytes.</summary>
+    /// <summary><c>MemTotal</c>, <c>MemFree</c>, <c>Buffers</c>, <c>Cached</c> and <c>SReclaimable</c> of <c>/proc/meminfo</c> (kB there), in bytes.</summary>
     public static MemoryBytes? Memory(string meminfo)
     {
-        ulong? total = null, available = null;
+        var kb = new Dictionary<string, ulong>(StringComparer.Ordinal);
         foreach (var line in Lines(meminfo))
         {
             var colon = line.IndexOf(':');
             if (colon < 0) continue;
             var key = line[..colon];
-            if (key is not ("MemTotal" or "MemAvailable")) continue;
+            if (key is not ("MemTotal" or "MemFree" or "Buffers" or "Cached" or "SReclaimable")) continue;
             var value = line[(colon + 1)..].Trim();
             if (value.EndsWith(" kB", StringComparison.Ordinal)) value = value[..^3];
-            if (!ulong.TryParse(value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var kb)) return null;
-            if (key == "MemTotal") total = kb * 1024; else available = kb * 1024;
+            if (!ulong.TryParse(value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var v)) return null;
+            kb[key] = v;
         }
-        return total is { } t && available is { } a && t > 0 ? new MemoryBytes(t, a) : null;
+        if (kb.GetValueOrDefault("MemTotal") is 0 || !kb.TryGetValue("MemFree", out var free)) return null;
+        return new MemoryBytes(kb["MemTotal"] * 1024, free * 1024, kb.GetValueOrDefault("Buffers") * 1024,
+            (kb.GetValueOrDefault("Cached") + kb.GetValueOrDefault("SReclaimable")) * 1024);
     }
 
     /// <summary>

@@ -55,9 +55,10 @@ public sealed class SystemMetricsTests : IDisposable
     {
         var memory = ProcText.Memory(Fixture("before", "meminfo"))!.Value;
         memory.Total.Should().Be(16_318_480UL * 1024);
-        memory.Available.Should().Be(10_000_000UL * 1024);
-        memory.Used.Should().Be(6_470_123_520);
-        ProcText.Memory("MemTotal: 100 kB\nMemFree: 50 kB\n").Should().BeNull("without MemAvailable there is no used memory to report");
+        memory.Cached.Should().Be((7_654_321UL + 512_345) * 1024, "psutil counts reclaimable slab as cache");
+        memory.Used.Should().Be(6_615_508_992, "total - free - buffers - cached, psutil 5.9's used memory");
+        ProcText.Memory("MemTotal: 100 kB\nMemFree: 10 kB\nBuffers: 50 kB\nCached: 60 kB\n")!.Value.Used.Should().Be(90 * 1024, "total - free when caches exceed what is not free");
+        ProcText.Memory("MemTotal: 100 kB\nMemAvailable: 50 kB\n").Should().BeNull("without MemFree there is no used memory to report");
         ProcText.Memory("MemTotal: lots kB\nMemAvailable: 5 kB\n").Should().BeNull();
     }
 
@@ -91,8 +92,8 @@ public sealed class SystemMetricsTests : IDisposable
         var sample = probe.Sample();
         sample.Keys.Should().BeEquivalentTo(SystemMetricNames.Host, "every source was read");
         sample["cpu_utilization_percentage"].Should().Be(40.0);
-        sample["system_memory_usage_megabytes"].Should().BeApproximately(6_982.12352, 1e-9);
-        sample["system_memory_usage_percentage"].Should().BeApproximately(41.78379358861854, 1e-9);
+        sample["system_memory_usage_megabytes"].Should().BeApproximately(6_855.7056, 1e-9);
+        sample["system_memory_usage_percentage"].Should().BeApproximately(41.02725866624833, 1e-9);
         sample["network_receive_megabytes"].Should().BeApproximately(3.0, 1e-12, "since the probe was made, as MLflow's network monitor counts");
         sample["network_transmit_megabytes"].Should().BeApproximately(1.5, 1e-12);
         probe.Sample()["cpu_utilization_percentage"].Should().Be(0, "each sample measures since the previous one");
