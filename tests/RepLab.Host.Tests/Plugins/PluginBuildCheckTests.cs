@@ -55,13 +55,15 @@ public class PluginBuildCheckTests : CliHarness
     public void A_plugin_loads_on_the_same_major_and_the_same_or_a_newer_host_minor(string built, string host, bool loads) =>
         PluginBuildChecks.Compatible(Version.Parse(built), Version.Parse(host)).Should().Be(loads);
 
+    private static readonly Version Sdk = typeof(RepLab.Abstractions.IPlugin).Assembly.GetName().Version!;
+
     [Fact]
     public void A_plugin_built_against_the_next_major_sdk_is_refused_from_its_metadata_naming_both_versions()
     {
         var catalog = new PluginCatalog().AddFolder(Repo.Fixture("PluginNextMajor"));
         catalog.Plugins.Should().BeEmpty();
         catalog.Failures.Should().ContainSingle().Which.Reason.Should()
-            .Contain("built against RepLab SDK 2.0 (RepLab.Abstractions 2.0.0.0)").And.Contain("this RepLab's SDK is 1.0 (1.0.0.0)");
+            .Contain("built against RepLab SDK 2.0 (RepLab.Abstractions 2.0.0.0)").And.Contain($"this RepLab's SDK is {Sdk.Major}.{Sdk.Minor} ({Sdk})");
 
         var (code, _, stderr) = Cli("validate", Experiment(Repo.Fixture("PluginNextMajor"), "next-major"));
         code.Should().Be(2, stderr);
