@@ -148,7 +148,7 @@ public sealed class RealMlflowTests : IDisposable
     [Fact]
     public void System_metrics_reach_the_server_and_the_real_client_reads_them_from_our_store()
     {
-        var (code, stdout, stderr) = CliRunner.Run("run", Experiment(epochs: 6, trainSize: 256, tracking: ", system-metrics: { interval: 0.3 }"), "--runs-dir", Runs, "+trainer.device=cpu");
+        var (code, stdout, stderr) = CliRunner.Run("run", Experiment(epochs: 6, trainSize: 256, tracking: ", system-metrics: { interval: 0.1 }"), "--runs-dir", Runs, "+trainer.device=cpu");
         code.Should().Be(0, stderr + stdout);
         var names = RepLab.Tracking.SystemMetricNames.Host.Select(n => RepLab.Tracking.SystemMetricNames.Prefix + n).ToList();
         var logged = Logged(RunFolder(Runs));
