@@ -8,22 +8,8 @@ namespace RepLab.Host.Tests;
 /// <summary>The datasets a run logs (MLflow's dataset inputs): its training set and its evaluators' sets, once per run, resumed or not.</summary>
 public class RunDatasetsTests() : CliHarness("replab-run-datasets-")
 {
-    private string Experiment(string extra = "")
-    {
-        var path = Path.Combine(Dir, "exp.yaml");
-        File.WriteAllText(path, $$"""
-            name: tiny
-            seed: 3
-            dataset: { plugin: synthetic, train-size: 96, test-size: 32 }
-            encoder: { plugin: conv-small, features: 8 }
-            method: { plugin: autoencoder }
-            trainer: { epochs: 2, batch-size: 32, threads: 1, log-every: 1 }
-            evaluation:
-              - { plugin: knn, k: 5 }
-            {{extra}}
-            """);
-        return path;
-    }
+    private string Experiment(string extra = "") =>
+        TinyExperiment.Write(Dir, "tiny", "evaluation: [{ plugin: knn, k: 5 }]\n" + extra, "{ plugin: synthetic, train-size: 96, test-size: 32 }", epochs: 2, seed: 3);
 
     private string Runs => Path.Combine(Dir, "runs");
 
