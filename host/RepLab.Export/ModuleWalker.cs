@@ -18,10 +18,12 @@ internal sealed class ModuleWalker : IExportGraph
     private readonly Dictionary<string, Tensor> state;
     private readonly List<Step> steps = [];
     private readonly List<Module> walking = [];  // the modules being exported, outermost first: cycles, and where an unregistered module sits
+    private readonly Module root;
     private int counter;
 
     private ModuleWalker(Module root)
     {
+        this.root = root;
         foreach (var (name, m) in root.named_modules()) paths.TryAdd(m, name);
         state = root.state_dict();
     }
@@ -38,8 +40,16 @@ internal sealed class ModuleWalker : IExportGraph
             var images = new ExportValue("images", [ExportValue.Batch, input.Channels, input.Height, input.Width]);
             var output = walker.Module(representation, images);
             if (output.Rank != 2 || output.Shape[1] != representation.Features)
-                throw new InvalidOperationException($"export: {TypeName(representation)} produced [{Dims(output)}], not [batch, {representation.Features}] features");
+                throw new ExportNotSupportedException("the exported module", TypeName(representation),
+                    $"export: {TypeName(representation)} describes a forward that gives [{Dims(output)}], not its [batch, {representation.Features}] features");
             return new ExportTrace(representation, input, images, output, Live(walker.steps, output), walker.paths, walker.state);
+        }
+        catch (NotSupportedException e)
+        {
+            // The SDK's own refusal (EncoderModule.ExportFeatureMaps): the encoder's to fix, said like any other.
+            foreach (var t in walker.state.Values) t.Dispose();
+            var at = walker.walking.Count > 0 ? walker.walking[^1] : representation;
+            throw new ExportNotSupportedException(walker.Where(at), TypeName(at), $"export: {e.Message}");
         }
         catch
         {
@@ -66,7 +76,7 @@ internal sealed class ModuleWalker : IExportGraph
     public ExportValue Module(Module module, ExportValue input)
     {
         if (walking.Any(m => ReferenceEquals(m, module)))
-            throw new InvalidOperationException($"export: {Where(module)} ({TypeName(module)}) exports itself again while exporting");
+            throw new ExportNotSupportedException(Where(module), TypeName(module), $"export: {Where(module)} ({TypeName(module)}) exports itself again while exporting");
         walking.Add(module);
         try
         {
@@ -127,9 +137,15 @@ internal sealed class ModuleWalker : IExportGraph
 
     private static string Dims(ExportValue v) => string.Join(", ", v.Shape.Select(d => d == ExportValue.Batch ? "batch" : d.ToString()));
 
-    private static void Expect(bool ok, string what)
+    /// <summary>
+    /// A described forward that cannot be right (shapes that do not fit): the encoder's to fix, so it is refused
+    /// like an unsupported layer, at the module being walked.
+    /// </summary>
+    private void Expect(bool ok, string what)
     {
-        if (!ok) throw new InvalidOperationException($"export: {what}");
+        if (ok) return;
+        var at = walking.Count > 0 ? walking[^1] : root;
+        throw new ExportNotSupportedException(Where(at), TypeName(at), $"export: {what}; the forward {Where(at)} ({TypeName(at)}) describes does not fit its layers");
     }
 
     // ---- the engine's layers ----
@@ -249,7 +265,7 @@ internal sealed class ModuleWalker : IExportGraph
     }
 
     /// <summary><paramref name="dim"/> of a <paramref name="rank"/>-D value made non-negative; the batch dimension is refused (its size is not known).</summary>
-    private static long Axis(long dim, int rank, string what)
+    private long Axis(long dim, int rank, string what)
     {
         var axis = dim < 0 ? dim + rank : dim;
         Expect(axis >= 1 && axis < rank, $"{what}: dimension {dim} of a {rank}-D value (the batch dimension 0 cannot be an operand)");

@@ -43,10 +43,14 @@ public abstract class EncoderModule : Module
     /// as graph values. By default each stage's module is exported on the previous stage's output, as
     /// <see cref="FeatureMaps"/> runs them; an encoder that overrides <see cref="FeatureMaps"/> overrides this alike.
     /// </summary>
-    /// <exception cref="NotSupportedException">The encoder exposes no stages.</exception>
+    /// <exception cref="NotSupportedException">The encoder exposes no stages, or overrides <see cref="FeatureMaps"/> but not this
+    /// (its maps are not the plain chain of its stages, so chaining them here would describe other maps).</exception>
     public virtual IReadOnlyList<ExportValue> ExportFeatureMaps(IExportGraph graph, ExportValue input)
     {
         if (Stages.Count == 0) throw new NotSupportedException($"{GetType().Name} exposes no stages or feature maps");
+        if (GetType().GetMethod(nameof(FeatureMaps), [typeof(Tensor)])!.DeclaringType != typeof(EncoderModule)
+            && GetType().GetMethod(nameof(ExportFeatureMaps), [typeof(IExportGraph), typeof(ExportValue)])!.DeclaringType == typeof(EncoderModule))
+            throw new NotSupportedException($"{GetType().Name} overrides FeatureMaps but not ExportFeatureMaps, so how its maps are computed cannot be exported; override ExportFeatureMaps alike");
         var maps = new List<ExportValue>();
         var x = input;
         foreach (var stage in Stages) maps.Add(x = graph.Module(stage.Module, x));

@@ -29,12 +29,16 @@ internal static class RunExport
     /// <summary>Exports the run of <paramref name="records"/> to <paramref name="output"/> (default: the run's <c>artifacts/export</c>).</summary>
     /// <exception cref="FileNotFoundException">The run has not finished: it has no saved representation.</exception>
     /// <exception cref="ExportNotSupportedException">A layer of the representation has no ONNX or PyTorch form.</exception>
-    public static Result Write(RunRecords records, ExportFormat format, string? output)
+    /// <param name="records">The run's folder.</param>
+    /// <param name="format">What to write.</param>
+    /// <param name="output">Where (default: the run's <c>artifacts/export</c>).</param>
+    /// <param name="pluginFolders">The experiment's plugin folders, when the experiment file is at hand (its relative ones are relative to it).</param>
+    public static Result Write(RunRecords records, ExportFormat format, string? output, IReadOnlyList<string>? pluginFolders = null)
     {
         var folder = Path.GetFullPath(output ?? Path.Combine(records.Artifacts, ArtifactFolder));
         IReadOnlyList<string> files;
         ExperimentSpec spec;
-        using (var rebuilt = Rebuild(records))
+        using (var rebuilt = Rebuild(records, pluginFolders))
         {
             spec = rebuilt.Spec;
             files = EncoderExport.Write(rebuilt.Module, rebuilt.Shape, format, folder, Metadata(spec, records, rebuilt.Module));
@@ -45,7 +49,7 @@ internal static class RunExport
 
     /// <summary>The run's representation, built as the run built it and holding the weights it saved, in evaluation mode.</summary>
     /// <exception cref="FileNotFoundException">The folder holds no run, or one that has not finished (no saved representation).</exception>
-    internal static Rebuilt Rebuild(RunRecords records)
+    internal static Rebuilt Rebuild(RunRecords records, IReadOnlyList<string>? pluginFolders = null)
     {
         if (!File.Exists(records.ConfigFile)) throw new FileNotFoundException($"{records.Folder} is not a run folder: it has no config.yaml", records.ConfigFile);
         if (!File.Exists(records.EncoderWeights))
@@ -54,7 +58,7 @@ internal static class RunExport
         try
         {
             var resolved = ExperimentLoader.Load(records.ConfigFile, []);
-            var spec = ExperimentSpec.Bind(resolved, Own(PluginRegistry.Load(quiet: true, ExperimentSpec.PluginFolders(resolved))));
+            var spec = ExperimentSpec.Bind(resolved, Own(PluginRegistry.Load(quiet: true, pluginFolders ?? RunPluginFolders(resolved))));
             var set = Own(DataPlan.Pretraining(spec.Dataset.As<IDataset>(), spec.Data));
             var encoders = new EncoderFactory(spec.Encoder.As<IEncoder>(), set.Shape, DataPlan.Normalization(spec, set), Device.CPU);
             var encoder = Own(encoders.Build());
@@ -93,6 +97,20 @@ internal static class RunExport
         }
     }
 
+    /// <summary>The plugin folders the run's <c>config.yaml</c> names; a relative one was relative to the experiment file, which a run folder does not record.</summary>
+    private static IReadOnlyList<string> RunPluginFolders(ResolvedConfig resolved)
+    {
+        try
+        {
+            return ExperimentSpec.PluginFolders(resolved);
+        }
+        catch (ConfigException e)
+        {
+            throw new DirectoryNotFoundException($"{e.Message}\nreplab: the run's config.yaml keeps its plugin folders as the experiment named them, relative to the experiment file: " +
+                                                 "pass that file as RUN (replab export EXPERIMENT.yaml)");
+        }
+    }
+
     /// <summary>Said in the ONNX model's metadata and the safetensors header: what the model is and what it expects.</summary>
     private static Dictionary<string, string> Metadata(ExperimentSpec spec, RunRecords records, EncoderModule representation) => new(StringComparer.Ordinal)
     {
@@ -114,6 +132,8 @@ internal static class RunExport
     private static (LocalRunInfo? Run, bool? Uploaded) Log(ExperimentSpec spec, RunRecords records, IReadOnlyList<string> files)
     {
         var target = TrackingTarget.Parse(TrackingTarget.ResolveUri(spec.Tracking.Uri));
+        // A store that is not there is not made here (the export may run from another folder than the run did).
+        if (!Directory.Exists(target.LocalStore)) return (null, null);
         var store = new MlflowFileStore(target.LocalStore);
         var run = store.Runs().FirstOrDefault(r => MlflowFileStore.ReadTags(r.Directory).GetValueOrDefault(TagNames.RunDirectory) == records.Folder);
         if (run is null) return (null, null);
@@ -121,7 +141,8 @@ internal static class RunExport
         if (target.Server is null) return (run, null);
         using var uploader = new OfflineUploader(store, new MlflowRestClient(target.Server, MlflowRequestPolicy.Sync), Console.Error);
         var result = Task.Run(() => uploader.SyncRunAsync(run.Directory)).GetAwaiter().GetResult();
-        return (run, result.RunsFailed == 0 && result.RunsWaiting == 0);
+        // Uploaded: the server took something of this run (the new files), nothing failed and nothing waits.
+        return (run, result.RunsUploaded > 0 && result.RunsFailed == 0 && result.RunsWaiting == 0);
     }
 
     /// <summary>A rebuilt representation with its experiment and what it holds (the plugins, the training images, the method's modules, the loaded tensors).</summary>

@@ -189,7 +189,11 @@ internal sealed class RunSession : IDisposable
     {
         var (status, reason) = StoppedBy;
         Console.Error.WriteLine($"replab: the run did not stop within {Duration.Text(Grace)} ({reason}): ended now; the last checkpoint stands, continue with --resume");
-        End(status, $"{reason}; ended {Duration.Text(Grace)} later without stopping by itself");
+        // The trackers take one event at a time: a training thread stuck inside one (a store on a lost mount) holds
+        // them, so the end is given a bounded wait and the process exits either way.
+        var end = Task.Run(() => End(status, $"{reason}; ended {Duration.Text(Grace)} later without stopping by itself"));
+        if (!end.Wait(TimeSpan.FromSeconds(5)))
+            Console.Error.WriteLine("replab: the run's end could not be recorded within 5 s (a tracker is stuck); replab runs --repair marks it");
         Environment.Exit(ExitCode(status));
     }
 

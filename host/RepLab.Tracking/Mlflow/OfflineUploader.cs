@@ -349,8 +349,8 @@ public sealed class OfflineUploader : IDisposable
     private async Task<bool> Ship(string runDir, UploadState state, Action save, Action<int> batchSent, CancellationToken ct)
     {
         var info = MlflowFileStore.TryReadRunInfo(runDir) ?? throw new IOException($"run {runDir} has no readable meta.yaml");
-        // A run that ended and whose end is on the server has nothing left to send.
-        if (info.Status != RunStatus.Running && state.EndedStatus == StatusName(info.Status)) return false;
+        // A run that ended and whose end is on the server has nothing left to send, but artifacts added since (replab export).
+        if (info.Status != RunStatus.Running && state.EndedStatus == StatusName(info.Status) && !PendingArtifacts(runDir, state).Any()) return false;
         var runId = await EnsureRemoteRun(info, state, save, ct);
         await SettlePending(runId, state, save, ct);
         var waiting = await ShipParamsAndTags(runDir, runId, state, save, ct);
@@ -485,17 +485,25 @@ public sealed class OfflineUploader : IDisposable
     /// <summary>Artifact files the server lacks (or of another size), when its artifact store takes uploads.</summary>
     private async Task ShipArtifacts(string runDir, UploadState state, Action save, CancellationToken ct)
     {
-        if (!MlflowRestClient.CanUploadArtifacts(state.ArtifactUri)) return;
+        foreach (var (file, rel, size) in PendingArtifacts(runDir, state).ToList())
+        {
+            await client.UploadArtifactAsync(state.ArtifactUri!, rel, file, ct);
+            state.Artifacts[rel] = size;
+            save();
+        }
+    }
+
+    /// <summary>The run's artifact files that <paramref name="state"/> does not record as uploaded at their size; none when the server takes no uploads.</summary>
+    private static IEnumerable<(string File, string Path, long Size)> PendingArtifacts(string runDir, UploadState state)
+    {
+        if (!MlflowRestClient.CanUploadArtifacts(state.ArtifactUri)) yield break;
         var root = Path.Combine(runDir, "artifacts");
         foreach (var file in Directory.Exists(root) ? Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories) : [])
         {
             if (AtomicFile.IsTemporary(Path.GetFileName(file))) continue;
             var rel = Path.GetRelativePath(root, file).Replace(Path.DirectorySeparatorChar, '/');
             var size = new FileInfo(file).Length;
-            if (state.Artifacts.GetValueOrDefault(rel, -1) == size) continue;
-            await client.UploadArtifactAsync(state.ArtifactUri!, rel, file, ct);
-            state.Artifacts[rel] = size;
-            save();
+            if (state.Artifacts.GetValueOrDefault(rel, -1) != size) yield return (file, rel, size);
         }
     }
 

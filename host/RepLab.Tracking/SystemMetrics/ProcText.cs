@@ -11,8 +11,10 @@ public readonly record struct CpuTimes(ulong Busy, ulong Total)
     /// </summary>
     public double PercentBusyUntil(CpuTimes later)
     {
-        var total = later.Total - Total;
-        return total == 0 ? 0 : Math.Round((later.Busy - Busy) * 100.0 / total, 1);
+        // Counters can step back (steal and iowait on some virtual machines): no time, not a wrapped-around one.
+        var total = later.Total > Total ? later.Total - Total : 0;
+        var busy = later.Busy > Busy ? later.Busy - Busy : 0;
+        return total == 0 ? 0 : Math.Round(Math.Min(busy, total) * 100.0 / total, 1);
     }
 }
 

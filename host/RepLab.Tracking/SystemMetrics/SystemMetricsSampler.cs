@@ -101,7 +101,8 @@ public sealed class SystemMetricsSampler : IDisposable
                     aggregator.Add(probe.Sample());
                 }
                 var point = aggregator.Take();
-                if (point.Count == 0) continue;
+                // Stopped meanwhile: the run's end may be on its way, and no point follows it.
+                if (point.Count == 0 || Volatile.Read(ref stopped) != 0) continue;
                 tracker.Emit(new SystemMetricsSampled(DateTimeOffset.UtcNow, point, NextStep));
                 Interlocked.Increment(ref step);
             }

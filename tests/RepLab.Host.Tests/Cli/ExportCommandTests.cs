@@ -90,6 +90,28 @@ public sealed class ExportCommandTests() : CliHarness("replab-export-")
     }
 
     [Fact]
+    public void A_run_whose_experiment_names_its_plugins_relative_to_its_file_exports_from_that_file()
+    {
+        var path = Path.Combine(Dir, "relative.yaml");
+        File.WriteAllLines(path,
+        [
+            "name: relative", $"plugins: [{Path.GetRelativePath(Dir, Repo.Fixture("PluginNan"))}]",
+            "dataset: { plugin: synthetic, train-size: 32, test-size: 16 }", "encoder: { plugin: conv-small, features: 8 }",
+            "method: { plugin: autoencoder }", "trainer: { epochs: 1, batch-size: 16, threads: 1 }",
+        ]);
+        Cli("run", path, "--runs-dir", Runs).code.Should().Be(0);
+
+        // The run folder's config.yaml keeps the path as written, relative to a file the folder does not record.
+        var (code, _, stderr) = Cli("export", "relative", "--runs-dir", Runs);
+        code.Should().Be(2, stderr);
+        stderr.Should().Contain("plugins.0").And.Contain("pass that file as RUN").And.NotContain("internal error");
+
+        (code, _, stderr) = Cli("export", path, "--runs-dir", Runs);
+        code.Should().Be(0, stderr);
+        File.Exists(Path.Combine(RunFolder("relative"), "artifacts", "export", "encoder.onnx")).Should().BeTrue();
+    }
+
+    [Fact]
     public void A_run_that_did_not_finish_or_does_not_exist_is_refused_with_exit_2()
     {
         var experiment = TinyExperiment.Write(Dir, "cut");

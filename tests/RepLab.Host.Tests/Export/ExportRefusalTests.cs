@@ -53,6 +53,26 @@ internal sealed class StagedEncoder : EncoderModule
     public override Tensor forward(Tensor input) => FeatureMaps(input)[^1].mean([2, 3]);
 }
 
+/// <summary>A staged encoder whose maps are not the plain chain of its stages (it halves the second stage's map): the default export of its maps would describe other maps.</summary>
+internal sealed class ScaledMapsEncoder : EncoderModule
+{
+    private readonly StagedEncoder inner = new();
+
+    public ScaledMapsEncoder() => register_module("inner", inner);
+
+    public override int Features => 8;
+
+    public override IReadOnlyList<EncoderStage> Stages => inner.Stages;
+
+    public override IReadOnlyList<Tensor> FeatureMaps(Tensor input)
+    {
+        var maps = inner.FeatureMaps(input);
+        return [maps[0], maps[1] * 0.5];
+    }
+
+    public override Tensor forward(Tensor input) => inner.forward(input);
+}
+
 /// <summary>A layer the exporter cannot write stops the export before anything is written, naming the layer's state path and type.</summary>
 public class ExportRefusalTests : IDisposable
 {
@@ -101,6 +121,26 @@ public class ExportRefusalTests : IDisposable
         pooled.eval();
         EncoderExport.Write(pooled, Shape, ExportFormat.Onnx, dir, new Dictionary<string, string>())
             .Should().Equal(Path.Combine(dir, "encoder.onnx"));
+    }
+
+    [Fact]
+    public void Maps_computed_otherwise_than_by_chaining_the_stages_are_refused_not_exported_as_the_chain()
+    {
+        using var pooled = new PooledFeatureMaps(new ScaledMapsEncoder(), Shape);
+        pooled.eval();
+        var act = () => EncoderExport.Write(pooled, Shape, ExportFormat.Onnx, dir, new Dictionary<string, string>());
+        act.Should().Throw<ExportNotSupportedException>().WithMessage("*ScaledMapsEncoder overrides FeatureMaps but not ExportFeatureMaps*");
+        Directory.EnumerateFileSystemEntries(dir).Should().BeEmpty();
+    }
+
+    [Fact]
+    public void A_described_forward_whose_shapes_do_not_fit_is_the_encoders_to_fix_and_named_at_its_module()
+    {
+        // A Linear over 10 inputs after a flatten of 8 x 14 x 14: the forward the encoder describes cannot run.
+        using var encoder = new SequentialEncoder(5, new nn.Conv2d(1, 8, 4, stride: 2, padding: 1), new nn.Flatten(), new nn.Linear(10, 5));
+        var act = () => EncoderExport.Write(encoder, Shape, ExportFormat.Onnx, dir, new Dictionary<string, string>());
+        act.Should().Throw<ExportNotSupportedException>().WithMessage("export: body.2 (Linear from 10) got [batch, 1568]*")
+            .Which.ModulePath.Should().Be("body.2");
     }
 
     [Fact]

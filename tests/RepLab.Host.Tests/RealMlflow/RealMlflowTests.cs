@@ -115,6 +115,22 @@ public sealed class RealMlflowTests : IDisposable
     }
 
     [Fact]
+    public void An_export_of_a_finished_and_uploaded_run_reaches_its_server_run_at_once()
+    {
+        var exp = Experiment();
+        CliRunner.Run("run", exp, "--runs-dir", Runs).code.Should().Be(0);
+        var id = server.Runs(experiment).Should().ContainSingle().Subject["info"]!["run_id"]!.GetValue<string>();
+        server.Artifacts(id).Should().NotContain("export", "the run ended and was uploaded before the export");
+
+        var (code, stdout, stderr) = CliRunner.Run("export", exp, "--format", "onnx", "--runs-dir", Runs);
+        code.Should().Be(0, stderr);
+        stdout.Should().Contain("uploaded to the tracking server");
+        server.Api($"artifacts/list?run_id={id}&path=export")["files"]!.AsArray().Select(f => f!["path"]!.GetValue<string>())
+            .Should().Equal("export/encoder.onnx");
+        server.Runs(experiment).Should().ContainSingle().Which["info"]!["status"]!.GetValue<string>().Should().Be("FINISHED");
+    }
+
+    [Fact]
     public void The_real_mlflow_client_reads_our_file_store()
     {
         CliRunner.Run("run", Experiment(), "--runs-dir", Runs).code.Should().Be(0);

@@ -45,6 +45,8 @@ public sealed class SystemMetricsTests : IDisposable
         before.Busy.Should().Be(60_377_929 - 46_828_483 - 16_683);
         before.PercentBusyUntil(ProcText.Cpu(Fixture("after", "stat"))!.Value).Should().Be(40.0, "400 of 1,000 ticks were busy");
         before.PercentBusyUntil(before).Should().Be(0, "no time passed");
+        new CpuTimes(500, 1000).PercentBusyUntil(new CpuTimes(490, 1100)).Should().Be(0, "a counter that stepped back is no busy time, not a wrapped-around one");
+        new CpuTimes(500, 1000).PercentBusyUntil(new CpuTimes(600, 990)).Should().Be(0, "nor is a total that stepped back");
         ProcText.Cpu("cpu  1 2 3\n").Should().BeNull("a line without idle time is not a cpu line we know");
         ProcText.Cpu("intr 1 2 3 4 5\n").Should().BeNull();
         ProcText.Cpu("cpu  1 2 x 4 5 6 7 8\n").Should().BeNull();
