@@ -35,7 +35,7 @@ internal static class NewCommand
             : [];
         if (kinds.Count == 0) throw new DirectoryNotFoundException($"no templates beside the CLI ({TemplatesFolder}): build the checkout (./replab build) or reinstall the tool");
         if (!kinds.Contains(kind))
-            throw new ArgumentException($"new: unknown kind '{kind}'{Hint(DidYouMean.Suggest(kind, kinds))}; kinds: {string.Join(", ", kinds)}");
+            throw new ArgumentException($"new: unknown kind '{kind}'{DidYouMean.Hint(kind, kinds)}; kinds: {string.Join(", ", kinds)}");
         if (!System.Text.RegularExpressions.Regex.IsMatch(name, "^[A-Z][A-Za-z0-9]*$"))
             throw new ArgumentException($"new: the name '{name}' is not a PascalCase identifier (e.g. BarlowTwins): it names the project, the namespace and the classes");
         if (Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any())
@@ -51,8 +51,6 @@ internal static class NewCommand
             """);
         return 0;
     }
-
-    private static string Hint(string? suggestion) => suggestion is null ? "" : $" (did you mean '{suggestion}'?)";
 
     private static void Dotnet(params string[] args)
     {

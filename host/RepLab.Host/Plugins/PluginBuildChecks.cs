@@ -22,9 +22,8 @@ internal static class PluginBuildChecks
     /// references without loading it, or null. Their assembly versions are Major.Minor.0.0: a plugin loads with
     /// the same major and the same or an older minor (patch releases stay binary-compatible).
     /// </summary>
-    public static string? SdkMismatch(string path) => SdkMismatch(path, Sdk.Version!) ?? SharedMismatch(path, Engine.Name!, Engine.Version!, "engine binding");
-
-    internal static string? SdkMismatch(string path, Version host) => SharedMismatch(path, Sdk.Name!, host, "SDK");
+    public static string? SdkMismatch(string path) =>
+        SharedMismatch(path, Sdk.Name!, Sdk.Version!, "SDK") ?? SharedMismatch(path, Engine.Name!, Engine.Version!, "engine binding");
 
     private static string? SharedMismatch(string path, string name, Version host, string what)
     {

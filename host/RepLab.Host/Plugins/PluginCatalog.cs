@@ -11,7 +11,11 @@ public sealed record PluginDescriptor(PluginKind Kind, string Name, Type Type, T
 }
 
 /// <summary>A plugin assembly (or type) that could not be loaded, with the reason.</summary>
-public sealed record PluginLoadFailure(string Path, string Reason);
+public sealed record PluginLoadFailure(string Path, string Reason)
+{
+    /// <summary>The folder itself is missing (a plugin path that names nothing yet): said where it is named, not in every listing.</summary>
+    public bool FolderMissing { get; init; }
+}
 
 /// <summary>
 /// Something in a plugin folder that loaded but is probably not what its author meant: a class of a
@@ -53,7 +57,7 @@ public sealed class PluginCatalog
     /// </summary>
     public string NotFoundHint(PluginKind kind) =>
         string.Concat(notes.Where(n => n.Kind == kind || n.Kind is null).Select(n => $"; note: {n.Path} {n.Message}")
-            .Concat(failures.Where(f => !f.Reason.Contains("does not exist")).Select(f => $"; note: plugin not loaded: {f.Path}: {f.Reason}")));
+            .Concat(failures.Where(f => !f.FolderMissing).Select(f => $"; note: plugin not loaded: {f.Path}: {f.Reason}")));
 
     /// <summary>The built-in plugins' folder, beside the host.</summary>
     public static string BuiltInFolder => Path.Combine(AppContext.BaseDirectory, "plugins");
@@ -83,7 +87,7 @@ public sealed class PluginCatalog
     {
         if (!Directory.Exists(folder))
         {
-            failures.Add(new(folder, "plugin folder does not exist"));
+            failures.Add(new(folder, "plugin folder does not exist") { FolderMissing = true });
             return this;
         }
         foreach (var deps in Directory.EnumerateFiles(folder, "*.deps.json", SearchOption.AllDirectories).Order(StringComparer.Ordinal))

@@ -41,7 +41,7 @@ public sealed class PluginRegistry : IDisposable
         var catalog = new PluginCatalog();
         foreach (var folder in PluginCatalog.DefaultFolders().Concat(extraFolders ?? [])) catalog.AddFolder(folder);
         foreach (var f in catalog.Failures)
-            if (!quiet || !f.Reason.Contains("does not exist")) Console.Error.WriteLine($"replab: plugin not loaded: {f.Path}: {f.Reason}");
+            if (!quiet || !f.FolderMissing) Console.Error.WriteLine($"replab: plugin not loaded: {f.Path}: {f.Reason}");
         if (!quiet)
             foreach (var n in catalog.Notes) Console.Error.WriteLine($"replab: note: {n.Path} {n.Message}");
         return new PluginRegistry(catalog);

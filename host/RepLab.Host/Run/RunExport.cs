@@ -135,7 +135,7 @@ internal static class RunExport
         // A store that is not there is not made here (the export may run from another folder than the run did).
         if (!Directory.Exists(target.LocalStore)) return (null, null);
         var store = new MlflowFileStore(target.LocalStore);
-        var run = store.Runs().FirstOrDefault(r => MlflowFileStore.ReadTags(r.Directory).GetValueOrDefault(TagNames.RunDirectory) == records.Folder);
+        var run = store.RunOfFolder(records.Folder);
         if (run is null) return (null, null);
         foreach (var file in files) MlflowFileStore.AddArtifact(run, file, $"{ArtifactFolder}/{Path.GetFileName(file)}");
         if (target.Server is null) return (run, null);

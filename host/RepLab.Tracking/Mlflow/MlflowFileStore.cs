@@ -125,6 +125,10 @@ public sealed class MlflowFileStore
         return runs.OrderByDescending(r => r.StartTime).ToList();
     }
 
+    /// <summary>The store's run that recorded the run folder <paramref name="runFolder"/> (its <see cref="TagNames.RunDirectory"/> tag), newest first; null when none did.</summary>
+    public LocalRunInfo? RunOfFolder(string runFolder, string? experimentName = null) =>
+        Runs(experimentName).FirstOrDefault(r => ReadTags(r.Directory).GetValueOrDefault(TagNames.RunDirectory) == runFolder);
+
     /// <summary>The run of a run directory, or null when its <c>meta.yaml</c> is missing or unreadable.</summary>
     public static LocalRunInfo? TryReadRunInfo(string runDir)
     {

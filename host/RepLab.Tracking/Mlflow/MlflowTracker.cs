@@ -76,7 +76,7 @@ public sealed class MlflowTracker : ITracker
         var experimentId = Store.EnsureExperiment(s.Experiment);
         var runDir = Path.GetFullPath(s.RunDirectory);
         var previous = s.Resumed
-            ? Store.Runs(s.Experiment).FirstOrDefault(r => MlflowFileStore.ReadTags(r.Directory).GetValueOrDefault(TagNames.RunDirectory) == runDir)
+            ? Store.RunOfFolder(runDir, s.Experiment)
             : null;
         run = previous is not null ? LocalRun.Reopen(previous) : Store.CreateRun(experimentId, s.RunName, Environment.UserName, s.Time);
         foreach (var p in ParamRedaction.Redact(s.Params)) run.LogParam(p.Key, p.Value);
